@@ -1,0 +1,230 @@
+"""The shapes that cross every boundary: encounter input, payer answers, adjudications.
+
+Pydantic models only (no I/O), so workflows, activities, the simulator, the ledger and the
+CLI all speak the same typed language. Money is `Decimal`; dates are `date`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class PlanType(StrEnum):
+    COMMERCIAL = "commercial"
+    MEDICARE = "medicare"
+    MEDICARE_SUPPLEMENT = "medicare_supplement"
+    MEDICAID = "medicaid"
+    TRICARE = "tricare"
+
+
+class Relationship(StrEnum):
+    """The patient's relationship to the subscriber of a coverage."""
+
+    SELF = "self"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    OTHER = "other"
+
+
+class Employment(StrEnum):
+    """The subscriber's status with the employer that sponsors the plan."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+    COBRA = "cobra"
+    NONE = "none"
+
+
+class MedicareBasis(StrEnum):
+    AGE = "age"
+    DISABILITY = "disability"
+    ESRD = "esrd"
+
+
+class CobMethod(StrEnum):
+    """How a plan pays when it is not primary (DOMAIN.md §2.2 to §2.5)."""
+
+    STANDARD = "standard"
+    NON_DUPLICATION = "non_duplication"
+    MEDICARE_SECONDARY = "medicare_secondary"
+    SUPPLEMENT = "supplement"
+    MEDICAID_LESSER_OF = "medicaid_lesser_of"
+
+
+class Person(Model):
+    first_name: str = Field(min_length=1)
+    last_name: str = Field(min_length=1)
+    birth_date: date
+    sex: Literal["F", "M", "U"] = "U"
+
+
+class Provider(Model):
+    name: str = Field(min_length=1)
+    npi: str = Field(pattern=r"^\d{10}$")
+    tax_id: str = Field(pattern=r"^\d{9}$")
+    address: str = ""
+    phone: str = ""
+
+
+class Coverage(Model):
+    payer_id: str = Field(min_length=1)
+    member_id: str = Field(min_length=1)
+    plan_type: PlanType
+    group_number: str | None = None
+    relationship: Relationship = Relationship.SELF
+    subscriber: Person | None = None  # required unless relationship is self
+    subscriber_employment: Employment = Employment.NONE
+    employer_size: int | None = Field(default=None, ge=0)
+    effective_date: date
+    termination_date: date | None = None
+    medicare_basis: MedicareBasis | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.payer_id}:{self.member_id}"
+
+
+class ServiceLine(Model):
+    line_number: int = Field(ge=1)
+    procedure_code: str = Field(pattern=r"^[A-Z0-9]{5}$")
+    modifiers: list[str] = Field(default_factory=list, max_length=4)
+    charge: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    units: int = Field(default=1, ge=1)
+    diagnosis_pointers: list[int] = Field(default_factory=lambda: [1], min_length=1, max_length=4)
+
+
+class Encounter(Model):
+    encounter_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    patient: Person
+    service_date: date
+    place_of_service: str = Field(default="11", pattern=r"^\d{2}$")
+    billing_provider: Provider
+    rendering_provider_npi: str | None = Field(default=None, pattern=r"^\d{10}$")
+    diagnoses: list[str] = Field(min_length=1, max_length=12)
+    lines: list[ServiceLine] = Field(min_length=1, max_length=50)
+    coverages: list[Coverage] = Field(default_factory=list)
+
+    @property
+    def total_charge(self) -> Decimal:
+        return sum((line.charge for line in self.lines), Decimal("0.00"))
+
+
+# --- payer answers -------------------------------------------------------------------------
+
+
+class Benefits(Model):
+    """What a 271 tells us about one coverage on the date of service."""
+
+    payer_id: str
+    member_id: str
+    active: bool
+    reason: str = ""  # why inactive, in the payer's words
+    plan_type: PlanType
+    deductible: Decimal = Decimal("0.00")
+    deductible_remaining: Decimal = Decimal("0.00")
+    coinsurance: Decimal = Decimal("0.00")  # the patient's share, 0.20 = 20%
+    copay: Decimal = Decimal("0.00")
+    prior_auth_procedures: list[str] = Field(default_factory=list)
+    cob_method: CobMethod = CobMethod.STANDARD
+
+
+class OrderDecision(Model):
+    """Why `higher` pays before `lower`; kept for the audit trail (DOMAIN.md §1.2, last line)."""
+
+    higher: str  # Coverage.key
+    lower: str
+    rule: str
+    citation: str
+
+
+class PayerOrder(Model):
+    coverages: list[Coverage]
+    decisions: list[OrderDecision]
+    excluded: dict[str, str] = Field(default_factory=dict)  # Coverage.key -> reason
+    needs_manual_review: bool = False
+
+
+class PriorAuthRequest(Model):
+    encounter_id: str
+    coverage: Coverage
+    patient: Person
+    service_date: date
+    procedure_codes: list[str]
+    provider_npi: str
+
+
+class PriorAuthDecision(Model):
+    payer_id: str
+    status: Literal["approved", "denied", "pended"]
+    authorization_number: str | None = None
+    reason: str = ""
+
+
+# --- claims and remittances ---------------------------------------------------------------
+
+AdjustmentGroup = Literal["CO", "PR", "OA", "PI", "CR"]
+
+
+class Adjustment(Model):
+    """One CAS reason/amount: group code, CARC, amount (DOMAIN.md §5)."""
+
+    group: AdjustmentGroup
+    reason: str
+    amount: Decimal
+
+
+class LineAdjudication(Model):
+    line_number: int
+    procedure_code: str
+    charge: Decimal
+    allowed: Decimal
+    paid: Decimal
+    adjustments: list[Adjustment] = Field(default_factory=list)
+    remarks: list[str] = Field(default_factory=list)  # RARCs
+
+
+class Remittance(Model):
+    """One payer's adjudication of one claim (the 835 CLP loop)."""
+
+    claim_control_number: str
+    payer_id: str
+    member_id: str
+    payer_claim_number: str
+    payer_sequence: int
+    status: Literal["1", "2", "3", "4", "19", "20", "22"]  # CLP02
+    adjudication_date: date
+    lines: list[LineAdjudication]
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((line.paid for line in self.lines), Decimal("0.00"))
+
+
+class ClaimSubmission(Model):
+    claim_control_number: str
+    frequency: Literal["1", "7", "8"] = "1"
+    original_payer_claim_number: str | None = None  # REF*F8 on frequency 7 and 8
+    payer_sequence: int = Field(ge=1)
+    encounter: Encounter
+    coverage: Coverage
+    prior_authorization_number: str | None = None  # REF*G1
+    prior_remittances: list[Remittance] = Field(default_factory=list)  # 2320/2430 loops
+
+
+class ClaimAcknowledgment(Model):
+    """999 + 277CA in one answer: accepted into adjudication, or rejected with a code."""
+
+    claim_control_number: str
+    accepted: bool
+    payer_claim_number: str | None = None
+    status_code: str = "A2"  # 277CA STC01-1
+    reason: str = ""
