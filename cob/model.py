@@ -103,7 +103,7 @@ class ServiceLine(Model):
 
 
 class Encounter(Model):
-    encounter_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    encounter_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
     patient: Person
     service_date: date
     place_of_service: str = Field(default="11", pattern=r"^\d{2}$")

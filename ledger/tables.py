@@ -1,0 +1,140 @@
+"""The ledger's tables: a projection of each encounter for reports and audits (DESIGN.md).
+
+Temporal's history is the source of truth; these rows are rewritten by idempotent upserts
+keyed by natural ids (encounter, claim control number, line), except AuditEvent, which is
+append-only and keyed by (workflow id, step). JSON columns hold text so both SQLite and
+PostgreSQL store them the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import DateTime, Numeric, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+MONEY = Numeric(12, 2)
+TIMESTAMP = DateTime(timezone=True)
+
+
+def to_json(value: Any) -> str:
+    """Deterministic JSON (sorted keys) with Decimal and dates as strings."""
+    return json.dumps(value, default=_json_default, sort_keys=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in ledger JSON: {value!r}")
+
+
+class Encounter(SQLModel, table=True):
+    __tablename__ = "encounters"
+
+    encounter_id: str = Field(primary_key=True)
+    workflow_id: str = Field(index=True)
+    patient_name: str
+    service_date: date
+    total_charge: Decimal = Field(sa_type=MONEY)
+    status: str  # started, billing, held, closed, ...
+    payer_order: str = Field(default="[]", sa_type=Text)  # JSON: payer ids, primary first
+    order_rules: str = Field(default="[]", sa_type=Text)  # JSON: OrderDecision list
+    needs_manual_review: bool = False
+    patient_responsibility: Decimal | None = Field(default=None, sa_type=MONEY)
+    statement_path: str | None = None
+    updated_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+class Coverage(SQLModel, table=True):
+    __tablename__ = "coverages"
+
+    encounter_id: str = Field(primary_key=True)
+    payer_id: str = Field(primary_key=True)
+    member_id: str = Field(primary_key=True)
+    plan_type: str
+    position: int | None = None  # 1 = primary; None = not billed
+    active: bool
+    inactive_reason: str = ""
+
+
+class Claim(SQLModel, table=True):
+    __tablename__ = "claims"
+
+    claim_control_number: str = Field(primary_key=True)
+    encounter_id: str = Field(index=True)
+    payer_id: str
+    member_id: str
+    payer_sequence: int
+    frequency: str  # CLM05-3: 1 original, 7 replacement, 8 void
+    original_payer_claim_number: str | None = None
+    prior_authorization_number: str | None = None
+    accepted: bool
+    ack_status_code: str
+    ack_reason: str = ""
+    payer_claim_number: str | None = Field(default=None, index=True)
+    claim_status: str | None = None  # CLP02; None until the 835 arrives
+    total_charge: Decimal = Field(sa_type=MONEY)
+    total_paid: Decimal | None = Field(default=None, sa_type=MONEY)
+    adjudication_date: date | None = None
+    replaced_by: str | None = None  # claim control number of the frequency-7 claim
+    updated_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+class LineAdjudication(SQLModel, table=True):
+    __tablename__ = "line_adjudications"
+
+    claim_control_number: str = Field(primary_key=True)
+    line_number: int = Field(primary_key=True)
+    procedure_code: str
+    charge: Decimal = Field(sa_type=MONEY)
+    allowed: Decimal = Field(sa_type=MONEY)
+    paid: Decimal = Field(sa_type=MONEY)
+    remarks: str = ""  # RARCs, comma separated
+
+
+class LineAdjustment(SQLModel, table=True):
+    __tablename__ = "line_adjustments"
+
+    claim_control_number: str = Field(primary_key=True)
+    line_number: int = Field(primary_key=True)
+    seq: int = Field(primary_key=True)  # order within the line's CAS segments, from 1
+    group_code: str
+    reason_code: str
+    amount: Decimal = Field(sa_type=MONEY)
+
+
+class PatientBalance(SQLModel, table=True):
+    __tablename__ = "patient_balances"
+
+    encounter_id: str = Field(primary_key=True)
+    balance: Decimal = Field(sa_type=MONEY)
+    lines: str | None = Field(default=None, sa_type=Text)  # JSON: LineAccount list
+    statement_path: str | None = None
+    updated_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: our code inserts once per (workflow id, step), never updates or deletes."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("workflow_id", "step", name="uq_audit_workflow_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(index=True)
+    step: str
+    kind: str
+    detail: str = Field(default="{}", sa_type=Text)  # JSON
+    recorded_at: datetime = Field(sa_type=TIMESTAMP)

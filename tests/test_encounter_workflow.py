@@ -1,0 +1,156 @@
+"""EncounterWorkflow on the time-skipping Temporal server, with the real activities, the real
+payer simulator over HTTP and a real SQLite ledger."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from cli.encounters import start_encounter
+from cob.denials import ClaimCorrection
+from ledger.db import make_engine
+from ledger.queries import audit_events, unbalanced_lines
+from tests.workflow_harness import example, run_encounter, running_worker
+from workflows.claim import PayerClaimWorkflow
+from workflows.encounter import EncounterWorkflow, claim_workflow_id
+
+
+@pytest.fixture
+def ledger_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+def balanced(status) -> None:
+    for line in status.lines:
+        assert line.paid + line.adjustments + line.patient_responsibility == line.charge
+
+
+async def test_single_commercial_payer_closes_balanced(client, simulator, ledger_url, tmp_path):
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle, status = await run_encounter(client, settings, example("01-commercial"))
+    assert status.stage == "closed"
+    assert status.payer_order == ["ACME01"]
+    balanced(status)
+    assert sum(line.charge for line in status.lines) == Decimal("195.00")
+    assert unbalanced_lines(make_engine(ledger_url)) == []
+    steps = [event["step"] for event in audit_events(make_engine(ledger_url), handle.id)]
+    assert steps[:3] == ["encounter", "eligibility:ACME01:ACM100200300", "order"]
+    assert steps[-1] == "closed"
+
+
+async def test_child_of_two_parents_bills_the_earlier_birthday_first(
+    client, simulator, ledger_url, tmp_path
+):
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        _, status = await run_encounter(client, settings, example("02-child-birthday-rule"))
+    # Mother born March 10, father July 22: the mother's ACME01 plan is primary.
+    assert status.payer_order == ["ACME01", "BLUE02"]
+    assert status.order_rules[0].rule == "naic_birthday_rule"
+    balanced(status)
+    secondary = status.claims[1].remittance
+    assert secondary is not None and secondary.status == "2"
+    assert unbalanced_lines(make_engine(ledger_url)) == []
+
+
+async def test_working_aged_employer_plan_pays_before_medicare(
+    client, simulator, ledger_url, tmp_path
+):
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        _, status = await run_encounter(client, settings, example("04-working-aged"))
+    assert status.payer_order == ["EMPL03", "MCARE"]
+    assert status.order_rules[0].rule == "msp_working_aged"
+    balanced(status)
+
+
+async def test_medicaid_leaves_the_patient_nothing(client, simulator, ledger_url, tmp_path):
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        _, status = await run_encounter(client, settings, example("05-medicare-medicaid"))
+    assert status.payer_order == ["MCARE", "MCAID"]
+    assert status.patient_responsibility == Decimal("0.00")
+    assert status.statement_path is None
+    balanced(status)
+
+
+async def test_prior_authorization_number_travels_with_the_claim(
+    client, simulator, ledger_url, tmp_path
+):
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle, status = await run_encounter(client, settings, example("06-prior-authorization"))
+    assert status.stage == "closed"
+    claim_id = claim_workflow_id(handle.id, 1, "ACME01")
+    events = {e["step"]: e for e in audit_events(make_engine(ledger_url), claim_id)}
+    decision = events["prior_auth:ACME01:ACM300400500"]["detail"]
+    assert decision["status"] == "approved" and decision["authorization_number"]
+    mri = next(line for line in status.lines if line.procedure_code == "73721")
+    assert mri.paid > 0  # not denied CO-197 for a missing authorization
+
+
+async def test_self_pay_patient_owes_the_charge_and_gets_a_statement(
+    client, simulator, ledger_url, tmp_path
+):
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        _, status = await run_encounter(client, settings, example("08-self-pay"))
+    assert status.payer_order == []
+    assert status.patient_responsibility == Decimal("380.00")
+    text = Path(status.statement_path).read_text()
+    assert "Amount due:      $380.00" in text
+
+
+async def test_denied_claim_is_corrected_and_paid_as_a_replacement(
+    client, simulator, ledger_url, tmp_path
+):
+    encounter = example("07-denied-then-corrected")
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
+        claim = client.get_workflow_handle(claim_workflow_id(handle.id, 1, "BLUE02"))
+        while (await _claim_stage(claim)) != "awaiting_correction":
+            await asyncio.sleep(0.1)
+        denial = (await claim.query(PayerClaimWorkflow.status)).denial
+        assert denial.reason_code == "16" and denial.remarks == ["N290"]
+        with pytest.raises(WorkflowUpdateFailedError):
+            await claim.execute_update(PayerClaimWorkflow.correct_claim, ClaimCorrection())
+        with pytest.raises(WorkflowUpdateFailedError):  # N290 needs the rendering NPI
+            await claim.execute_update(
+                PayerClaimWorkflow.correct_claim, ClaimCorrection(diagnoses=["J18.9"])
+            )
+        await claim.execute_update(
+            PayerClaimWorkflow.correct_claim, ClaimCorrection(rendering_provider_npi="1427051234")
+        )
+        status = await handle.result()
+    outcome = status.claims[0]
+    assert outcome.result == "adjudicated"
+    assert outcome.claim_control_numbers == ["E1007-1-1", "E1007-1-2"]
+    assert outcome.remittance.paid > 0
+    claims = httpx.get(f"{simulator.url}/admin/claims").json()
+    replacement = next(c for c in claims if c["claim_control_number"] == "E1007-1-2")
+    assert replacement["frequency"] == "7"
+    balanced(status)
+    assert unbalanced_lines(make_engine(ledger_url)) == []
+
+
+async def test_denial_without_a_correction_stands_after_the_wait(
+    client, simulator, ledger_url, tmp_path
+):
+    encounter = example("07-denied-then-corrected", encounter_id="E1007-nofix")
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        _, status = await run_encounter(client, settings, encounter, correction_wait_days=10)
+    outcome = status.claims[0]
+    assert outcome.result == "denied" and "no correction received" in outcome.reason
+    # CO-16 is the payer's denial, never the patient's bill (DOMAIN.md §6.1).
+    assert status.patient_responsibility == Decimal("0.00")
+    balanced(status)
+
+
+async def _claim_stage(handle) -> str:
+    try:
+        return (await handle.query(PayerClaimWorkflow.status)).stage
+    except Exception:
+        return "not started"
+
+
+__all__ = ["EncounterWorkflow"]

@@ -1,0 +1,144 @@
+"""End to end on the dev server: the demo's encounters through a worker process that is
+SIGKILLed mid-run and replaced. Every encounter must complete, no payer may adjudicate the same
+claim twice, and the ledger must balance to the cent.
+
+With COB_RECORD_HISTORIES=1 (`make histories`) the run's workflow histories are written to
+tests/histories/, which tests/test_replay.py replays on every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from cli.demo import poll, start_examples
+from ledger.db import make_engine
+from ledger.queries import unbalanced_lines
+from workers.devserver import DevServer, free_port
+from workers.temporal import connect
+from workflows.encounter import claim_workflow_id
+
+ROOT = Path(__file__).resolve().parent.parent
+HISTORIES = Path(__file__).resolve().parent / "histories"
+
+
+def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+async def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
+    server = DevServer(tmp_path / "temporal", port=free_port(), ui_port=None)
+    payer_url = f"http://127.0.0.1:{free_port()}"
+    env = {
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{server.port}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
+        "COB_HOME": str(tmp_path / "home"),
+        "COB_PAYER_URL": payer_url,
+    }
+    port = payer_url.rsplit(":", 1)[1]
+    # Each payer answer takes 0.3 s, so the encounters are mid-flight when the worker dies.
+    payers = spawn("payers", "serve", "--port", port, "--state", str(tmp_path / "payers.db"),
+                   "--latency", "0.3", env=env)  # fmt: skip
+    workers: list[subprocess.Popen] = []
+    http = httpx.AsyncClient(base_url=payer_url, timeout=5)
+
+    async def claims() -> list[dict]:
+        return (await http.get("/admin/claims")).json()
+
+    async def simulator_up() -> bool:
+        try:
+            return (await http.get("/health")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        await server.start()
+        await wait_for(simulator_up, 30, "the payer simulator")
+        workers.append(spawn("worker", env=env))
+        client = await connect(server.address)
+        items = await start_examples(client, ROOT / "examples", "e2e")
+
+        async def some_claims_in() -> bool:
+            return len(await claims()) >= 2
+
+        await wait_for(some_claims_in, 60, "the first claims")
+        os.killpg(workers[0].pid, signal.SIGKILL)
+        workers[0].wait()
+        statuses = [(await item.handle.describe()).status for item in items]
+        assert any(s is not None and s.name == "RUNNING" for s in statuses), "killed too late"
+
+        workers.append(spawn("worker", env=env))
+
+        async def all_done() -> bool:
+            await asyncio.gather(*(poll(client, item) for item in items if not item.done))
+            return all(item.done for item in items)
+
+        await wait_for(all_done, 180, "every encounter to finish")
+
+        stages = {item.name: item.status.stage for item in items if item.status}
+        assert stages == {item.name: "closed" for item in items}
+
+        adjudicated = await claims()
+        per_claim = Counter(c["claim_control_number"] for c in adjudicated)
+        assert max(per_claim.values()) == 1, "a claim control number was adjudicated twice"
+        per_payer_claim = Counter(
+            (c["encounter_id"], c["payer_id"], c["frequency"]) for c in adjudicated
+        )
+        assert max(per_payer_claim.values()) == 1, (
+            f"a payer got the same claim twice: {per_payer_claim}"
+        )
+
+        assert unbalanced_lines(make_engine(env["DATABASE_URL"])) == []
+
+        if os.environ.get("COB_RECORD_HISTORIES"):
+            await record_histories(client, items)
+    finally:
+        await http.aclose()
+        for process in [*workers, payers]:
+            stop(process)
+        server.stop()
+
+
+def save_history(name: str, history) -> None:
+    record = {"workflow_id": history.workflow_id, "history": history.to_json_dict()}
+    (HISTORIES / f"{name}.json").write_text(json.dumps(record, indent=1))
+
+
+async def record_histories(client, items) -> None:
+    HISTORIES.mkdir(exist_ok=True)
+    for item in items:
+        save_history(item.name, await item.handle.fetch_history())
+        for sequence, claim in enumerate(item.status.claims, start=1):
+            child = client.get_workflow_handle(
+                claim_workflow_id(item.handle.id, sequence, claim.payer_id)
+            )
+            save_history(f"{item.name}.claim-{sequence}", await child.fetch_history())

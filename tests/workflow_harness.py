@@ -1,0 +1,42 @@
+"""Running encounters in tests: the real worker (real activities, real simulator over HTTP,
+real ledger) on whichever Temporal server the test gives it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from cli.encounters import start_encounter
+from cob.model import Encounter
+from workers.worker import WorkerSettings, build_worker
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def example(name: str, **changes) -> Encounter:
+    data = json.loads((EXAMPLES / f"{name}.json").read_text())
+    data.update(changes)
+    return Encounter.model_validate(data)
+
+
+@asynccontextmanager
+async def running_worker(client: Client, payer_url: str, database_url: str, tmp_path: Path):
+    settings = WorkerSettings(
+        payer_url=payer_url,
+        database_url=database_url,
+        statements_dir=tmp_path / "statements",
+        task_queue=f"test-{uuid.uuid4().hex[:8]}",
+    )
+    worker: Worker = build_worker(client, settings)
+    async with worker:
+        yield settings
+
+
+async def run_encounter(client: Client, settings: WorkerSettings, encounter: Encounter, **kw):
+    handle = await start_encounter(client, encounter, task_queue=settings.task_queue, **kw)
+    return handle, await handle.result()

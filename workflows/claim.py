@@ -1,0 +1,163 @@
+"""PayerClaimWorkflow: one claim to one payer, from prior authorization to its remittance,
+including a correction and resubmission when the denial is one a team can fix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.encounter import EncounterActivities
+    from cob.denials import (
+        ClaimCorrection,
+        DenialDecision,
+        Route,
+        apply_correction,
+        correction_problem,
+        route_denial,
+    )
+    from cob.model import ClaimSubmission, PriorAuthRequest, Remittance
+    from workflows import search_attributes
+    from workflows.messages import ClaimOutcome, ClaimRun, ClaimStatus, SubmitClaim
+    from workflows.policies import PAYER_CALL
+
+MAX_SUBMISSIONS = 3  # an original and two corrections; then the denial stands for a human
+
+
+@workflow.defn
+class PayerClaimWorkflow:
+    def __init__(self) -> None:
+        self._payer_id = ""
+        self._stage = "starting"
+        self._denial: DenialDecision | None = None
+        self._correction: ClaimCorrection | None = None
+
+    @workflow.run
+    async def run(self, run: ClaimRun) -> ClaimOutcome:
+        self._payer_id = run.coverage.payer_id
+        outcome = ClaimOutcome(
+            payer_id=self._payer_id, payer_sequence=run.payer_sequence, result="held"
+        )
+        authorization = await self._prior_authorization(run, outcome)
+        if outcome.reason:
+            return outcome
+        encounter = run.encounter
+        submission = ClaimSubmission(
+            claim_control_number=f"{encounter.encounter_id}-{run.payer_sequence}-1",
+            payer_sequence=run.payer_sequence,
+            encounter=encounter,
+            coverage=run.coverage,
+            prior_authorization_number=authorization,
+            prior_remittances=run.prior_remittances,
+        )
+        for attempt in range(1, MAX_SUBMISSIONS + 1):
+            self._set_stage("submitted")
+            outcome.claim_control_numbers.append(submission.claim_control_number)
+            ack = await workflow.execute_activity_method(
+                EncounterActivities.submit_claim,
+                SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission),
+                **PAYER_CALL,
+            )
+            remittance: Remittance | None = None
+            if ack.accepted:
+                self._set_stage("awaiting_remittance")
+                remittance = await workflow.execute_activity_method(
+                    EncounterActivities.fetch_remittance,
+                    SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission),
+                    **PAYER_CALL,
+                )
+                self._denial = route_denial(remittance)
+            else:  # 277CA rejection: never entered adjudication (DOMAIN.md §3.5)
+                self._denial = DenialDecision(
+                    route=Route.FIX_RESUBMIT, reason_code=ack.status_code, explanation=ack.reason
+                )
+            outcome.remittance, outcome.denial = remittance, self._denial
+            outcome.result = "rejected" if remittance is None else "adjudicated"
+            if self._denial.route != Route.FIX_RESUBMIT:
+                if remittance is not None and remittance.status == "4":
+                    outcome.result = "denied"
+                break
+            outcome.result = "rejected" if remittance is None else "denied"
+            if attempt == MAX_SUBMISSIONS or not await self._await_correction(run):
+                outcome.reason = f"{self._denial.explanation}; no correction received"
+                break
+            assert self._correction is not None
+            encounter = apply_correction(encounter, self._correction)
+            self._correction = None
+            # DOMAIN.md §3.4: a correction after adjudication is frequency 7 with REF*F8;
+            # a claim rejected before acceptance is fixed and sent again as an original.
+            replaces = remittance.payer_claim_number if remittance else None
+            submission = submission.model_copy(
+                update={
+                    "claim_control_number": f"{encounter.encounter_id}-{run.payer_sequence}-{attempt + 1}",
+                    "encounter": encounter,
+                    "frequency": "7" if replaces else "1",
+                    "original_payer_claim_number": replaces,
+                }
+            )
+        self._set_stage(outcome.result)
+        return outcome
+
+    async def _prior_authorization(self, run: ClaimRun, outcome: ClaimOutcome) -> str | None:
+        codes = [
+            line.procedure_code
+            for line in run.encounter.lines
+            if line.procedure_code in run.benefits.prior_auth_procedures
+        ]
+        if not codes:
+            return None
+        self._set_stage("prior_auth")
+        decision = await workflow.execute_activity_method(
+            EncounterActivities.request_prior_auth,
+            PriorAuthRequest(
+                encounter_id=run.encounter.encounter_id,
+                coverage=run.coverage,
+                patient=run.encounter.patient,
+                service_date=run.encounter.service_date,
+                procedure_codes=codes,
+                provider_npi=run.encounter.billing_provider.npi,
+            ),
+            **PAYER_CALL,
+        )
+        if decision.status != "approved" or not decision.authorization_number:
+            # The claim is never sent without the authorization number (DOMAIN.md §3.3).
+            outcome.reason = f"prior authorization {decision.status}: {decision.reason}".strip()
+        return decision.authorization_number
+
+    async def _await_correction(self, run: ClaimRun) -> bool:
+        self._set_stage("awaiting_correction")
+        try:
+            await workflow.wait_condition(
+                lambda: self._correction is not None,
+                timeout=timedelta(days=run.correction_wait_days),
+            )
+        except TimeoutError:
+            return False
+        return True
+
+    def _set_stage(self, stage: str) -> None:
+        self._stage = stage
+        workflow.upsert_search_attributes(
+            [
+                search_attributes.STAGE.value_set(stage),
+                search_attributes.CURRENT_PAYER.value_set(self._payer_id),
+            ]
+        )
+
+    @workflow.query
+    def status(self) -> ClaimStatus:
+        return ClaimStatus(payer_id=self._payer_id, stage=self._stage, denial=self._denial)
+
+    @workflow.update
+    def correct_claim(self, correction: ClaimCorrection) -> str:
+        self._correction = correction
+        return f"correction accepted; resubmitting to {self._payer_id}"
+
+    @correct_claim.validator
+    def _validate_correction(self, correction: ClaimCorrection) -> None:
+        if self._stage != "awaiting_correction" or self._denial is None:
+            raise ValueError(f"claim is not waiting for a correction (stage: {self._stage})")
+        problem = correction_problem(self._denial, correction)
+        if problem:
+            raise ValueError(problem)

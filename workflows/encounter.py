@@ -1,0 +1,159 @@
+"""EncounterWorkflow: one encounter from eligibility to the patient's statement.
+
+eligibility for every coverage → order of benefits (cob.order, decided here, recorded) →
+a PayerClaimWorkflow per payer in order, each billed with the earlier payers' line-level
+adjudication → patient responsibility from the last payer → statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.encounter import EncounterActivities
+    from cob.model import Benefits, Coverage, Remittance
+    from cob.money import ZERO, patient_responsibility
+    from cob.order import determine_payer_order
+    from workflows import search_attributes
+    from workflows.claim import PayerClaimWorkflow
+    from workflows.messages import (
+        ClaimRun,
+        CloseEncounter,
+        EligibilityCheck,
+        EncounterRecord,
+        EncounterRun,
+        EncounterStatus,
+        OrderRecord,
+    )
+    from workflows.policies import LEDGER_WRITE, PAYER_CALL
+
+
+def claim_workflow_id(encounter_workflow_id: str, sequence: int, payer_id: str) -> str:
+    return f"{encounter_workflow_id}/claim-{sequence}-{payer_id}"
+
+
+def open_balance(remittance: Remittance) -> bool:
+    """Whether the payer left anything that a later payer could still pay (its PR)."""
+    return any(patient_responsibility(line) > ZERO for line in remittance.lines)
+
+
+@workflow.defn
+class EncounterWorkflow:
+    def __init__(self) -> None:
+        self._status: EncounterStatus | None = None
+
+    @workflow.run
+    async def run(self, run: EncounterRun) -> EncounterStatus:
+        encounter = run.encounter
+        workflow_id = workflow.info().workflow_id
+        self._status = status = EncounterStatus(encounter_id=encounter.encounter_id, stage="")
+        self._set_stage("eligibility")
+        await workflow.execute_activity_method(
+            EncounterActivities.record_encounter,
+            EncounterRecord(workflow_id=workflow_id, encounter=encounter, status="eligibility"),
+            **LEDGER_WRITE,
+        )
+        benefits: list[Benefits] = list(
+            await asyncio.gather(
+                *(
+                    workflow.execute_activity_method(
+                        EncounterActivities.check_eligibility,
+                        EligibilityCheck(
+                            workflow_id=workflow_id,
+                            coverage=coverage,
+                            patient=encounter.patient,
+                            service_date=encounter.service_date,
+                        ),
+                        **PAYER_CALL,
+                    )
+                    for coverage in encounter.coverages
+                )
+            )
+        )
+        benefits_by_key = {f"{b.payer_id}:{b.member_id}": b for b in benefits}
+        active: list[Coverage] = [c for c in encounter.coverages if benefits_by_key[c.key].active]
+        order = determine_payer_order(encounter.patient, active, encounter.service_date)
+        for coverage in encounter.coverages:
+            if not benefits_by_key[coverage.key].active:
+                order.excluded[coverage.key] = (
+                    f"not eligible (271): {benefits_by_key[coverage.key].reason}"
+                )
+        status.payer_order = [c.payer_id for c in order.coverages]
+        status.order_rules = order.decisions
+        status.excluded = order.excluded
+        status.needs_manual_review = order.needs_manual_review
+        await workflow.execute_activity_method(
+            EncounterActivities.record_order,
+            OrderRecord(
+                workflow_id=workflow_id,
+                encounter_id=encounter.encounter_id,
+                coverages=encounter.coverages,
+                benefits=benefits,
+                order=order,
+            ),
+            **LEDGER_WRITE,
+        )
+
+        remittances: list[Remittance] = []
+        for sequence, coverage in enumerate(order.coverages, start=1):
+            if remittances and not open_balance(remittances[-1]):
+                break  # nothing left for a later payer to pay
+            status.current_payer = coverage.payer_id
+            self._set_stage(f"claim_{sequence}")
+            outcome = await workflow.execute_child_workflow(
+                PayerClaimWorkflow.run,
+                ClaimRun(
+                    encounter_workflow_id=workflow_id,
+                    encounter=encounter,
+                    coverage=coverage,
+                    benefits=benefits_by_key[coverage.key],
+                    payer_sequence=sequence,
+                    prior_remittances=list(remittances),
+                    correction_wait_days=run.correction_wait_days,
+                ),
+                id=claim_workflow_id(workflow_id, sequence, coverage.payer_id),
+            )
+            status.claims.append(outcome)
+            if outcome.result == "held":
+                # Never bill the patient while a payer is still pending (DOMAIN.md §6.1).
+                self._set_stage("held")
+                return status
+            if outcome.remittance is not None:
+                remittances.append(outcome.remittance)
+
+        status.current_payer = None
+        self._set_stage("statement")
+        closed = await workflow.execute_activity_method(
+            EncounterActivities.close_encounter,
+            CloseEncounter(
+                workflow_id=workflow_id,
+                encounter=encounter,
+                remittances=remittances,
+                statement_date=workflow.now().date(),
+            ),
+            **LEDGER_WRITE,
+        )
+        status.lines = closed.lines
+        status.patient_responsibility = closed.patient_responsibility
+        status.statement_path = closed.statement_path
+        workflow.upsert_search_attributes(
+            [search_attributes.PATIENT_BALANCE.value_set(float(closed.patient_responsibility))]
+        )
+        self._set_stage("closed")
+        return status
+
+    def _set_stage(self, stage: str) -> None:
+        assert self._status is not None
+        self._status.stage = stage
+        workflow.upsert_search_attributes(
+            [
+                search_attributes.STAGE.value_set(stage),
+                search_attributes.CURRENT_PAYER.value_set(self._status.current_payer or ""),
+            ]
+        )
+
+    @workflow.query
+    def status(self) -> EncounterStatus:
+        return self._status or EncounterStatus(encounter_id="", stage="starting")

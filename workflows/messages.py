@@ -1,0 +1,110 @@
+"""The one typed input and output of each workflow, activity, query and update."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from cob.denials import ClaimCorrection, DenialDecision
+from cob.model import (
+    Benefits,
+    ClaimSubmission,
+    Coverage,
+    Encounter,
+    Model,
+    OrderDecision,
+    PayerOrder,
+    Person,
+    Remittance,
+)
+from cob.money import LineAccount
+
+__all__ = ["ClaimCorrection"]
+
+
+class EncounterRun(Model):
+    encounter: Encounter
+    correction_wait_days: int = 30  # how long a denied claim waits for a team's correction
+
+
+class EligibilityCheck(Model):
+    workflow_id: str
+    coverage: Coverage
+    patient: Person
+    service_date: date
+
+
+class EncounterRecord(Model):
+    workflow_id: str
+    encounter: Encounter
+    status: str
+
+
+class OrderRecord(Model):
+    workflow_id: str
+    encounter_id: str
+    coverages: list[Coverage]
+    benefits: list[Benefits]
+    order: PayerOrder
+
+
+class ClaimRun(Model):
+    encounter_workflow_id: str
+    encounter: Encounter
+    coverage: Coverage
+    benefits: Benefits
+    payer_sequence: int
+    prior_remittances: list[Remittance]
+    correction_wait_days: int = 30
+
+
+ClaimResult = Literal["adjudicated", "denied", "rejected", "held"]
+
+
+class ClaimOutcome(Model):
+    payer_id: str
+    payer_sequence: int
+    result: ClaimResult
+    remittance: Remittance | None = None
+    denial: DenialDecision | None = None
+    reason: str = ""
+    claim_control_numbers: list[str] = []
+
+
+class ClaimStatus(Model):
+    payer_id: str
+    stage: str
+    denial: DenialDecision | None = None
+
+
+class SubmitClaim(Model):
+    workflow_id: str
+    submission: ClaimSubmission
+
+
+class CloseEncounter(Model):
+    workflow_id: str
+    encounter: Encounter
+    remittances: list[Remittance]
+    statement_date: date
+
+
+class EncounterClosed(Model):
+    lines: list[LineAccount]
+    patient_responsibility: Decimal
+    statement_path: str | None
+
+
+class EncounterStatus(Model):
+    encounter_id: str
+    stage: str
+    current_payer: str | None = None
+    payer_order: list[str] = []
+    order_rules: list[OrderDecision] = []
+    needs_manual_review: bool = False
+    excluded: dict[str, str] = {}
+    claims: list[ClaimOutcome] = []
+    lines: list[LineAccount] = []
+    patient_responsibility: Decimal | None = None
+    statement_path: str | None = None

@@ -1,0 +1,34 @@
+"""Timeouts and retry policies for every activity call, written out (never the defaults).
+
+Payer calls retry durably for a day: a payer that is down for hours is waited out, while
+tenacity inside the client handles the short transport blips (DESIGN.md, "Retries").
+A payer's business rejection is `PayerRejected`, never retried.
+"""
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+NON_RETRYABLE = ["PayerRejected", "InvalidEncounter", "UnbalancedLine"]
+
+PAYER_CALL = dict(
+    start_to_close_timeout=timedelta(seconds=30),  # > the client's 15 s transport budget
+    schedule_to_close_timeout=timedelta(days=1),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=5),
+        non_retryable_error_types=NON_RETRYABLE,
+    ),
+)
+
+LEDGER_WRITE = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    schedule_to_close_timeout=timedelta(hours=6),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=1),
+        non_retryable_error_types=NON_RETRYABLE,
+    ),
+)
