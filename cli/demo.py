@@ -109,9 +109,11 @@ def progress_table(items: list[DemoEncounter]) -> Table:
     return table
 
 
-async def run_demo(examples: Path, keep: bool, console: Console) -> int:
+async def run_demo(
+    examples: Path, keep: bool, console: Console, port: int = 7233, ui_port: int = 8233
+) -> int:
     home = cob_home()
-    server = DevServer(home / "temporal")
+    server = DevServer(home / "temporal", port, ui_port)
     simulator = None
     console.print(f"[bold]cob demo[/]: state in {home}, ledger {database_url()}")
     try:
@@ -131,10 +133,12 @@ async def run_demo(examples: Path, keep: bool, console: Console) -> int:
                     await asyncio.gather(*(poll(client, i) for i in items if not i.done))
                     live.update(progress_table(items))
                     await asyncio.sleep(0.3)
+            console.print()
             rows = [(i.handle.id, i.status) for i in items if i.status is not None]
-            console.print(summary_table(rows, server.ui_url))
+            console.print(summary_table(rows))
+            console.print("In the Temporal UI:")
             for workflow_id, _ in rows:
-                console.print(f"  {workflow_url(workflow_id, server.ui_url or '')}")
+                console.print(f"  {workflow_url(workflow_id, server.ui_url or '')}", soft_wrap=True)
             if keep:
                 console.print(f"[bold]--keep[/]: Temporal UI at {server.ui_url}; Ctrl-C stops all")
                 await asyncio.Event().wait()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from cob.validation import InvalidEncounter
 
@@ -17,6 +19,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="COB workflow
 payers_app = typer.Typer(no_args_is_help=True, help="The payer simulator")
 app.add_typer(payers_app, name="payers")
 console = Console()
+if not console.is_terminal:  # logs and pipes: wide enough for the summary table
+    console = Console(width=150)
 errors = Console(stderr=True)
 
 EXAMPLES = Path("examples")
@@ -39,11 +43,13 @@ def run(coroutine) -> object:
 def demo(
     keep: bool = typer.Option(False, "--keep", help="leave the server and UI up until Ctrl-C"),
     examples: Path = typer.Option(EXAMPLES, help="folder of encounter JSON files"),
+    port: int = typer.Option(7233, help="Temporal frontend port"),
+    ui_port: int = typer.Option(8233, help="Temporal UI port"),
 ) -> None:
     """Start Temporal, the payer simulator and a worker; run every example encounter."""
     from cli.demo import run_demo
 
-    code = run(run_demo(examples, keep, console))
+    code = run(run_demo(examples, keep, console, port, ui_port))
     raise typer.Exit(code)
 
 
@@ -114,10 +120,15 @@ def submit(file: Path, wait: bool = typer.Option(False, help="wait for the encou
 
     async def start() -> None:
         client = await connect()
-        handle = await start_encounter(client, encounter)
+        try:
+            handle = await start_encounter(client, encounter)
+        except WorkflowAlreadyStartedError:
+            errors.print(f"[red]encounter {encounter.encounter_id} was already started[/]; "
+                         f"see `cob status {encounter.encounter_id}`")  # fmt: skip
+            raise typer.Exit(1) from None
         console.print(f"started {handle.id}\n  {workflow_url(handle.id)}")
         if wait:
-            console.print(summary_table([(handle.id, await handle.result())], None))
+            console.print(summary_table([(handle.id, await handle.result())]))
 
     run(start())
 
@@ -133,8 +144,14 @@ def status(encounter: str = typer.Argument(..., help="encounter id or workflow i
 
     async def show() -> None:
         client = await connect()
-        current = await encounter_status(client, workflow_id)
-        console.print(summary_table([(workflow_id, current)], None))
+        try:
+            current = await encounter_status(client, workflow_id)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            errors.print(f"[red]no encounter workflow {workflow_id}[/]")
+            raise typer.Exit(1) from None
+        console.print(summary_table([(workflow_id, current)]))
         if current.lines:
             console.print(line_table(current))
 

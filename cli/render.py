@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from cob.money import ZERO
-from workers.temporal import workflow_url
 from workflows.messages import EncounterStatus
 
 
@@ -17,11 +18,11 @@ def money(amount: Decimal | None) -> str:
 
 def order_text(status: EncounterStatus) -> str:
     if not status.payer_order:
-        return "self-pay"
+        return "self-pay (no active coverage)" if status.excluded else "self-pay"
     parts = [status.payer_order[0]]
     for decision, payer in zip(status.order_rules, status.payer_order[1:], strict=False):
         parts.append(f"> {payer} [{decision.rule}]")
-    text = " ".join(parts)
+    text = " ".join(parts) if len(parts) > 1 else f"{parts[0]} [only coverage]"
     if status.needs_manual_review:
         text += " (needs manual review)"
     return text
@@ -34,27 +35,37 @@ def paid_text(status: EncounterStatus) -> str:
             paid[payer] = paid.get(payer, ZERO) + amount
     notes = [f"{c.payer_id}: {c.result} ({c.denial.explanation})" for c in status.claims
              if c.denial and c.denial.route != "post"]  # fmt: skip
+    notes += [f"{c.payer_id}: corrected after {denial}, resubmitted"
+              for c in status.claims for denial in c.corrected_denials]  # fmt: skip
     text = ", ".join(f"{payer} {money(amount)}" for payer, amount in paid.items()) or "-"
     return "\n".join([text, *notes])
 
 
-def summary_table(rows: list[tuple[str, EncounterStatus]], ui_url: str | None) -> Table:
+def short_path(path: str | None) -> str:
+    if not path:
+        return "-"
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def summary_table(rows: list[tuple[str, EncounterStatus]]) -> Table:
     table = Table(title="Encounters", show_lines=True)
     for column in ("encounter", "stage", "payer order [deciding rule]", "paid",
-                   "adjustments", "patient", "statement", "workflow"):  # fmt: skip
+                   "adjustments", "patient", "statement", "workflow id"):  # fmt: skip
         table.add_column(column, overflow="fold")
     for workflow_id, status in rows:
         adjustments = sum((line.adjustments for line in status.lines), ZERO)
-        link = workflow_url(workflow_id, ui_url) if ui_url else workflow_id
         table.add_row(
             status.encounter_id,
             status.stage,
-            order_text(status),
-            paid_text(status),
+            escape(order_text(status)),
+            escape(paid_text(status)),
             money(adjustments if status.lines else None),
             money(status.patient_responsibility),
-            status.statement_path or "-",
-            f"{workflow_id}\n{link}" if ui_url else workflow_id,
+            short_path(status.statement_path),
+            workflow_id,
         )
     return table
 

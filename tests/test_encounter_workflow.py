@@ -49,7 +49,7 @@ async def test_child_of_two_parents_bills_the_earlier_birthday_first(
     async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
         _, status = await run_encounter(client, settings, example("02-child-birthday-rule"))
     # Mother born March 10, father July 22: the mother's ACME01 plan is primary.
-    assert status.payer_order == ["ACME01", "BLUE02"]
+    assert status.payer_order == ["ACME01", "EMPL03"]
     assert status.order_rules[0].rule == "naic_birthday_rule"
     balanced(status)
     secondary = status.claims[1].remittance
@@ -125,6 +125,7 @@ async def test_denied_claim_is_corrected_and_paid_as_a_replacement(
     outcome = status.claims[0]
     assert outcome.result == "adjudicated"
     assert outcome.claim_control_numbers == ["E1007-1-1", "E1007-1-2"]
+    assert outcome.corrected_denials == ["CARC 16 N290 -> fix_resubmit"]
     assert outcome.remittance.paid > 0
     claims = httpx.get(f"{simulator.url}/admin/claims").json()
     replacement = next(c for c in claims if c["claim_control_number"] == "E1007-1-2")

@@ -83,6 +83,7 @@ class PayerClaimWorkflow:
                 outcome.reason = f"{self._denial.explanation}; no correction received"
                 break
             assert self._correction is not None
+            outcome.corrected_denials.append(self._denial.explanation)
             encounter = apply_correction(encounter, self._correction)
             self._correction = None
             # DOMAIN.md §3.4: a correction after adjudication is frequency 7 with REF*F8;

@@ -70,6 +70,7 @@ class ClaimOutcome(Model):
     denial: DenialDecision | None = None
     reason: str = ""
     claim_control_numbers: list[str] = []
+    corrected_denials: list[str] = []  # the denials a team's correction answered, in order
 
 
 class ClaimStatus(Model):

@@ -1,0 +1,117 @@
+"""The `cob` command as a user runs it: a subprocess, its output and its exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from workers.devserver import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = json.loads((ROOT / "examples" / "01-commercial.json").read_text())
+
+
+def cob(*args: str, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env={**os.environ, "TEMPORAL_ADDRESS": "127.0.0.1:1", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
+
+
+def changed(path: list, value) -> dict:
+    data = json.loads(json.dumps(GOOD))
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    if value is DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return data
+
+
+DELETE = object()
+BAD = {
+    "unknown payer": (changed(["coverages", 0, "payer_id"], "NOPE9"), "coverages[0].payer_id"),
+    "negative charge": (changed(["lines", 0, "charge"], "-5.00"), "lines[0].charge"),
+    "non-numeric charge": (changed(["lines", 1, "charge"], "ten"), "lines[1].charge"),
+    "missing member id": (changed(["coverages", 0, "member_id"], DELETE), "coverages[0].member_id"),
+    "future service date": (changed(["service_date"], "2999-01-01"), "service_date"),
+    "unparseable date": (changed(["service_date"], "10/05/2026"), "service_date"),
+    "unknown ICD-10-CM code": (changed(["diagnoses", 0], "Q99.999"), "diagnoses[0]"),
+    "non-billable ICD-10-CM category": (changed(["diagnoses", 0], "E11"), "diagnoses[0]"),
+    "no service lines": (changed(["lines"], []), "lines"),
+}
+
+
+@pytest.mark.parametrize("case", BAD, ids=list(BAD))
+def test_submit_rejects_bad_input_naming_the_field(case: str, tmp_path: Path) -> None:
+    data, field = BAD[case]
+    path = tmp_path / "encounter.json"
+    path.write_text(json.dumps(data))
+    # TEMPORAL_ADDRESS points nowhere: reaching Temporal at all would be a failure too.
+    result = cob("submit", str(path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{field}:" in result.stderr.replace("\n", " ")
+
+
+def test_submit_rejects_a_file_that_is_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "encounter.json"
+    path.write_text("{not json")
+    result = cob("submit", str(path))
+    assert result.returncode == 2 and "not valid JSON" in result.stderr
+
+
+def test_demo_keep_runs_every_example_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    port, ui_port = free_port(), free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "demo", "--keep",
+         "--port", str(port), "--ui-port", str(ui_port)],
+        cwd=ROOT,
+        env={**os.environ, "COB_HOME": str(tmp_path / "home"), "COB_TEMPORAL_UI": "http://x"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    output = []
+    deadline = time.monotonic() + 180
+    assert demo.stdout is not None
+    for line in demo.stdout:
+        output.append(line)
+        if "Ctrl-C stops all" in line or time.monotonic() > deadline:
+            break
+    text = "".join(output)
+    assert "Ctrl-C stops all" in text, text
+    server = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _runs(p, str(port))]
+    assert server, "the dev server is not running under --keep"
+    demo.send_signal(signal.SIGINT)
+    rest, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 130, text + rest
+    assert "stopped the worker, the payer simulator and the Temporal dev server" in rest
+    for name in ("E1001", "E1002", "E1003", "E1004", "E1005", "E1006", "E1007", "E1008"):
+        assert f"encounter-{name}-" in text
+    summary_rows = re.findall(r"│ (E100\d)-\w+ +│ closed +│", text)
+    assert sorted(summary_rows) == [f"E100{n}" for n in range(1, 9)], text
+    time.sleep(0.5)
+    assert not [p for p in server if p.exists() and _runs(p, str(port))], "orphan dev server"
+
+
+def _runs(proc: Path, port: str) -> bool:
+    try:
+        command = (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"start-dev" in command and port.encode() in command
