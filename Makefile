@@ -17,6 +17,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy cob
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest

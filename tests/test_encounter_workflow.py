@@ -13,6 +13,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from cli.encounters import start_encounter
 from cob.denials import ClaimCorrection
+from cob.model import Encounter
 from ledger.db import make_engine
 from ledger.queries import audit_events, unbalanced_lines
 from tests.workflow_harness import example, run_encounter, running_worker
@@ -155,3 +156,20 @@ async def _claim_stage(handle) -> str:
 
 
 __all__ = ["EncounterWorkflow"]
+
+
+async def test_payer_that_rejects_the_inquiry_is_excluded_not_retried(
+    client, simulator, ledger_url, tmp_path
+):
+    # The simulator does not know GHOST1 (404 -> PayerRejected, non-retryable): the workflow
+    # decides, recording why the coverage was left out, instead of retrying for a day.
+    data = example("01-commercial").model_dump(mode="json")
+    data["encounter_id"] = "E1001-ghost"
+    data["coverages"][0]["payer_id"] = "GHOST1"
+    encounter = Encounter.model_validate(data)
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        _, status = await run_encounter(client, settings, encounter)
+    assert status.payer_order == []
+    reason = status.excluded["GHOST1:ACM100200300"]
+    assert "payer rejected the eligibility inquiry" in reason and "GHOST1" in reason
+    assert status.patient_responsibility == Decimal("195.00")

@@ -41,6 +41,17 @@ def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
@@ -118,6 +129,17 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
         )
 
         assert unbalanced_lines(make_engine(env["DATABASE_URL"])) == []
+
+        # The same server through the CLI a billing team uses.
+        shown = cli("status", "E1004-e2e", env=env)
+        assert shown.returncode == 0 and "EMPL03 > MCARE" in shown.stdout, shown.stderr
+        submitted = cli("submit", "examples/01-commercial.json", "--wait", env=env)
+        assert submitted.returncode == 0, submitted.stderr
+        assert "encounter-E1001" in submitted.stdout and "closed" in submitted.stdout
+        again = cli("submit", "examples/01-commercial.json", env=env)
+        assert again.returncode == 1 and "already started" in again.stderr
+        missing = cli("status", "E9999", env=env)
+        assert missing.returncode == 1 and "no encounter workflow" in missing.stderr
 
         if os.environ.get("COB_RECORD_HISTORIES"):
             await record_histories(client, items)

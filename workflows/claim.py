@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.encounter import EncounterActivities
@@ -20,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from cob.model import ClaimSubmission, PriorAuthRequest, Remittance
     from workflows import search_attributes
     from workflows.messages import ClaimOutcome, ClaimRun, ClaimStatus, SubmitClaim
-    from workflows.policies import PAYER_CALL
+    from workflows.policies import PAYER_CALL, payer_rejection
 
 MAX_SUBMISSIONS = 3  # an original and two corrections; then the denial stands for a human
 
@@ -39,9 +40,20 @@ class PayerClaimWorkflow:
         outcome = ClaimOutcome(
             payer_id=self._payer_id, payer_sequence=run.payer_sequence, result="held"
         )
+        try:
+            await self._bill(run, outcome)
+        except ActivityError as error:
+            rejection = payer_rejection(error)
+            if rejection is None:
+                raise
+            outcome.result, outcome.reason = "rejected", f"payer rejected: {rejection}"
+        self._set_stage(outcome.result)
+        return outcome
+
+    async def _bill(self, run: ClaimRun, outcome: ClaimOutcome) -> None:
         authorization = await self._prior_authorization(run, outcome)
         if outcome.reason:
-            return outcome
+            return
         encounter = run.encounter
         submission = ClaimSubmission(
             claim_control_number=f"{encounter.encounter_id}-{run.payer_sequence}-1",
@@ -97,8 +109,6 @@ class PayerClaimWorkflow:
                     "original_payer_claim_number": replaces,
                 }
             )
-        self._set_stage(outcome.result)
-        return outcome
 
     async def _prior_authorization(self, run: ClaimRun, outcome: ClaimOutcome) -> str | None:
         codes = [

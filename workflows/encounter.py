@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.encounter import EncounterActivities
-    from cob.model import Benefits, Coverage, Remittance
+    from cob.model import Benefits, Coverage, Encounter, Remittance
     from cob.money import ZERO, patient_responsibility
     from cob.order import determine_payer_order
     from workflows import search_attributes
@@ -27,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         EncounterStatus,
         OrderRecord,
     )
-    from workflows.policies import LEDGER_WRITE, PAYER_CALL
+    from workflows.policies import LEDGER_WRITE, PAYER_CALL, payer_rejection
 
 
 def claim_workflow_id(encounter_workflow_id: str, sequence: int, payer_id: str) -> str:
@@ -56,21 +57,7 @@ class EncounterWorkflow:
             **LEDGER_WRITE,
         )
         benefits: list[Benefits] = list(
-            await asyncio.gather(
-                *(
-                    workflow.execute_activity_method(
-                        EncounterActivities.check_eligibility,
-                        EligibilityCheck(
-                            workflow_id=workflow_id,
-                            coverage=coverage,
-                            patient=encounter.patient,
-                            service_date=encounter.service_date,
-                        ),
-                        **PAYER_CALL,
-                    )
-                    for coverage in encounter.coverages
-                )
-            )
+            await asyncio.gather(*(self._eligibility(encounter, c) for c in encounter.coverages))
         )
         benefits_by_key = {f"{b.payer_id}:{b.member_id}": b for b in benefits}
         active: list[Coverage] = [c for c in encounter.coverages if benefits_by_key[c.key].active]
@@ -116,12 +103,13 @@ class EncounterWorkflow:
                 id=claim_workflow_id(workflow_id, sequence, coverage.payer_id),
             )
             status.claims.append(outcome)
-            if outcome.result == "held":
-                # Never bill the patient while a payer is still pending (DOMAIN.md §6.1).
+            if outcome.remittance is None:
+                # A payer that never adjudicated (auth not granted, claim rejected and not
+                # fixed) blocks the later payers and the patient's bill until a team acts
+                # (DOMAIN.md §6.1: never bill the patient while a payer is pending).
                 self._set_stage("held")
                 return status
-            if outcome.remittance is not None:
-                remittances.append(outcome.remittance)
+            remittances.append(outcome.remittance)
 
         status.current_payer = None
         self._set_stage("statement")
@@ -143,6 +131,31 @@ class EncounterWorkflow:
         )
         self._set_stage("closed")
         return status
+
+    async def _eligibility(self, encounter: Encounter, coverage: Coverage) -> Benefits:
+        try:
+            return await workflow.execute_activity_method(
+                EncounterActivities.check_eligibility,
+                EligibilityCheck(
+                    workflow_id=workflow.info().workflow_id,
+                    coverage=coverage,
+                    patient=encounter.patient,
+                    service_date=encounter.service_date,
+                ),
+                **PAYER_CALL,
+            )
+        except ActivityError as error:
+            rejection = payer_rejection(error)
+            if rejection is None:
+                raise
+            # The payer would not answer the 270 for this coverage: it cannot be billed.
+            return Benefits(
+                payer_id=coverage.payer_id,
+                member_id=coverage.member_id,
+                plan_type=coverage.plan_type,
+                active=False,
+                reason=f"payer rejected the eligibility inquiry: {rejection}",
+            )
 
     def _set_stage(self, stage: str) -> None:
         assert self._status is not None

@@ -8,6 +8,7 @@ A payer's business rejection is `PayerRejected`, never retried.
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 NON_RETRYABLE = ["PayerRejected", "InvalidEncounter", "UnbalancedLine"]
 
@@ -32,3 +33,12 @@ LEDGER_WRITE = dict(
         non_retryable_error_types=NON_RETRYABLE,
     ),
 )
+
+
+def payer_rejection(error: ActivityError) -> str | None:
+    """The payer's own 'no' (PayerRejected), as a message the workflow decides on; None for
+    any other failure, which the workflow lets fail loudly."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type == "PayerRejected":
+        return cause.message
+    return None
