@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from temporalio import activity
@@ -36,6 +38,8 @@ from workflows.messages import (
     SubmitClaim,
 )
 
+T = TypeVar("T")
+
 
 def business_error(error: Exception) -> ApplicationError:
     """A payer's or the data's own 'no' is a decision for the workflow, never a retry."""
@@ -47,6 +51,32 @@ class EncounterActivities:
         self.payer_url = payer_url
         self.ledger = ledger
         self.statements_dir = statements_dir
+
+    async def _ask_payer(self, question: Callable[[PayerClient], Awaitable[T]]) -> T:
+        try:
+            async with PayerClient(self.payer_url) as payers:
+                return await question(payers)
+        except PayerRejected as error:
+            raise business_error(error) from error
+
+    async def _record_claim(
+        self, claim: SubmitClaim, ack: ClaimAcknowledgment, remittance: Remittance | None
+    ) -> None:
+        submission = claim.submission
+        await self._write(
+            writes.record_claim,
+            encounter_id=submission.encounter.encounter_id,
+            submission=submission,
+            ack=ack,
+            remittance=remittance,
+        )
+        kind = "remittance" if remittance else "claim_acknowledged"
+        await self._audit(
+            claim.workflow_id,
+            f"claim:{submission.claim_control_number}:{'remittance' if remittance else 'ack'}",
+            kind,
+            (remittance or ack).model_dump(mode="json"),
+        )
 
     async def _write(self, fn, **kwargs) -> object:
         return await asyncio.to_thread(partial(fn, self.ledger, **kwargs))
@@ -73,13 +103,9 @@ class EncounterActivities:
 
     @activity.defn
     async def check_eligibility(self, check: EligibilityCheck) -> Benefits:
-        try:
-            async with PayerClient(self.payer_url) as payers:
-                benefits = await payers.eligibility(
-                    check.coverage, check.patient, check.service_date
-                )
-        except PayerRejected as error:
-            raise business_error(error) from error
+        benefits = await self._ask_payer(
+            lambda payers: payers.eligibility(check.coverage, check.patient, check.service_date)
+        )
         await self._audit(
             check.workflow_id,
             f"eligibility:{check.coverage.key}",
@@ -111,11 +137,7 @@ class EncounterActivities:
 
     @activity.defn
     async def request_prior_auth(self, request: PriorAuthRequest) -> PriorAuthDecision:
-        try:
-            async with PayerClient(self.payer_url) as payers:
-                decision = await payers.prior_auth(request)
-        except PayerRejected as error:
-            raise business_error(error) from error
+        decision = await self._ask_payer(lambda payers: payers.prior_auth(request))
         await self._audit(
             activity.info().workflow_id,
             f"prior_auth:{request.coverage.key}",
@@ -126,55 +148,25 @@ class EncounterActivities:
 
     @activity.defn
     async def submit_claim(self, claim: SubmitClaim) -> ClaimAcknowledgment:
-        submission = claim.submission
-        try:
-            async with PayerClient(self.payer_url) as payers:
-                ack = await payers.submit_claim(submission)
-        except PayerRejected as error:
-            raise business_error(error) from error
-        await self._write(
-            writes.record_claim,
-            encounter_id=submission.encounter.encounter_id,
-            submission=submission,
-            ack=ack,
-            remittance=None,
-        )
-        await self._audit(
-            claim.workflow_id,
-            f"claim:{submission.claim_control_number}:ack",
-            "claim_acknowledged",
-            ack.model_dump(mode="json"),
-        )
+        ack = await self._ask_payer(lambda payers: payers.submit_claim(claim.submission))
+        await self._record_claim(claim, ack, None)
         return ack
 
     @activity.defn
     async def fetch_remittance(self, claim: SubmitClaim) -> Remittance:
-        submission = claim.submission
+        ccn = claim.submission.claim_control_number
+        remittance = await self._ask_payer(lambda payers: payers.remittance(ccn))
         try:
-            async with PayerClient(self.payer_url) as payers:
-                remittance = await payers.remittance(submission.claim_control_number)
             for line in remittance.lines:
                 check_remittance_line(line, remittance.payer_id)
-        except (PayerRejected, UnbalancedLine) as error:
+        except UnbalancedLine as error:
             raise business_error(error) from error
         ack = ClaimAcknowledgment(
-            claim_control_number=submission.claim_control_number,
+            claim_control_number=ccn,
             accepted=True,
             payer_claim_number=remittance.payer_claim_number,
         )
-        await self._write(
-            writes.record_claim,
-            encounter_id=submission.encounter.encounter_id,
-            submission=submission,
-            ack=ack,
-            remittance=remittance,
-        )
-        await self._audit(
-            claim.workflow_id,
-            f"claim:{submission.claim_control_number}:remittance",
-            "remittance",
-            remittance.model_dump(mode="json"),
-        )
+        await self._record_claim(claim, ack, remittance)
         return remittance
 
     @activity.defn
