@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -13,11 +14,13 @@ from rich.console import Console
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cob.validation import InvalidEncounter
+from cob.validation import InvalidEncounter, InvalidInput
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="COB workflow engine")
 payers_app = typer.Typer(no_args_is_help=True, help="The payer simulator")
 app.add_typer(payers_app, name="payers")
+explain_app = typer.Typer(no_args_is_help=True, help="Check one case by hand: JSON in, JSON out")
+app.add_typer(explain_app, name="explain")
 console = Console()
 if not console.is_terminal:  # logs and pipes: wide enough for the summary table
     console = Console(width=150)
@@ -156,6 +159,30 @@ def status(encounter: str = typer.Argument(..., help="encounter id or workflow i
             console.print(line_table(current))
 
     run(show())
+
+
+def _explain(file: Path, table: bool, answer, render) -> None:
+    from cli.explain import read_json
+
+    try:
+        result = answer(read_json(file))
+    except InvalidInput as error:
+        errors.print(f"[red]invalid case[/] {file}: {error}", highlight=False)
+        raise typer.Exit(2) from None
+    if table:
+        console.print(render(result))
+    else:
+        print(json.dumps(result, indent=2, default=str))
+
+
+@explain_app.command("order")
+def explain_order(
+    file: Path, table: bool = typer.Option(False, "--table", help="a readable table, not JSON")
+) -> None:
+    """Order of benefits for a patient's coverages on a date of service, with the deciding rules."""
+    from cli.explain import explain_order, order_table
+
+    _explain(file, table, explain_order, order_table)
 
 
 def main() -> None:

@@ -24,6 +24,9 @@ class PlanType(StrEnum):
     MEDICARE_SUPPLEMENT = "medicare_supplement"
     MEDICAID = "medicaid"
     TRICARE = "tricare"
+    WORKERS_COMP = "workers_comp"
+    NO_FAULT = "no_fault"  # auto med-pay / PIP
+    LIABILITY = "liability"
 
 
 class Relationship(StrEnum):
@@ -40,7 +43,8 @@ class Employment(StrEnum):
 
     ACTIVE = "active"
     RETIRED = "retired"
-    COBRA = "cobra"
+    LAID_OFF = "laid_off"
+    COBRA = "cobra"  # COBRA or state continuation coverage
     NONE = "none"
 
 
@@ -54,10 +58,38 @@ class CobMethod(StrEnum):
     """How a plan pays when it is not primary (DOMAIN.md §2.2 to §2.5)."""
 
     STANDARD = "standard"
+    STANDARD_WITH_CREDIT_RESERVE = "standard_with_credit_reserve"
     NON_DUPLICATION = "non_duplication"
+    CARVE_OUT = "carve_out"
+    MAINTENANCE_OF_BENEFITS = "maintenance_of_benefits"
+    EXCLUSION = "exclusion"
     MEDICARE_SECONDARY = "medicare_secondary"
     SUPPLEMENT = "supplement"
     MEDICAID_LESSER_OF = "medicaid_lesser_of"
+
+
+class ParentsArrangement(StrEnum):
+    """The parents' situation, for a dependent child's coverage (NAIC Model 120, DOMAIN.md §1.2)."""
+
+    MARRIED = "married"  # married or living together, whether or not ever married
+    COURT_DECREE = "court_decree"  # a decree makes one parent responsible
+    JOINT_CUSTODY = "joint_custody"  # or a decree making both responsible
+    NO_DECREE = "no_decree"  # divorced/separated/not living together, no decree
+
+
+class ParentRole(StrEnum):
+    CUSTODIAL_PARENT = "custodial_parent"
+    CUSTODIAL_PARENT_SPOUSE = "custodial_parent_spouse"
+    NONCUSTODIAL_PARENT = "noncustodial_parent"
+    NONCUSTODIAL_PARENT_SPOUSE = "noncustodial_parent_spouse"
+
+
+class RelatedCause(StrEnum):
+    """Why the service was needed, when an accident or work is the cause (837P CLM11)."""
+
+    AUTO_ACCIDENT = "auto_accident"  # AA
+    EMPLOYMENT = "employment"  # EM
+    OTHER_ACCIDENT = "other_accident"  # OA
 
 
 class Person(Model):
@@ -75,6 +107,11 @@ class Provider(Model):
     phone: str = ""
 
 
+class CoveragePeriod(Model):
+    start: date
+    end: date
+
+
 class Coverage(Model):
     payer_id: str = Field(min_length=1)
     member_id: str = Field(min_length=1)
@@ -87,6 +124,19 @@ class Coverage(Model):
     effective_date: date
     termination_date: date | None = None
     medicare_basis: MedicareBasis | None = None
+    # The first month of Medicare entitlement (or eligibility, had the person applied): the
+    # ESRD 30-month coordination period counts from it (42 USC 1395y(b)(1)(C)).
+    medicare_entitlement_date: date | None = None
+    # NAIC Model 120 facts (DOMAIN.md §1.2); the defaults are the common case.
+    has_cob_provision: bool = True
+    applies_active_inactive_rule: bool = True
+    applies_cobra_rule: bool = True
+    parents: ParentsArrangement | None = None  # for a dependent child's coverage
+    parent_role: ParentRole | None = None  # the subscriber's role when parents are apart
+    decree_responsible: bool = False  # a court decree makes this subscriber responsible
+    # Earlier coverage of the same person that counts as continuous with this one (24-hour
+    # bridging), for the longer/shorter rule.
+    prior_periods: list[CoveragePeriod] = Field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -109,6 +159,7 @@ class Encounter(Model):
     place_of_service: str = Field(default="11", pattern=r"^\d{2}$")
     billing_provider: Provider
     rendering_provider_npi: str | None = Field(default=None, pattern=r"^\d{10}$")
+    related_cause: RelatedCause | None = None
     diagnoses: list[str] = Field(min_length=1, max_length=12)
     lines: list[ServiceLine] = Field(min_length=1, max_length=50)
     coverages: list[Coverage] = Field(default_factory=list)

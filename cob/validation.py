@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cob.codes import icd10_problem, normalize_icd10
 from cob.model import Coverage, Encounter, Relationship, ServiceLine
 
 
-class InvalidEncounter(ValueError):
+class InvalidInput(ValueError):
     """str() is "<field>: <message>", e.g. "lines[0].charge: must be greater than 0, got -5"."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -26,6 +26,24 @@ class InvalidEncounter(ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:  # keep both arguments when pickled
         return (type(self), (self.field, self.message))
+
+
+class InvalidEncounter(InvalidInput):
+    pass
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_input(model: type[M], data: object) -> M:
+    """Any input shape from JSON, with the first problem reported by its field path."""
+    if not isinstance(data, dict):
+        raise InvalidInput("(root)", f"expected a JSON object, got {_shown(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        raise InvalidInput(field_path(first["loc"]), plain_message(first)) from None
 
 
 def validate_encounter(data: object, known_payers: Collection[str], today: date) -> Encounter:

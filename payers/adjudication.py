@@ -7,22 +7,24 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from cob.benefits import SUPPLEMENT_PAYS, PlanBenefit, plan_benefit, secondary_payment
+from cob.benefits import PlanBenefit, plan_benefit, secondary_payment
 from cob.model import (
     Adjustment,
+    AdjustmentGroup,
     ClaimSubmission,
-    CobMethod,
     LineAdjudication,
     Remittance,
     ServiceLine,
 )
-from cob.money import ZERO, cents, check_remittance_line, patient_responsibility
+from cob.money import ZERO, cents, check_remittance_line
+from payers.coordination import later_payer_adjustments, open_balance, payment_case
 from payers.profiles import PayerProfile
 
 MISSING_RENDERING_PROVIDER = "N290"  # RARC: missing/incomplete/invalid rendering provider id
 MISSING_AUTHORIZATION = "M62"  # RARC: missing/incomplete/invalid treatment authorization code
+PLAN_EXCLUSION = "N130"  # RARC: consult plan benefit documents for restrictions on this service
 
 ClaimStatus = Literal["1", "2", "3", "4", "19", "20", "22"]  # CLP02, DOMAIN.md §3.6
 
@@ -43,38 +45,67 @@ def allowed_amount(profile: PayerProfile, line: ServiceLine) -> Decimal:
     return min(line.charge, cents(scheduled))
 
 
+class Adjudication(NamedTuple):
+    remittance: Remittance
+    deductible_used: Decimal  # what the claim took from the member's deductible
+    credit_reserve: Decimal  # the member's credit reserve after the claim (DOMAIN.md §2.2)
+
+
 def adjudicate(
-    profile: PayerProfile, submission: ClaimSubmission, deductible_remaining: Decimal, today: date
-) -> tuple[Remittance, Decimal]:
-    """Adjudicate one claim; returns the remittance and the deductible it used."""
+    profile: PayerProfile,
+    submission: ClaimSubmission,
+    deductible_remaining: Decimal,
+    today: date,
+    credit_reserve: Decimal = ZERO,
+) -> Adjudication:
+    """Adjudicate one claim: the remittance, the deductible it used and the credit reserve left
+    (it moves only for a plan using STANDARD_WITH_CREDIT_RESERVE)."""
     encounter = submission.encounter
     if profile.requires_rendering_provider and encounter.rendering_provider_npi is None:
-        denied = [_denied_line(line, "16", MISSING_RENDERING_PROVIDER) for line in encounter.lines]
-        return _remittance(profile, submission, "4", today, denied), ZERO  # DOMAIN.md §5, CARC 16
+        denied = [
+            _denied_line(line, "CO", "16", MISSING_RENDERING_PROVIDER, submission)
+            for line in encounter.lines
+        ]  # DOMAIN.md §5, CARC 16
+        return Adjudication(
+            _remittance(profile, submission, "4", today, denied), ZERO, credit_reserve
+        )
 
     remaining = deductible_remaining
+    reserve = credit_reserve
     copay_left = profile.copay  # a copay is per visit: charged once, on the first eligible line
     lines: list[LineAdjudication] = []
     for line in encounter.lines:
         if (
             line.procedure_code in profile.prior_auth_procedures
             and not submission.prior_authorization_number
-        ):
-            lines.append(_denied_line(line, "197", MISSING_AUTHORIZATION))  # DOMAIN.md §5, CARC 197
+        ):  # DOMAIN.md §5, CARC 197
+            lines.append(_denied_line(line, "CO", "197", MISSING_AUTHORIZATION, submission))
             continue
-        allowed = allowed_amount(profile, line)
+        excluded = line.procedure_code in profile.excluded_procedures
+        allowed = ZERO if excluded else allowed_amount(profile, line)
         copay = copay_left if line.procedure_code in profile.copay_procedures else ZERO
-        benefit = plan_benefit(allowed, remaining, profile.coinsurance, copay)
+        if not submission.prior_remittances:
+            if excluded:  # DOMAIN.md §5, CARC 96 (PR: the patient's, as a non-covered service)
+                lines.append(_denied_line(line, "PR", "96", PLAN_EXCLUSION, submission))
+                continue
+            benefit = plan_benefit(allowed, remaining, profile.coinsurance, copay)
+            lines.append(_primary_line(line, allowed, benefit))
+        else:
+            result = secondary_payment(
+                payment_case(profile, submission, line, allowed, remaining, copay, reserve)
+            )
+            benefit = result.normal_benefit
+            if result.credit_reserve_after is not None:
+                reserve = result.credit_reserve_after
+            adjustments = later_payer_adjustments(profile, submission, line, result)
+            lines.append(_line(line, allowed, result.paid, adjustments))
         # NAIC §7: a secondary credits its deductible as it would have as primary (DOMAIN.md §2.2)
         remaining -= benefit.deductible
         copay_left -= benefit.copay
-        if submission.prior_remittances:
-            lines.append(_later_payer_line(profile, submission, line, allowed, benefit))
-        else:
-            lines.append(_primary_line(line, allowed, benefit))
 
     status = _processed_as(submission.payer_sequence)
-    return _remittance(profile, submission, status, today, lines), deductible_remaining - remaining
+    remittance = _remittance(profile, submission, status, today, lines)
+    return Adjudication(remittance, deductible_remaining - remaining, reserve)
 
 
 def _processed_as(payer_sequence: int) -> ClaimStatus:
@@ -121,66 +152,20 @@ def _primary_line(line: ServiceLine, allowed: Decimal, benefit: PlanBenefit) -> 
     return _line(line, allowed, benefit.paid, adjustments)
 
 
-def _later_payer_line(
-    profile: PayerProfile,
-    submission: ClaimSubmission,
+def _denied_line(
     line: ServiceLine,
-    allowed: Decimal,
-    benefit: PlanBenefit,
+    group: AdjustmentGroup,
+    carc: str,
+    remark: str,
+    submission: ClaimSubmission,
 ) -> LineAdjudication:
-    prior = [
-        prior_line
-        for remittance in submission.prior_remittances
-        for prior_line in remittance.lines
-        if prior_line.line_number == line.line_number
+    """A denied line: the whole charge, or for a later payer what the earlier payers left open
+    (their impact stays OA-23, DOMAIN.md §5), so the line still balances across payers."""
+    left_open = open_balance(submission, line)
+    denial = [
+        Adjustment(group="OA", reason="23", amount=line.charge - left_open),
+        Adjustment(group=group, reason=carc, amount=left_open),
     ]
-    # the patient's balance is what the latest payer left as PR (DOMAIN.md §2.6, §6.1)
-    open_balance = patient_responsibility(prior[-1]) if prior else line.charge
-    prior_pr = [adj for adj in prior[-1].adjustments if adj.group == "PR"] if prior else []
-    result = secondary_payment(
-        profile.cob_method,
-        charge=line.charge,
-        open_balance=open_balance,
-        prior_paid=sum((prior_line.paid for prior_line in prior), ZERO),
-        prior_allowed=max((prior_line.allowed for prior_line in prior), default=ZERO),
-        own_allowed=allowed,
-        own_benefit=benefit,
-        prior_patient_adjustments=prior_pr,
-    )
-    adjustments = [
-        Adjustment(
-            group="OA", reason="23", amount=line.charge - open_balance
-        ),  # prior payers' impact
-        Adjustment(group="CO", reason="45", amount=result.write_off),
-        *_patient_share(profile.cob_method, result.patient_responsibility, benefit, prior_pr),
-    ]
-    return _line(line, allowed, result.paid, adjustments)
-
-
-def _patient_share(
-    method: CobMethod, amount: Decimal, benefit: PlanBenefit, prior_pr: list[Adjustment]
-) -> list[Adjustment]:
-    """Label what the patient still owes with CARCs. A supplement leaves the patient the prior
-    payer's uncovered PR reasons (the Medicare deductible, typically); any other plan reports its
-    own deductible (PR-1) and copay (PR-3) first and the rest as coinsurance (PR-2)."""
-    if method == CobMethod.SUPPLEMENT:
-        buckets = [
-            (adj.reason, adj.amount) for adj in prior_pr if adj.reason not in SUPPLEMENT_PAYS
-        ]
-    else:
-        buckets = [("1", benefit.deductible), ("3", benefit.copay)]
-    shares: dict[str, Decimal] = {}
-    left = amount
-    for reason, cap in buckets:
-        take = min(left, cap)
-        shares[reason] = shares.get(reason, ZERO) + take
-        left -= take
-    shares["2"] = shares.get("2", ZERO) + left
-    return [Adjustment(group="PR", reason=reason, amount=share) for reason, share in shares.items()]
-
-
-def _denied_line(line: ServiceLine, carc: str, remark: str) -> LineAdjudication:
-    denial = [Adjustment(group="CO", reason=carc, amount=line.charge)]
     return _line(line, ZERO, ZERO, denial, remarks=[remark])
 
 

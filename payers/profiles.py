@@ -39,6 +39,12 @@ class PayerProfile(BaseModel):
     default_allowed_pct: Decimal = Field(gt=0, le=1)  # of the charge, for codes not scheduled
     prior_auth_procedures: list[str] = Field(default_factory=list)
     cob_method: CobMethod  # how it pays when it is not primary
+    # Services the plan does not cover: denied PR-96 as primary; as a later payer its normal
+    # benefit is 0, so only a credit reserve can pay them (DOMAIN.md §2.2).
+    excluded_procedures: list[str] = Field(default_factory=list)
+    # Medicare secondary: the OTAF it derives from the earlier payers' CAS, as a share of their
+    # highest allowed (1.00 = the primary's allowed; DOMAIN.md §2.1); None = no OTAF.
+    obligated_to_accept_pct: Decimal | None = Field(default=None, gt=0, le=1)
     requires_rendering_provider: bool = False
     address: str = ""
 

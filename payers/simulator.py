@@ -1,9 +1,10 @@
 """A payer clearinghouse over HTTP: eligibility (270/271), prior auth (278), claims (837 with
 999/277CA) and remittances (835), for every payer in `payers/profiles/`.
 
-State lives in its own SQLite file: received claims, their remittances, and each member's
-deductible accumulator. A claim resent with the same claim control number is answered from
-the file, never adjudicated twice.
+State lives in its own SQLite file: received claims, their remittances, each member's
+deductible accumulator and, for a plan using a credit reserve, each member's calendar-year
+reserve. A claim resent with the same claim control number is answered from the file, never
+adjudicated twice.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ from cob.model import (
 )
 from cob.money import ZERO
 from payers.adjudication import adjudicate, payer_claim_number, reversal
+from payers.credit_reserves import (
+    CREDIT_RESERVE_SCHEMA,
+    credit_reserve,
+    give_back_credit_reserve,
+    move_credit_reserve,
+)
 from payers.profiles import PayerProfile, load_profiles
 
 SCHEMA = """
@@ -68,7 +75,7 @@ class ClaimStore:
     def __init__(self, path: Path) -> None:
         self._conn = sqlite3.connect(path, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
-        self._conn.executescript(SCHEMA)
+        self._conn.executescript(SCHEMA + CREDIT_RESERVE_SCHEMA)
         self._lock = threading.Lock()
 
     @contextmanager
@@ -255,16 +262,19 @@ def front_end_edit(
 def accept(
     db: sqlite3.Connection, profile: PayerProfile, sub: ClaimSubmission, number: str
 ) -> ClaimAcknowledgment:
-    """Adjudicate at once, store the remittance, move the deductible accumulator."""
+    """Adjudicate at once, store the remittance, move the deductible accumulator and the
+    credit reserve."""
     year = sub.encounter.service_date.year
     key = (profile.payer_id, sub.coverage.member_id, year)
     today = date.today()
     if sub.frequency in ("7", "8"):  # the original's deductible is given back before re-pricing
+        original_number = sub.original_payer_claim_number or ""  # front_end_edit checked it
         original = db.execute(
             "SELECT deductible_used, remittance FROM claims WHERE payer_claim_number=?",
             (sub.original_payer_claim_number,),
         ).fetchone()
         add_to_accumulator(db, key, -Decimal(original["deductible_used"]))
+        give_back_credit_reserve(db, original_number, key)
         status = "replaced" if sub.frequency == "7" else "voided"
         db.execute(
             "UPDATE claims SET status=?, replaced_by=? WHERE payer_claim_number=?",
@@ -275,7 +285,9 @@ def accept(
         used = ZERO
     else:
         remaining = max(ZERO, profile.deductible - deductible_used(db, *key))
-        result, used = adjudicate(profile, sub, remaining, today)
+        reserve = credit_reserve(db, *key)
+        result, used, reserve_after = adjudicate(profile, sub, remaining, today, reserve)
+        move_credit_reserve(db, number, key, reserve_after - reserve)
     add_to_accumulator(db, key, used)
     ack = ClaimAcknowledgment(
         claim_control_number=sub.claim_control_number, accepted=True, payer_claim_number=number

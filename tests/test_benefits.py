@@ -1,27 +1,39 @@
-"""The plan-benefit and secondary-payment rules (DOMAIN.md §2.2 to §2.5, §7.1, §7.2)."""
+"""A plan's normal benefit, and the secondary-payment case and answer as JSON (DOMAIN.md §2).
 
+The methods' numbers are in tests/test_secondary_*.py."""
+
+import json
 from decimal import Decimal as D
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from cob.benefits import PlanBenefit, plan_benefit, secondary_payment
-from cob.model import Adjustment, CobMethod
+from cob.benefits import (
+    METHODS,
+    PlanBenefit,
+    SecondaryPayment,
+    SecondaryPaymentCase,
+    plan_benefit,
+    secondary_payment,
+)
+from cob.model import CobMethod
 
-
-def pays(method: CobMethod, **amounts) -> tuple[D, D, D]:
-    """Run secondary_payment and return (paid, write_off, patient_responsibility)."""
-    amounts.setdefault("prior_patient_adjustments", [])
-    result = secondary_payment(method, **amounts)
-    return result.paid, result.write_off, result.patient_responsibility
-
-
-def normal_benefit(paid: str, allowed: str = "800.00") -> PlanBenefit:
-    """A secondary's benefit as if primary, deductible met (the §7.2 cases)."""
-    coinsurance = D(allowed) - D(paid)
-    return PlanBenefit(deductible=D("0.00"), copay=D("0.00"), coinsurance=coinsurance, paid=D(paid))
-
+# DOMAIN.md §7.1 MSP-1 as a user would write it for `cob explain payment`
+MSP_1_JSON = """{
+  "method": "medicare_secondary",
+  "part": "B",
+  "charge": "175.00",
+  "prior_payers": [
+    {"payer_id": "ACME01", "allowed": "150.00", "paid": "120.00",
+     "adjustments": [{"group": "CO", "reason": "45", "amount": "25.00"},
+                     {"group": "PR", "reason": "2", "amount": "30.00"}]}
+  ],
+  "own_allowed": "125.00",
+  "own_deductible_remaining": "0.00",
+  "medicare_pct": "0.80"
+}"""
 
 # --- plan_benefit ---------------------------------------------------------------------------
 
@@ -68,142 +80,6 @@ def test_plan_benefit_refuses_impossible_inputs(allowed, deductible, coinsurance
         plan_benefit(D(allowed), D(deductible), D(coinsurance), D(copay))
 
 
-# --- Medicare secondary (DOMAIN.md §7.1) ----------------------------------------------------
-
-
-def test_msp_1_medicare_pays_the_primary_allowable_minus_primary_paid():
-    # 42 CFR 411.33(b): charge 175, primary allowed 150, paid 120, MFS 125, deductible met
-    result = secondary_payment(
-        CobMethod.MEDICARE_SECONDARY,
-        charge=D("175.00"),
-        open_balance=D("30.00"),
-        prior_paid=D("120.00"),
-        prior_allowed=D("150.00"),
-        own_allowed=D("125.00"),
-        own_benefit=plan_benefit(D("125.00"), D("0.00"), D("0.20"), D("0.00")),
-        prior_patient_adjustments=[Adjustment(group="PR", reason="2", amount=D("30.00"))],
-    )
-    assert (result.paid, result.write_off, result.patient_responsibility) == (D("30.00"), 0, 0)
-    assert "55.00" in result.working and "100.00" in result.working and "t3" in result.working
-
-
-def test_msp_7_no_secondary_payment_when_primary_payment_is_payment_in_full():
-    # 42 CFR 411.32(b): OTAF 60, primary paid 60, nothing left open
-    assert pays(
-        CobMethod.MEDICARE_SECONDARY,
-        charge=D("100.00"),
-        open_balance=D("0.00"),
-        prior_paid=D("60.00"),
-        prior_allowed=D("60.00"),
-        own_allowed=D("80.00"),
-        own_benefit=plan_benefit(D("80.00"), D("0.00"), D("0.20"), D("0.00")),
-    ) == (D("0.00"), D("0.00"), D("0.00"))
-
-
-def test_medicare_limits_patient_liability_to_its_allowable():
-    # primary denied 175 as non-covered (PR); Medicare allows 125 and pays 100: the patient owes
-    # at most 125 - 100 = 25, the other 50 is written off (Noridian, DOMAIN.md §2.5)
-    assert pays(
-        CobMethod.MEDICARE_SECONDARY,
-        charge=D("175.00"),
-        open_balance=D("175.00"),
-        prior_paid=D("0.00"),
-        prior_allowed=D("0.00"),
-        own_allowed=D("125.00"),
-        own_benefit=plan_benefit(D("125.00"), D("0.00"), D("0.20"), D("0.00")),
-    ) == (D("100.00"), D("50.00"), D("25.00"))
-
-
-# --- commercial COB (DOMAIN.md §7.2) ------------------------------------------------------
-
-
-def commercial(method: CobMethod, prior_paid: str, normal: str) -> tuple[D, D, D]:
-    open_balance = D("800.00") - D(prior_paid)  # both plans allow 800, the rest is PR
-    return pays(
-        method,
-        charge=D("1000.00"),
-        open_balance=open_balance,
-        prior_paid=D(prior_paid),
-        prior_allowed=D("800.00"),
-        own_allowed=D("800.00"),
-        own_benefit=normal_benefit(normal),
-    )
-
-
-def test_cob_1_standard_pays_the_unpaid_allowable():
-    assert commercial(CobMethod.STANDARD, "640.00", "640.00") == (D("160.00"), 0, D("0.00"))
-
-
-def test_cob_2_standard_pays_the_patient_balance_in_full():
-    assert commercial(CobMethod.STANDARD, "400.00", "640.00") == (D("400.00"), 0, D("0.00"))
-
-
-def test_cob_3_non_duplication_pays_nothing_when_primary_paid_as_much():
-    assert commercial(CobMethod.NON_DUPLICATION, "640.00", "640.00") == (D("0.00"), 0, D("160.00"))
-
-
-def test_cob_4_non_duplication_pays_the_difference():
-    assert commercial(CobMethod.NON_DUPLICATION, "400.00", "640.00") == (
-        D("240.00"),
-        0,
-        D("160.00"),
-    )
-
-
-# COB-5 (exclusion) has no CobMethod yet; it is not modelled.
-
-
-# --- supplement and Medicaid ----------------------------------------------------------------
-
-
-def test_medigap_plan_g_pays_coinsurance_not_the_part_b_deductible():
-    # Medicare allowed 130 with 50 deductible left: PR-1 50, PR-2 16, paid 64
-    prior_pr = [
-        Adjustment(group="PR", reason="1", amount=D("50.00")),
-        Adjustment(group="PR", reason="2", amount=D("16.00")),
-    ]
-    assert pays(
-        CobMethod.SUPPLEMENT,
-        charge=D("160.00"),
-        open_balance=D("66.00"),
-        prior_paid=D("64.00"),
-        prior_allowed=D("130.00"),
-        own_allowed=D("130.00"),
-        own_benefit=plan_benefit(D("130.00"), D("0"), D("0"), D("0")),
-        prior_patient_adjustments=prior_pr,
-    ) == (D("16.00"), D("0.00"), D("50.00"))
-
-
-def test_medicaid_pays_up_to_its_allowed_and_writes_off_the_rest():
-    # commercial primary applied 150 to the deductible; Medicaid allows 64.40
-    assert pays(
-        CobMethod.MEDICAID_LESSER_OF,
-        charge=D("200.00"),
-        open_balance=D("150.00"),
-        prior_paid=D("0.00"),
-        prior_allowed=D("150.00"),
-        own_allowed=D("64.40"),
-        own_benefit=plan_benefit(D("64.40"), D("0"), D("0"), D("0")),
-    ) == (D("64.40"), D("85.60"), D("0.00"))
-
-
-def test_medicaid_pays_nothing_when_the_primary_paid_more_than_medicaid_allows():
-    assert pays(
-        CobMethod.MEDICAID_LESSER_OF,
-        charge=D("120.00"),
-        open_balance=D("18.40"),
-        prior_paid=D("73.60"),
-        prior_allowed=D("92.00"),
-        own_allowed=D("64.40"),
-        own_benefit=plan_benefit(D("64.40"), D("0"), D("0"), D("0")),
-    ) == (D("0.00"), D("18.40"), D("0.00"))
-
-
-def test_negative_open_balance_is_refused():
-    with pytest.raises(ValueError, match="open_balance"):
-        commercial(CobMethod.STANDARD, "900.00", "640.00")
-
-
 # --- properties -----------------------------------------------------------------------------
 
 money = st.decimals(min_value=0, max_value=20000, places=2, allow_nan=False, allow_infinity=False)
@@ -218,41 +94,89 @@ def test_plan_benefit_always_sums_to_allowed(allowed, deductible, coinsurance, c
     assert all(part >= 0 for part in parts)
 
 
-@given(
-    method=st.sampled_from(list(CobMethod)),
-    charge=money,
-    open_balance=money,
-    prior_paid=money,
-    prior_allowed=money,
-    own_allowed=money,
-    deductible=money,
-    coinsurance=rate,
-    prior_pr=st.lists(st.tuples(st.sampled_from(["1", "2", "3", "45"]), money), max_size=3),
-)
-def test_secondary_payment_always_splits_the_open_balance(
-    method,
-    charge,
-    open_balance,
-    prior_paid,
-    prior_allowed,
-    own_allowed,
-    deductible,
-    coinsurance,
-    prior_pr,
-):
-    result = secondary_payment(
-        method,
-        charge=charge,
-        open_balance=open_balance,
-        prior_paid=prior_paid,
-        prior_allowed=prior_allowed,
-        own_allowed=own_allowed,
-        own_benefit=plan_benefit(own_allowed, deductible, coinsurance, D("0")),
-        prior_patient_adjustments=[Adjustment(group="PR", reason=r, amount=a) for r, a in prior_pr],
+# --- the case and the answer as JSON ------------------------------------------------------
+
+
+def test_every_cob_method_has_a_rule():
+    assert set(METHODS) == set(CobMethod)
+
+
+def test_msp_1_case_reads_from_json_and_answers_as_json():
+    case = SecondaryPaymentCase.model_validate_json(MSP_1_JSON)
+    assert (case.balance, case.prior_paid, case.prior_allowed) == (
+        D("30.00"),
+        D("120.00"),
+        D("150.00"),
     )
-    assert result.paid + result.write_off + result.patient_responsibility == open_balance
-    assert min(result.paid, result.write_off, result.patient_responsibility) >= 0
-    assert result.paid <= open_balance
-    if method == CobMethod.STANDARD and prior_paid <= max(own_allowed, prior_allowed):
-        # NAIC §7: all plans together pay no more than the allowable expense
-        assert result.paid + prior_paid <= max(own_allowed, prior_allowed)
+    answer = secondary_payment(case)
+    assert answer.paid == D("30.00") and answer.deciding_step.citation == "42 CFR 411.33(a)(3)"
+    shown = json.loads(answer.model_dump_json())
+    assert shown["paid"] == "30.00" and [step["won"] for step in shown["steps"]] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    assert SecondaryPayment.model_validate_json(answer.model_dump_json()) == answer
+
+
+def test_open_balance_defaults_to_what_the_last_payer_left_the_patient():
+    case = SecondaryPaymentCase.model_validate(
+        {
+            "method": "standard",
+            "charge": "200.00",
+            "own_allowed": "150.00",
+            "prior_payers": [
+                {"allowed": "150.00", "paid": "90.00",
+                 "adjustments": [{"group": "PR", "reason": "1", "amount": "60.00"}]},
+                {"allowed": "100.00", "paid": "20.00",
+                 "adjustments": [{"group": "OA", "reason": "23", "amount": "140.00"},
+                                 {"group": "PR", "reason": "2", "amount": "40.00"}]},
+            ],
+        }
+    )  # fmt: skip
+    assert case.balance == D("40.00")
+    no_prior = SecondaryPaymentCase(
+        method=CobMethod.STANDARD, charge=D("80.00"), own_allowed=D("50")
+    )
+    assert no_prior.balance == D("80.00")
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"own_coinsurance": "1.5"}, "own_coinsurance"),
+        ({"charge": "-1.00"}, "charge"),
+        ({"own_alowed": "1.00"}, "own_alowed"),  # a misspelt field is named, not ignored
+        ({"medicare_pct": "1.01"}, "medicare_pct"),
+        ({"part": "C"}, "part"),
+        ({"method": "full_cob"}, "method"),
+        ({"obligated_to_accept": "12.345"}, "obligated_to_accept"),
+        ({"open_balance": "900.00"}, "open_balance"),  # more than charge - prior paid
+    ],
+)
+def test_a_bad_case_names_its_field(change, field):
+    data = {**json.loads(MSP_1_JSON), **change}
+    with pytest.raises(ValidationError, match=field):
+        SecondaryPaymentCase.model_validate(data)
+
+
+def test_a_negative_prior_patient_share_is_refused():
+    data = json.loads(MSP_1_JSON)
+    data["prior_payers"][0]["adjustments"][1]["amount"] = "-30.00"
+    with pytest.raises(ValidationError, match=r"prior_payers\.0\.adjustments"):
+        SecondaryPaymentCase.model_validate(data)
+
+
+def test_an_answer_that_does_not_split_the_open_balance_is_refused():
+    benefit = PlanBenefit(deductible=D(0), copay=D(0), coinsurance=D(0), paid=D(0))
+    with pytest.raises(ValidationError, match="must split the open_balance"):
+        SecondaryPayment(
+            method=CobMethod.STANDARD,
+            open_balance=D("10.00"),
+            paid=D("5.00"),
+            write_off=D("0.00"),
+            patient_responsibility=D("4.00"),
+            steps=[],
+            normal_benefit=benefit,
+        )

@@ -115,3 +115,28 @@ def _runs(proc: Path, port: str) -> bool:
     except OSError:
         return False
     return b"start-dev" in command and port.encode() in command
+
+
+def test_explain_order_answers_in_json_with_the_deciding_rule() -> None:
+    result = cob("explain", "order", "examples/explain/order-birthday-rule.json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert [p["payer_id"] for p in answer["order"]] == ["ACME01", "BLUE02"]
+    assert answer["decisions"][0]["rule"] == "naic_birthday_rule"
+    assert answer["needs_manual_review"] is False
+
+
+def test_explain_order_table_for_a_working_aged_medicare_case() -> None:
+    result = cob("explain", "order", "examples/explain/order-working-aged.json", "--table")
+    assert result.returncode == 0, result.stderr
+    assert "msp_working_aged" in result.stdout and "EMPL03" in result.stdout
+
+
+def test_explain_order_names_the_bad_field(tmp_path: Path) -> None:
+    case = json.loads((ROOT / "examples/explain/order-birthday-rule.json").read_text())
+    case["coverages"][1]["effective_date"] = "someday"
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case))
+    result = cob("explain", "order", str(path))
+    assert result.returncode == 2
+    assert "coverages[1].effective_date:" in result.stderr

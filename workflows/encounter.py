@@ -61,7 +61,9 @@ class EncounterWorkflow:
         )
         benefits_by_key = {f"{b.payer_id}:{b.member_id}": b for b in benefits}
         active: list[Coverage] = [c for c in encounter.coverages if benefits_by_key[c.key].active]
-        order = determine_payer_order(encounter.patient, active, encounter.service_date)
+        order = determine_payer_order(
+            encounter.patient, active, encounter.service_date, encounter.related_cause
+        )
         for coverage in encounter.coverages:
             if not benefits_by_key[coverage.key].active:
                 order.excluded[coverage.key] = (

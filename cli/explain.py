@@ -1,0 +1,76 @@
+"""`cob explain order|payment`: a billing team checks one case by hand, JSON in, JSON out.
+
+The rules are cob/'s; this module only reads the case, calls the rule and shapes the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from rich.table import Table
+
+from cob.model import Coverage, Model, PayerOrder, Person, RelatedCause
+from cob.order import determine_payer_order
+from cob.validation import InvalidInput, parse_input
+
+
+class OrderCase(Model):
+    """Who is covered, by what, on which date of service (and why, for accident or work)."""
+
+    patient: Person
+    service_date: date
+    related_cause: RelatedCause | None = None
+    coverages: list[Coverage]
+
+
+def read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InvalidInput("(file)", f"{path} does not exist") from None
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            "(file)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}"
+        ) from None
+
+
+def explain_order(data: object) -> dict:
+    case = parse_input(OrderCase, data)
+    order = determine_payer_order(
+        case.patient, case.coverages, case.service_date, case.related_cause
+    )
+    return order_answer(order)
+
+
+def order_answer(order: PayerOrder) -> dict:
+    return {
+        "order": [
+            {"position": n, "payer_id": c.payer_id, "member_id": c.member_id,
+             "plan_type": str(c.plan_type)}
+            for n, c in enumerate(order.coverages, start=1)
+        ],  # fmt: skip
+        "decisions": [d.model_dump() for d in order.decisions],
+        "excluded": order.excluded,
+        "needs_manual_review": order.needs_manual_review,
+    }
+
+
+def order_table(answer: dict) -> Table:
+    table = Table(title="Order of benefits")
+    for column in ("#", "payer", "member", "plan type", "before the next, because"):
+        table.add_column(column, overflow="fold")
+    decisions = answer["decisions"]
+    for i, payer in enumerate(answer["order"]):
+        why = ""
+        if i < len(decisions):
+            why = f"{decisions[i]['rule']} ({decisions[i]['citation']})"
+        table.add_row(
+            str(payer["position"]), payer["payer_id"], payer["member_id"], payer["plan_type"], why
+        )
+    for key, reason in answer["excluded"].items():
+        table.add_row("-", key, "", "excluded", reason)
+    if answer["needs_manual_review"]:
+        table.caption = "needs manual review: no rule decided every pair"
+    return table

@@ -1,0 +1,180 @@
+"""One line's secondary payment: the case a later payer decides and its answer, with the working.
+
+Both are plain JSON (`cob explain payment FILE.json` reads a case and prints the answer); a bad
+case fails validation with the field named. Amounts are `Decimal` cents (DOMAIN.md §0).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from cob.model import Adjustment, CobMethod, Model
+from cob.money import ZERO, cents
+from cob.normal_benefit import PlanBenefit
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Share = Annotated[Decimal, Field(ge=0, le=1)]  # 0.20 = 20%
+MedicarePart = Literal["A", "B"]
+
+
+class PriorPayment(Model):
+    """One earlier payer's adjudication of this line, as the 837 carries it (2430 SVD, CAS)."""
+
+    payer_id: str = ""
+    allowed: Money
+    paid: Money  # SVD02
+    adjustments: list[Adjustment] = Field(default_factory=list)  # its CAS on this line
+
+    @field_validator("adjustments")
+    @classmethod
+    def _patient_share_not_negative(cls, adjustments: list[Adjustment]) -> list[Adjustment]:
+        for adj in adjustments:
+            if adj.group == "PR" and adj.amount < 0:
+                raise ValueError(f"PR-{adj.reason} must not be negative, got {adj.amount}")
+        return adjustments
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        return sum((adj.amount for adj in self.adjustments if adj.group == "PR"), ZERO)
+
+
+class SecondaryPaymentCase(Model):
+    """What a later payer knows about one line when it decides its payment (DOMAIN.md §2.1)."""
+
+    method: CobMethod
+    charge: Money  # SV102
+    # What the earlier payers left the patient (AMT*EAF); by default the last payer's PR total,
+    # or the charge when there is no earlier payer (DOMAIN.md §2.6, §6.1).
+    open_balance: Money | None = None
+    prior_payers: list[PriorPayment] = Field(default_factory=list, max_length=10)  # 2320 x10
+    # This plan's allowed amount: 0 when it excludes the service (its normal benefit is 0);
+    # Medicare: the fee schedule amount (Part B) or the gross amount payable (Part A).
+    own_allowed: Money
+    own_deductible_remaining: Money = ZERO
+    own_coinsurance: Share = ZERO  # the patient's share; Part A: a percentage coinsurance
+    own_copay: Money = ZERO  # Part A: a fixed coinsurance amount (e.g. per day)
+    obligated_to_accept: Money | None = None  # OTAF, value code 44 (DOMAIN.md §2.1)
+    part: MedicarePart = "B"  # MEDICARE_SECONDARY: 42 CFR 411.33(a) for B, (e) for A
+    medicare_pct: Share = Decimal("0.80")  # Part B test 2: 62.5%, 80% or 100% (FCSO)
+    credit_reserve: Money = ZERO  # STANDARD_WITH_CREDIT_RESERVE: the member's balance this year
+
+    @model_validator(mode="after")
+    def _open_balance_within_what_is_unpaid(self) -> SecondaryPaymentCase:
+        unpaid = self.charge - self.prior_paid
+        if unpaid < 0:
+            raise ValueError(
+                f"prior_payers paid {self.prior_paid} in total, more than the charge {self.charge}"
+            )
+        if self.balance > unpaid:
+            raise ValueError(
+                f"open_balance {self.balance} exceeds the charge {self.charge} minus what the "
+                f"prior_payers paid ({self.prior_paid})"
+            )
+        return self
+
+    @property
+    def balance(self) -> Decimal:
+        """The open balance this payer splits: given, or derived (DOMAIN.md §2.6, §6.1)."""
+        if self.open_balance is not None:
+            return cents(self.open_balance)
+        if self.prior_payers:
+            return cents(self.prior_payers[-1].patient_responsibility)
+        return cents(self.charge)
+
+    @property
+    def prior_paid(self) -> Decimal:
+        """All earlier payers' payments together (DOMAIN.md §2.6)."""
+        return cents(sum((prior.paid for prior in self.prior_payers), ZERO))
+
+    @property
+    def prior_allowed(self) -> Decimal:
+        """The highest earlier allowed amount (DOMAIN.md §2.6)."""
+        return cents(max((prior.allowed for prior in self.prior_payers), default=ZERO))
+
+    @property
+    def allowable(self) -> Decimal:
+        """The allowable expense: the highest allowed of all the plans (NAIC §3; DOMAIN.md §2.1)."""
+        return max(cents(self.own_allowed), self.prior_allowed)
+
+    @property
+    def unpaid_allowable(self) -> Decimal:
+        return self.allowable - self.prior_paid
+
+
+class PaymentStep(Model):
+    """One test or limit in the working: the payment is the lowest step (never below 0)."""
+
+    name: str
+    amount: Decimal
+    formula: str  # the arithmetic with this case's numbers
+    citation: str
+    won: bool = False  # this step decided the payment
+
+
+class SecondaryPayment(Model):
+    """A later payer's answer on one line: paid + write_off + patient_responsibility is exactly
+    the open balance, and `steps` say why (the audit trail)."""
+
+    method: CobMethod
+    part: MedicarePart | None = None  # MEDICARE_SECONDARY only
+    open_balance: Decimal
+    paid: Decimal
+    write_off: Decimal  # CO: the provider may not collect it
+    patient_responsibility: Decimal  # PR: what the patient still owes
+    steps: list[PaymentStep]
+    # The plan's own cost sharing as the method figured it; its deductible is what the plan
+    # credits to the member's deductible (NAIC §7; DOMAIN.md §2.2).
+    normal_benefit: PlanBenefit
+    credit_reserve_before: Decimal | None = None
+    credit_reserve_after: Decimal | None = None
+
+    @model_validator(mode="after")
+    def _balances_to_the_cent(self) -> SecondaryPayment:
+        parts = (self.paid, self.write_off, self.patient_responsibility)
+        if min(parts) < 0 or sum(parts) != self.open_balance:
+            raise ValueError(
+                f"paid {self.paid} + write_off {self.write_off} + patient_responsibility "
+                f"{self.patient_responsibility} must split the open_balance {self.open_balance}"
+            )
+        if sum(step.won for step in self.steps) != 1:
+            raise ValueError("exactly one step must have won")
+        return self
+
+    @property
+    def deciding_step(self) -> PaymentStep:
+        return next(step for step in self.steps if step.won)
+
+
+def decide(
+    steps: list[PaymentStep], forced: PaymentStep | None = None
+) -> tuple[Decimal, list[PaymentStep]]:
+    """Mark the step that decides (`forced`, else the first lowest) and return the payment:
+    that step's amount, never below zero."""
+    winner = forced or min(steps, key=lambda step: step.amount)
+    marked = [step.model_copy(update={"won": step is winner}) for step in steps]
+    return max(ZERO, cents(winner.amount)), marked
+
+
+def percent(share: Decimal) -> str:
+    return f"{cents(share * 100).normalize():f}%"
+
+
+def open_balance_step(case: SecondaryPaymentCase) -> PaymentStep:
+    return PaymentStep(
+        name="open balance",
+        amount=case.balance,
+        formula=f"what the earlier payers left the patient: {case.balance}",
+        citation="DOMAIN.md §2.1 (remaining patient liability, AMT*EAF)",
+    )
+
+
+def unpaid_allowable_step(case: SecondaryPaymentCase, citation: str) -> PaymentStep:
+    return PaymentStep(
+        name="allowable expense - prior paid",
+        amount=case.unpaid_allowable,
+        formula=f"max({cents(case.own_allowed)}, {case.prior_allowed}) - {case.prior_paid}",
+        citation=citation,
+    )
