@@ -195,6 +195,18 @@ class EncounterActivities:
             statement_path=statement_path,
             status=status,
         )
+        for claim in close.claims:
+            if claim.payment_review is not None:
+                await self._audit(
+                    close.workflow_id,
+                    f"payment_review:{claim.payer_sequence}:{claim.payer_id}",
+                    "payment_review",
+                    {
+                        "summary": claim.payment_review.summary(),
+                        "underpaid": claim.payment_review.underpaid,
+                        "lines": [line.model_dump(mode="json") for line in claim.payment_review.lines],
+                    },
+                )
         await self._audit(
             close.workflow_id,
             "closed",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from cob.benefits import SecondaryPaymentCase, secondary_payment
 from cob.model import Coverage, Model, PayerOrder, Person, RelatedCause
 from cob.order import determine_payer_order
 from cob.validation import InvalidInput, parse_input
@@ -73,4 +74,26 @@ def order_table(answer: dict) -> Table:
         table.add_row("-", key, "", "excluded", reason)
     if answer["needs_manual_review"]:
         table.caption = "needs manual review: no rule decided every pair"
+    return table
+
+
+def explain_payment(data: object) -> dict:
+    case = parse_input(SecondaryPaymentCase, data)
+    result = secondary_payment(case)
+    answer = result.model_dump(mode="json")
+    answer["decided_by"] = result.deciding_step.name
+    return answer
+
+
+def payment_table(answer: dict) -> Table:
+    table = Table(title=f"Secondary payment: {answer['method']}")
+    for column in ("step", "amount", "formula", "source", "decides"):
+        table.add_column(column, overflow="fold")
+    for step in answer["steps"]:
+        table.add_row(step["name"], step["amount"], step["formula"], step["citation"],
+                      "<- pays this" if step["won"] else "")  # fmt: skip
+    table.caption = (
+        f"open balance {answer['open_balance']} = paid {answer['paid']} + write-off "
+        f"{answer['write_off']} + patient {answer['patient_responsibility']}"
+    )
     return table

@@ -185,6 +185,16 @@ def explain_order(
     _explain(file, table, explain_order, order_table)
 
 
+@explain_app.command("payment")
+def explain_payment(
+    file: Path, table: bool = typer.Option(False, "--table", help="a readable table, not JSON")
+) -> None:
+    """One line's payment by a later payer, by its COB method, with every test and the winner."""
+    from cli.explain import explain_payment, payment_table
+
+    _explain(file, table, explain_payment, payment_table)
+
+
 def main() -> None:
     """Run the CLI, then leave without interpreter teardown: temporalio's native runtime can
     abort at exit (sdk-python #300), which must never change the exit code we decided."""

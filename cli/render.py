@@ -37,6 +37,8 @@ def paid_text(status: EncounterStatus) -> str:
              if c.denial and c.denial.route != "post"]  # fmt: skip
     notes += [f"{c.payer_id}: corrected after {denial}, resubmitted"
               for c in status.claims for denial in c.corrected_denials]  # fmt: skip
+    notes += [c.payment_review.summary() for c in status.claims
+              if c.payment_review and c.payment_review.underpaid]  # fmt: skip
     text = ", ".join(f"{payer} {money(amount)}" for payer, amount in paid.items()) or "-"
     return "\n".join([text, *notes])
 

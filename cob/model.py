@@ -185,6 +185,7 @@ class Benefits(Model):
     coinsurance: Decimal = Decimal("0.00")  # the patient's share, 0.20 = 20%
     copay: Decimal = Decimal("0.00")
     prior_auth_procedures: list[str] = Field(default_factory=list)
+    copay_procedures: list[str] = Field(default_factory=list)  # the services the copay is for
     cob_method: CobMethod = CobMethod.STANDARD
 
 

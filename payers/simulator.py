@@ -145,7 +145,10 @@ def create_app(state_path: Path, latency: float = 0.0, profiles_dir: Path | None
         with store.transaction() as db:
             used = deductible_used(db, profile.payer_id, member_id, req.service_date.year)
         terms = profile.model_dump(
-            include={"deductible", "coinsurance", "copay", "prior_auth_procedures", "cob_method"}
+            include={
+                "deductible", "coinsurance", "copay", "prior_auth_procedures",
+                "copay_procedures", "cob_method",
+            }  # fmt: skip
         )
         remaining = max(ZERO, profile.deductible - used)
         return answer.model_copy(

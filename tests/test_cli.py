@@ -140,3 +140,27 @@ def test_explain_order_names_the_bad_field(tmp_path: Path) -> None:
     result = cob("explain", "order", str(path))
     assert result.returncode == 2
     assert "coverages[1].effective_date:" in result.stderr
+
+
+def test_explain_payment_msp_1_pays_30_by_test_3() -> None:
+    result = cob("explain", "payment", "examples/explain/payment-medicare-secondary.json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["paid"] == "30.00"
+    assert answer["decided_by"].startswith("test 3")
+    assert [s["amount"] for s in answer["steps"][:3]] == ["55.00", "100.00", "30.00"]
+
+
+def test_explain_payment_table_shows_the_winning_step() -> None:
+    result = cob("explain", "payment", "examples/explain/payment-standard-cob.json", "--table")
+    assert result.returncode == 0, result.stderr
+    assert "<- pays this" in result.stdout and "160.00" in result.stdout
+
+
+def test_explain_payment_names_the_bad_field(tmp_path: Path) -> None:
+    case = json.loads((ROOT / "examples/explain/payment-standard-cob.json").read_text())
+    case["own_coinsurance"] = "1.5"
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case))
+    result = cob("explain", "payment", str(path))
+    assert result.returncode == 2 and "own_coinsurance:" in result.stderr

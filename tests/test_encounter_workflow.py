@@ -29,6 +29,13 @@ def ledger_url(tmp_path: Path) -> str:
 def balanced(status) -> None:
     for line in status.lines:
         assert line.paid + line.adjustments + line.patient_responsibility == line.charge
+    # The engine's own expectation (271 benefits + 835 allowed + COB method) matches what
+    # every payer paid, line by line, for a payer that adjudicates correctly.
+    for claim in status.claims:
+        if claim.remittance is not None:
+            review = claim.payment_review
+            assert review is not None and not review.underpaid, review
+            assert all(ln.expected in (None, ln.paid) for ln in review.lines), review
 
 
 async def test_single_commercial_payer_closes_balanced(client, simulator, ledger_url, tmp_path):
@@ -173,3 +180,17 @@ async def test_payer_that_rejects_the_inquiry_is_excluded_not_retried(
     reason = status.excluded["GHOST1:ACM100200300"]
     assert "payer rejected the eligibility inquiry" in reason and "GHOST1" in reason
     assert status.patient_responsibility == Decimal("195.00")
+
+
+@pytest.mark.parametrize("name", ["03-medicare-medigap", "01-commercial"])
+async def test_every_payer_is_paid_as_the_engine_expects(
+    name, client, simulator, ledger_url, tmp_path
+):
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        encounter = example(name, encounter_id=f"R{name[:2]}")
+        handle, status = await run_encounter(client, settings, encounter)
+    balanced(status)
+    reviews = [e for e in audit_events(make_engine(ledger_url), handle.id)
+               if e["kind"] == "payment_review"]  # fmt: skip
+    assert len(reviews) == len(status.claims)
+    assert all(not e["detail"]["underpaid"] for e in reviews)

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         correction_problem,
         route_denial,
     )
+    from cob.expected import review_payment
     from cob.model import ClaimSubmission, PriorAuthRequest, Remittance
     from workflows import search_attributes
     from workflows.messages import ClaimOutcome, ClaimRun, ClaimStatus, SubmitClaim
@@ -47,6 +48,11 @@ class PayerClaimWorkflow:
             if rejection is None:
                 raise
             outcome.result, outcome.reason = "rejected", f"payer rejected: {rejection}"
+        if outcome.remittance is not None:
+            # The engine's own expectation, so an underpaid claim is flagged for review.
+            outcome.payment_review = review_payment(
+                outcome.remittance, run.benefits, run.prior_remittances
+            )
         self._set_stage(outcome.result)
         return outcome
 

@@ -122,6 +122,7 @@ class EncounterWorkflow:
                 encounter=encounter,
                 remittances=remittances,
                 statement_date=workflow.now().date(),
+                claims=status.claims,
             ),
             **LEDGER_WRITE,
         )

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from cob.denials import ClaimCorrection, DenialDecision
+from cob.expected import PaymentReview
 from cob.model import (
     Benefits,
     ClaimSubmission,
@@ -71,6 +72,7 @@ class ClaimOutcome(Model):
     reason: str = ""
     claim_control_numbers: list[str] = []
     corrected_denials: list[str] = []  # the denials a team's correction answered, in order
+    payment_review: PaymentReview | None = None  # expected vs paid, per line
 
 
 class ClaimStatus(Model):
@@ -89,6 +91,7 @@ class CloseEncounter(Model):
     encounter: Encounter
     remittances: list[Remittance]
     statement_date: date
+    claims: list[ClaimOutcome] = []
 
 
 class EncounterClosed(Model):

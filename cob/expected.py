@@ -1,0 +1,127 @@
+"""The engine's own expectation of what a payer should have paid, line by line, and the
+variance against what it did pay. An underpaid claim is a claim to review or appeal.
+
+The expectation uses what the engine knows independently of the payer's check: the benefits
+the payer stated in its 271 (deductible left, coinsurance, copay and what it applies to, its COB
+method), the allowed amount on its 835 line, and the earlier payers' adjudications
+(DOMAIN.md §2.2 to §2.6).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cob.benefits import PriorPayment, SecondaryPaymentCase, plan_benefit, secondary_payment
+from cob.model import Benefits, CobMethod, LineAdjudication, Model, Remittance
+from cob.money import ZERO
+
+NOT_DENIALS = {"1", "2", "3", "23", "45", "253"}  # cost sharing, prior payers, contract
+
+
+class LineExpectation(Model):
+    line_number: int
+    paid: Decimal
+    expected: Decimal | None  # None: the line was denied, which routing works instead
+    working: str
+
+    @property
+    def variance(self) -> Decimal:
+        return ZERO if self.expected is None else self.paid - self.expected
+
+
+class PaymentReview(Model):
+    payer_id: str
+    lines: list[LineExpectation]
+
+    @property
+    def variance(self) -> Decimal:
+        return sum((line.variance for line in self.lines), ZERO)
+
+    @property
+    def underpaid(self) -> bool:
+        return any(line.variance < ZERO for line in self.lines)
+
+    def summary(self) -> str:
+        if not self.underpaid:
+            return f"{self.payer_id}: paid as expected"
+        short = [f"line {ln.line_number} {ln.variance}" for ln in self.lines if ln.variance < 0]
+        return f"{self.payer_id}: UNDERPAID {-self.variance} ({', '.join(short)}): review or appeal"
+
+
+def _denied(line: LineAdjudication) -> bool:
+    return any(
+        adj.group != "PR" and adj.reason not in NOT_DENIALS and adj.amount > 0
+        for adj in line.adjustments
+    )
+
+
+def review_payment(
+    remittance: Remittance, benefits: Benefits, prior_remittances: list[Remittance]
+) -> PaymentReview:
+    remaining = benefits.deductible_remaining
+    copay_left = benefits.copay  # a copay is per visit, on the first line it applies to
+    expectations = []
+    for line in remittance.lines:
+        if _denied(line):
+            expectations.append(
+                LineExpectation(
+                    line_number=line.line_number, paid=line.paid, expected=None,
+                    working="denied: routed by CARC, not reviewed as a payment",
+                )
+            )  # fmt: skip
+            continue
+        copay = copay_left if line.procedure_code in benefits.copay_procedures else ZERO
+        prior = [
+            PriorPayment(
+                payer_id=earlier.payer_id,
+                allowed=earlier_line.allowed,
+                paid=earlier_line.paid,
+                adjustments=earlier_line.adjustments,
+            )
+            for earlier in prior_remittances
+            for earlier_line in earlier.lines
+            if earlier_line.line_number == line.line_number
+        ]
+        if not prior:  # primary: it pays as if no other plan existed (DOMAIN.md §1.2)
+            benefit = plan_benefit(line.allowed, remaining, benefits.coinsurance, copay)
+            expected, working = benefit.paid, (
+                f"allowed {line.allowed} - deductible {benefit.deductible} - copay "
+                f"{benefit.copay} - coinsurance {benefit.coinsurance} = {benefit.paid}"
+            )
+        else:
+            result = secondary_payment(
+                SecondaryPaymentCase(
+                    method=benefits.cob_method,
+                    charge=line.charge,
+                    prior_payers=prior,
+                    own_allowed=line.allowed,
+                    own_deductible_remaining=remaining,
+                    own_coinsurance=benefits.coinsurance,
+                    own_copay=copay,
+                    # A contracted provider must accept the primary's allowed amount as payment
+                    # in full (42 CFR 411.32(b); DOMAIN.md §2.5).
+                    obligated_to_accept=_obligated_to_accept(benefits, line, prior),
+                    medicare_pct=1 - benefits.coinsurance,
+                )
+            )
+            benefit = result.normal_benefit
+            won = result.deciding_step
+            expected, working = result.paid, f"{benefits.cob_method}: {won.name} = {won.amount}"
+        remaining -= benefit.deductible
+        copay_left -= benefit.copay
+        expectations.append(
+            LineExpectation(
+                line_number=line.line_number, paid=line.paid, expected=expected, working=working
+            )
+        )
+    return PaymentReview(payer_id=remittance.payer_id, lines=expectations)
+
+
+def _obligated_to_accept(
+    benefits: Benefits, line: LineAdjudication, prior: list[PriorPayment]
+) -> Decimal | None:
+    if benefits.cob_method != CobMethod.MEDICARE_SECONDARY:
+        return None
+    if sum((p.paid for p in prior), ZERO) <= 0:
+        return None  # "If the primary paid amount is zero, the supplier is not obligated"
+    return min(line.charge, max(p.allowed for p in prior))
