@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 
 from cob.model import Encounter
-from cob.validation import InvalidEncounter, validate_encounter
+from cob.validation import InvalidInput, validate_encounter
 from payers.profiles import known_payer_ids
 from workers.temporal import TASK_QUEUE
 from workflows.encounter import EncounterWorkflow
@@ -22,16 +22,19 @@ def encounter_workflow_id(encounter_id: str) -> str:
 
 
 def load_encounter(path: Path, today: date | None = None) -> Encounter:
-    """Read and validate one encounter file; InvalidEncounter names the field at fault."""
+    """Read and validate one encounter file; InvalidInput names the field at fault."""
+    return validate_encounter(read_json(path), known_payer_ids(), today or date.today())
+
+
+def read_json(path: Path) -> object:
     try:
-        data = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except FileNotFoundError:
-        raise InvalidEncounter("(file)", f"{path} does not exist") from None
+        raise InvalidInput("(file)", f"{path} does not exist") from None
     except json.JSONDecodeError as error:
-        raise InvalidEncounter(
+        raise InvalidInput(
             "(file)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}"
         ) from None
-    return validate_encounter(data, known_payer_ids(), today or date.today())
 
 
 async def start_encounter(

@@ -5,16 +5,14 @@ The rules are cob/'s; this module only reads the case, calls the rule and shapes
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
 
 from rich.table import Table
 
 from cob.benefits import SecondaryPaymentCase, secondary_payment
 from cob.model import Coverage, Model, PayerOrder, Person, RelatedCause
 from cob.order import determine_payer_order
-from cob.validation import InvalidInput, parse_input
+from cob.validation import parse_input
 
 
 class OrderCase(Model):
@@ -24,17 +22,6 @@ class OrderCase(Model):
     service_date: date
     related_cause: RelatedCause | None = None
     coverages: list[Coverage]
-
-
-def read_json(path: Path) -> object:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InvalidInput("(file)", f"{path} does not exist") from None
-    except json.JSONDecodeError as error:
-        raise InvalidInput(
-            "(file)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}"
-        ) from None
 
 
 def explain_order(data: object) -> dict:

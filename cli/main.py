@@ -14,7 +14,7 @@ from rich.console import Console
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from cob.validation import InvalidEncounter, InvalidInput
+from cob.validation import InvalidInput
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="COB workflow engine")
 payers_app = typer.Typer(no_args_is_help=True, help="The payer simulator")
@@ -117,7 +117,7 @@ def submit(file: Path, wait: bool = typer.Option(False, help="wait for the encou
 
     try:
         encounter = load_encounter(file)
-    except InvalidEncounter as error:
+    except InvalidInput as error:
         errors.print(f"[red]invalid encounter[/] {file}: {error}")
         raise typer.Exit(2) from None
 
@@ -162,7 +162,7 @@ def status(encounter: str = typer.Argument(..., help="encounter id or workflow i
 
 
 def _explain(file: Path, table: bool, answer, render) -> None:
-    from cli.explain import read_json
+    from cli.encounters import read_json
 
     try:
         result = answer(read_json(file))

@@ -17,6 +17,7 @@ from cob.payment_case import (
     SecondaryPaymentCase,
     decide,
     open_balance_step,
+    patient_keeps_the_rest,
     percent,
     unpaid_allowable_step,
 )
@@ -52,27 +53,6 @@ def normal_benefit_step(case: SecondaryPaymentCase, benefit: PlanBenefit) -> Pay
     )
 
 
-def _patient_keeps_the_rest(
-    case: SecondaryPaymentCase,
-    steps: list[PaymentStep],
-    benefit: PlanBenefit,
-    reserve_before: Decimal | None = None,
-    reserve_after: Decimal | None = None,
-) -> SecondaryPayment:
-    paid, marked = decide(steps)
-    return SecondaryPayment(
-        method=case.method,
-        open_balance=case.balance,
-        paid=paid,
-        write_off=ZERO,
-        patient_responsibility=case.balance - paid,
-        steps=marked,
-        normal_benefit=benefit,
-        credit_reserve_before=reserve_before,
-        credit_reserve_after=reserve_after,
-    )
-
-
 def standard(case: SecondaryPaymentCase) -> SecondaryPayment:
     """The lesser of the normal benefit and the unpaid allowable expense (NAIC §7)."""
     benefit = normal_benefit(case)
@@ -81,7 +61,7 @@ def standard(case: SecondaryPaymentCase) -> SecondaryPayment:
         unpaid_allowable_step(case, NAIC_7),
         open_balance_step(case),
     ]
-    return _patient_keeps_the_rest(case, steps, benefit)
+    return patient_keeps_the_rest(case, steps, benefit)
 
 
 def standard_with_credit_reserve(case: SecondaryPaymentCase) -> SecondaryPayment:
@@ -104,7 +84,7 @@ def standard_with_credit_reserve(case: SecondaryPaymentCase) -> SecondaryPayment
     paid, _ = decide(steps)
     used = max(ZERO, paid - benefit.paid)
     savings = max(ZERO, benefit.paid - paid)
-    return _patient_keeps_the_rest(
+    return patient_keeps_the_rest(
         case,
         steps,
         benefit,
@@ -129,7 +109,7 @@ def _normal_benefit_minus_prior_paid(
         ),
         open_balance_step(case),
     ]
-    return _patient_keeps_the_rest(case, steps, benefit)
+    return patient_keeps_the_rest(case, steps, benefit)
 
 
 def non_duplication(case: SecondaryPaymentCase) -> SecondaryPayment:
@@ -173,4 +153,4 @@ def exclusion(case: SecondaryPaymentCase) -> SecondaryPayment:
         ),
         open_balance_step(case),
     ]
-    return _patient_keeps_the_rest(case, steps, benefit)
+    return patient_keeps_the_rest(case, steps, benefit)

@@ -178,3 +178,25 @@ def unpaid_allowable_step(case: SecondaryPaymentCase, citation: str) -> PaymentS
         formula=f"max({cents(case.own_allowed)}, {case.prior_allowed}) - {case.prior_paid}",
         citation=citation,
     )
+
+
+def patient_keeps_the_rest(
+    case: SecondaryPaymentCase,
+    steps: list[PaymentStep],
+    benefit: PlanBenefit,
+    reserve_before: Decimal | None = None,
+    reserve_after: Decimal | None = None,
+) -> SecondaryPayment:
+    """The plan pays the lowest step and writes nothing off: the patient keeps the rest."""
+    paid, marked = decide(steps)
+    return SecondaryPayment(
+        method=case.method,
+        open_balance=case.balance,
+        paid=paid,
+        write_off=ZERO,
+        patient_responsibility=case.balance - paid,
+        steps=marked,
+        normal_benefit=benefit,
+        credit_reserve_before=reserve_before,
+        credit_reserve_after=reserve_after,
+    )

@@ -11,6 +11,7 @@ from cob.payment_case import (
     SecondaryPaymentCase,
     decide,
     open_balance_step,
+    patient_keeps_the_rest,
     unpaid_allowable_step,
 )
 
@@ -34,16 +35,7 @@ def supplement(case: SecondaryPaymentCase) -> SecondaryPayment:
         unpaid_allowable_step(case, "NAIC Model 120 §3 allowable expense; DOMAIN.md §2.6"),
         open_balance_step(case),
     ]
-    paid, marked = decide(steps)
-    return SecondaryPayment(
-        method=case.method,
-        open_balance=case.balance,
-        paid=paid,
-        write_off=ZERO,
-        patient_responsibility=case.balance - paid,
-        steps=marked,
-        normal_benefit=normal_benefit(case),
-    )
+    return patient_keeps_the_rest(case, steps, normal_benefit(case))
 
 
 def medicaid_lesser_of(case: SecondaryPaymentCase) -> SecondaryPayment:
