@@ -90,13 +90,16 @@ class PayerClaimWorkflow:
                 self._denial = DenialDecision(
                     route=Route.FIX_RESUBMIT, reason_code=ack.status_code, explanation=ack.reason
                 )
+            fixable = self._denial.route == Route.FIX_RESUBMIT
             outcome.remittance, outcome.denial = remittance, self._denial
-            outcome.result = "rejected" if remittance is None else "adjudicated"
-            if self._denial.route != Route.FIX_RESUBMIT:
-                if remittance is not None and remittance.status == "4":
-                    outcome.result = "denied"
+            if remittance is None:
+                outcome.result = "rejected"
+            elif fixable or remittance.status == "4":
+                outcome.result = "denied"
+            else:
+                outcome.result = "adjudicated"
+            if not fixable:
                 break
-            outcome.result = "rejected" if remittance is None else "denied"
             if attempt == MAX_SUBMISSIONS or not await self._await_correction(run):
                 outcome.reason = f"{self._denial.explanation}; no correction received"
                 break
