@@ -172,8 +172,10 @@ def build_interchange(
     when: datetime,
     separators: Separators = Separators(),
     usage: str = "P",
+    version_in_st: bool = True,
 ) -> str:
-    """ISA/GS around `transactions` ((code, body segments)), with ST/SE counts computed."""
+    """ISA/GS around `transactions` ((code, body segments)), with ST/SE counts computed.
+    ST03 carries the implementation guide unless the guide leaves it unused (835 X221A1)."""
     isa = seg(
         "ISA", "00", " " * 10, "00", " " * 10, "ZZ", sender.ljust(15)[:15], "ZZ",
         receiver.ljust(15)[:15], when.strftime("%y%m%d"), when.strftime("%H%M"),
@@ -186,7 +188,7 @@ def build_interchange(
     out = [isa, gs]
     for n, (code, body) in enumerate(transactions, start=1):
         st_control = f"{n:04d}"
-        out.append(seg("ST", code, st_control, version))
+        out.append(seg("ST", code, st_control, version if version_in_st else None))
         out.extend(body)
         out.append(seg("SE", len(body) + 2, st_control))
     out += [seg("GE", len(transactions), control_number), seg("IEA", 1, f"{control_number:09d}")]
