@@ -24,7 +24,7 @@ app.add_typer(explain_app, name="explain")
 console = Console()
 if not console.is_terminal:  # logs and pipes: wide enough for the summary table
     console = Console(width=150)
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # messages are never broken mid-line
 
 EXAMPLES = Path("examples")
 
@@ -134,6 +134,54 @@ def submit(file: Path, wait: bool = typer.Option(False, help="wait for the encou
             console.print(summary_table([(handle.id, await handle.result())]))
 
     run(start())
+
+
+@app.command("import")
+def import_batch(
+    file: Path, dry_run: bool = typer.Option(False, help="check the claims, start nothing")
+) -> None:
+    """Start an encounter for every good claim of an 837P batch; report and skip bad ones."""
+    from datetime import date
+
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    from cli.encounters import start_encounter
+    from cli.imports import read_837_batch
+    from payers.profiles import known_payer_ids
+    from payers.x12.segments import X12Error
+    from workers.temporal import connect
+
+    try:
+        batch = read_837_batch(file.read_text(), known_payer_ids(), date.today())
+    except (OSError, X12Error) as error:
+        errors.print(f"[red]cannot import[/] {file}: {error}", highlight=False)
+        raise typer.Exit(2) from None
+    for skipped in batch.skipped:
+        errors.print(f"skipped claim {skipped.claim_control_number}: {skipped.reason}", highlight=False)
+
+    async def start() -> int:
+        client = await connect()
+        refused = 0
+        for encounter in batch.encounters:
+            try:
+                handle = await start_encounter(client, encounter)
+                console.print(f"started claim {encounter.encounter_id} as {handle.id}")
+            except WorkflowAlreadyStartedError:
+                refused += 1
+                errors.print(f"skipped claim {encounter.encounter_id}: already started")
+        return refused
+
+    refused = 0
+    if dry_run:
+        for encounter in batch.encounters:
+            console.print(f"ready claim {encounter.encounter_id}")
+    else:
+        refused = run(start())
+    console.print(
+        f"{len(batch.encounters) - refused} of {len(batch.encounters) + len(batch.skipped)} "
+        f"claims {'ready' if dry_run else 'started'}, {len(batch.skipped) + refused} skipped"
+    )
+    raise typer.Exit(1 if batch.skipped or refused else 0)
 
 
 @app.command()

@@ -164,3 +164,30 @@ def test_explain_payment_names_the_bad_field(tmp_path: Path) -> None:
     path.write_text(json.dumps(case))
     result = cob("explain", "payment", str(path))
     assert result.returncode == 2 and "own_coinsurance:" in result.stderr
+
+
+def test_import_dry_run_reports_the_bad_claim_and_readies_the_good(tmp_path: Path) -> None:
+    from tests.x12_batch import batch_837, example_encounter
+
+    path = tmp_path / "batch.837"
+    path.write_text(batch_837(
+        example_encounter("01-commercial", encounter_id="B1"),
+        example_encounter("06-prior-authorization", encounter_id="B2", diagnoses=["E11"]),
+        example_encounter("04-working-aged", encounter_id="B3"),
+    ))  # fmt: skip
+    result = cob("import", str(path), "--dry-run")
+    assert result.returncode == 1
+    assert "ready claim B1" in result.stdout and "ready claim B3" in result.stdout
+    assert "skipped claim B2: diagnoses[0]: 'E11' is a category" in result.stderr
+    assert "2 of 3 claims ready, 1 skipped" in result.stdout
+
+
+def test_import_refuses_a_truncated_file_naming_the_segment(tmp_path: Path) -> None:
+    from tests.x12_batch import batch_837, example_encounter
+
+    text = batch_837(example_encounter("01-commercial", encounter_id="B1"))
+    path = tmp_path / "batch.837"
+    path.write_text(text.split("GE*")[0])
+    result = cob("import", str(path))
+    assert result.returncode == 2
+    assert "truncated" in result.stderr and "segment SE at position" in result.stderr

@@ -22,9 +22,10 @@ import httpx
 from cli.demo import poll, start_examples
 from ledger.db import make_engine
 from ledger.queries import unbalanced_lines
+from tests.x12_batch import batch_837, example_encounter
 from workers.devserver import DevServer, free_port
 from workers.temporal import connect
-from workflows.encounter import claim_workflow_id
+from workflows.encounter import EncounterWorkflow, claim_workflow_id
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORIES = Path(__file__).resolve().parent / "histories"
@@ -140,6 +141,20 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
         assert again.returncode == 1 and "already started" in again.stderr
         missing = cli("status", "E9999", env=env)
         assert missing.returncode == 1 and "no encounter workflow" in missing.stderr
+
+        # An 837P batch from a practice-management system: the bad claim is skipped.
+        batch = tmp_path / "batch.837"
+        batch.write_text(batch_837(
+            example_encounter("01-commercial", encounter_id="E2001"),
+            example_encounter("06-prior-authorization", encounter_id="E2002", diagnoses=["E11"]),
+            example_encounter("04-working-aged", encounter_id="E2003"),
+        ))  # fmt: skip
+        imported = cli("import", str(batch), env=env)
+        assert imported.returncode == 1 and "2 of 3 claims started, 1 skipped" in imported.stdout
+        for workflow_id in ("encounter-E2001", "encounter-E2003"):
+            handle = client.get_workflow_handle_for(EncounterWorkflow.run, workflow_id)
+            result = await asyncio.wait_for(handle.result(), 60)
+            assert result.stage == "closed"
 
         if os.environ.get("COB_RECORD_HISTORIES"):
             await record_histories(client, items)
