@@ -7,6 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal as D
 
 import pytest
+import pyx12.params as pyx12_params  # the independent validator (a dev dependency)
+import pyx12.x12n_document as pyx12_document
 
 from cob.model import (
     Adjustment,
@@ -24,9 +26,6 @@ from cob.model import (
 from payers.x12.claim_837p import build_837p, check_837p_balance
 from payers.x12.claim_837p_parse import parse_837p
 from payers.x12.segments import X12Error
-
-pyx12_document = pytest.importorskip("pyx12.x12n_document")
-pyx12_params = pytest.importorskip("pyx12.params")
 
 WHEN = datetime(2024, 2, 1, 12, 0)
 
@@ -209,6 +208,18 @@ def test_domain_x4_unbalanced_svd_rejected(tmp_path):
     assert ok  # pyx12 does not balance
     with pytest.raises(X12Error, match=r"segment SVD at position 32.*70"):
         check_837p_balance(x4)
+
+
+def test_domain_x2_missing_line_adjudication_date_is_invalid(tmp_path):
+    x2 = X1.replace("DTP*573*D8*20240115~\n", "").replace("SE*35*0001~", "SE*34*0001~")
+    ok, ack = validate(x2, tmp_path)
+    assert not ok and "IK3*DTP*33**3~" in ack and "IK5*R*5~" in ack
+
+
+def test_domain_x3_unknown_adjustment_group_is_invalid(tmp_path):
+    x3 = X1.replace("CAS*CO*45*20~", "CAS*XX*45*20~")
+    ok, ack = validate(x3, tmp_path)
+    assert not ok and "IK3*CAS*31**1~" in ack
 
 
 def test_claim_level_imbalance_names_amt():
