@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from cob.model import Encounter, Model, Remittance
+from cob.model import Adjustment, Encounter, Model, Remittance
 
 CONTRACTUAL = {"45", "23", "253"}  # normal adjustments, not denials (DOMAIN.md §5)
 
@@ -71,12 +71,18 @@ class ClaimCorrection(Model):
     note: str = ""
 
 
+def is_denial(adj: Adjustment) -> bool:
+    """A payer's refusal to pay (CO/OA/PI other than contract, prior payers, sequestration);
+    the patient's cost sharing (PR) is not a denial."""
+    return adj.group != "PR" and adj.reason not in CONTRACTUAL and adj.amount != 0
+
+
 def route_denial(remittance: Remittance) -> DenialDecision:
     """Classify the CO/OA/PI denials on a remittance; POST when there is nothing to work."""
     found: dict[Route, tuple[str, list[str]]] = {}
     for line in remittance.lines:
         for adj in line.adjustments:
-            if adj.group == "PR" or adj.reason in CONTRACTUAL or adj.amount == 0:
+            if not is_denial(adj):
                 continue
             route = ROUTES.get(adj.reason, Route.WRITE_OFF if adj.group == "CO" else Route.POST)
             found.setdefault(route, (adj.reason, line.remarks))

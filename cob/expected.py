@@ -12,10 +12,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cob.benefits import PriorPayment, SecondaryPaymentCase, plan_benefit, secondary_payment
+from cob.denials import is_denial
 from cob.model import Benefits, CobMethod, LineAdjudication, Model, Remittance
 from cob.money import ZERO
-
-NOT_DENIALS = {"1", "2", "3", "23", "45", "253"}  # cost sharing, prior payers, contract
+from cob.payment_case import prior_payments
 
 
 class LineExpectation(Model):
@@ -49,10 +49,7 @@ class PaymentReview(Model):
 
 
 def _denied(line: LineAdjudication) -> bool:
-    return any(
-        adj.group != "PR" and adj.reason not in NOT_DENIALS and adj.amount > 0
-        for adj in line.adjustments
-    )
+    return any(is_denial(adj) for adj in line.adjustments)
 
 
 def review_payment(
@@ -71,17 +68,7 @@ def review_payment(
             )  # fmt: skip
             continue
         copay = copay_left if line.procedure_code in benefits.copay_procedures else ZERO
-        prior = [
-            PriorPayment(
-                payer_id=earlier.payer_id,
-                allowed=earlier_line.allowed,
-                paid=earlier_line.paid,
-                adjustments=earlier_line.adjustments,
-            )
-            for earlier in prior_remittances
-            for earlier_line in earlier.lines
-            if earlier_line.line_number == line.line_number
-        ]
+        prior = prior_payments(prior_remittances, line.line_number)
         if not prior:  # primary: it pays as if no other plan existed (DOMAIN.md §1.2)
             benefit = plan_benefit(line.allowed, remaining, benefits.coinsurance, copay)
             expected, working = benefit.paid, (

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from cob.model import Adjustment, CobMethod, Model
+from cob.model import Adjustment, CobMethod, Model, Remittance
 from cob.money import ZERO, cents
 from cob.normal_benefit import PlanBenefit
 
@@ -200,3 +200,18 @@ def patient_keeps_the_rest(
         credit_reserve_before=reserve_before,
         credit_reserve_after=reserve_after,
     )
+
+
+def prior_payments(remittances: list[Remittance], line_number: int) -> list[PriorPayment]:
+    """The earlier payers' adjudications of one line, in payer order (837 loops 2430)."""
+    return [
+        PriorPayment(
+            payer_id=remittance.payer_id,
+            allowed=line.allowed,
+            paid=line.paid,
+            adjustments=line.adjustments,
+        )
+        for remittance in remittances
+        for line in remittance.lines
+        if line.line_number == line_number
+    ]

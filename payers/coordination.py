@@ -9,12 +9,12 @@ from decimal import Decimal
 from cob.benefits import (
     SUPPLEMENT_PAYS,
     PlanBenefit,
-    PriorPayment,
     SecondaryPayment,
     SecondaryPaymentCase,
 )
 from cob.model import Adjustment, ClaimSubmission, CobMethod, LineAdjudication, ServiceLine
 from cob.money import ZERO, cents, patient_responsibility
+from cob.payment_case import prior_payments
 from payers.profiles import PayerProfile
 
 
@@ -46,17 +46,7 @@ def payment_case(
     """The case this payer decides on one line, from its plan terms and the earlier payers'
     line adjudications; `deductible_remaining`, `copay` and `credit_reserve` are what is left
     of them at this line of the claim."""
-    prior = [
-        PriorPayment(
-            payer_id=remittance.payer_id,
-            allowed=prior_line.allowed,
-            paid=prior_line.paid,
-            adjustments=prior_line.adjustments,
-        )
-        for remittance in submission.prior_remittances
-        for prior_line in remittance.lines
-        if prior_line.line_number == line.line_number
-    ]
+    prior = prior_payments(submission.prior_remittances, line.line_number)
     prior_paid = sum((payment.paid for payment in prior), ZERO)
     otaf = None
     if profile.obligated_to_accept_pct is not None and prior_paid > 0:
