@@ -26,9 +26,12 @@ from cob.model import (
     Remittance,
 )
 from cob.money import ZERO, UnbalancedLine, account_line, check_remittance_line
-from ledger import writes
+from ledger import documents, writes
 from payers.client import PayerClient, PayerRejected
+from payers.era import EraDocument
 from payers.profiles import load_profiles
+from payers.x12.remittance_835 import check_835_balance, parse_835
+from payers.x12.segments import X12Error
 from workflows.messages import (
     CloseEncounter,
     EligibilityCheck,
@@ -39,6 +42,30 @@ from workflows.messages import (
 )
 
 T = TypeVar("T")
+
+
+def era_record(era: EraDocument) -> dict:
+    """An 835 as the ledger keeps it: the text as received, the claims it carries, and what
+    is wrong with it if it does not balance or parse (DOMAIN.md §3.6)."""
+    problem, claims = "", []
+    try:
+        check_835_balance(era.x12)
+    except X12Error as error:
+        problem = str(error)
+    try:
+        claims = [(r.claim_control_number, r.payer_id) for r in parse_835(era.x12)]
+    except X12Error as error:
+        problem = problem or str(error)
+    document = documents.Document(
+        key=f"era/{era.cursor}",
+        transaction="835",
+        direction="received",
+        payer_id=era.payer_id,
+        text=era.x12,
+        era_cursor=era.cursor,
+        problem=problem,
+    )
+    return {"document": document, "claims": claims}
 
 
 def business_error(error: Exception) -> ApplicationError:
@@ -52,12 +79,38 @@ class EncounterActivities:
         self.ledger = ledger
         self.statements_dir = statements_dir
 
-    async def _ask_payer(self, question: Callable[[PayerClient], Awaitable[T]]) -> T:
+    async def _ask_payer(
+        self,
+        question: Callable[[PayerClient], Awaitable[T]],
+        step: str,
+        encounter_id: str | None = None,
+        ccn: str | None = None,
+    ) -> T:
+        """Ask through a fresh client; whatever the answer, every X12 document it sent and
+        received is kept in the ledger, keyed by workflow, step and attempt."""
+        info = activity.info()
+        payers = PayerClient(self.payer_url)
         try:
-            async with PayerClient(self.payer_url) as payers:
-                return await question(payers)
+            return await question(payers)
         except PayerRejected as error:
             raise business_error(error) from error
+        finally:
+            await payers.aclose()
+            prefix = f"{info.workflow_id}/{step}/attempt-{info.attempt}"
+            kept = [
+                documents.Document(
+                    key=f"{prefix}/{n}-{exchange.transaction}",
+                    transaction=exchange.transaction,
+                    direction=exchange.direction,
+                    payer_id=exchange.payer_id,
+                    text=exchange.text,
+                    encounter_id=encounter_id,
+                    claim_control_number=ccn,
+                )
+                for n, exchange in enumerate(payers.exchanges, start=1)
+            ]
+            if kept:
+                await self._write(documents.record_documents, documents=kept)
 
     async def _record_claim(
         self, claim: SubmitClaim, ack: ClaimAcknowledgment, remittance: Remittance | None
@@ -104,7 +157,11 @@ class EncounterActivities:
     @activity.defn
     async def check_eligibility(self, check: EligibilityCheck) -> Benefits:
         benefits = await self._ask_payer(
-            lambda payers: payers.eligibility(check.coverage, check.patient, check.service_date)
+            lambda payers: payers.eligibility(
+                check.coverage, check.patient, check.service_date, check.provider
+            ),
+            step=f"eligibility/{check.coverage.key}",
+            encounter_id=check.workflow_id.removeprefix("encounter-"),
         )
         await self._audit(
             check.workflow_id,
@@ -137,7 +194,11 @@ class EncounterActivities:
 
     @activity.defn
     async def request_prior_auth(self, request: PriorAuthRequest) -> PriorAuthDecision:
-        decision = await self._ask_payer(lambda payers: payers.prior_auth(request))
+        decision = await self._ask_payer(
+            lambda payers: payers.prior_auth(request),
+            step=f"prior_auth/{request.coverage.key}",
+            encounter_id=request.encounter_id,
+        )
         await self._audit(
             activity.info().workflow_id,
             f"prior_auth:{request.coverage.key}",
@@ -148,14 +209,39 @@ class EncounterActivities:
 
     @activity.defn
     async def submit_claim(self, claim: SubmitClaim) -> ClaimAcknowledgment:
-        ack = await self._ask_payer(lambda payers: payers.submit_claim(claim.submission))
+        submission = claim.submission
+        ack = await self._ask_payer(
+            lambda payers: payers.submit_claim(submission),
+            step=f"claim/{submission.claim_control_number}",
+            encounter_id=submission.encounter.encounter_id,
+            ccn=submission.claim_control_number,
+        )
         await self._record_claim(claim, ack, None)
         return ack
 
     @activity.defn
     async def fetch_remittance(self, claim: SubmitClaim) -> Remittance:
-        ccn = claim.submission.claim_control_number
-        remittance = await self._ask_payer(lambda payers: payers.remittance(ccn))
+        """The claim's 835, from the ERA mailbox: new 835s are picked up after the ledger's
+        cursor and kept; then the newest one carrying this claim is read. None yet is an
+        error Temporal retries on the payer-call schedule."""
+        submission = claim.submission
+        ccn, payer_id = submission.claim_control_number, submission.coverage.payer_id
+        await self._pick_up_eras()
+        row = await asyncio.to_thread(documents.remittance_document, self.ledger, ccn, payer_id)
+        if row is None:
+            raise ApplicationError(
+                f"no 835 from {payer_id} for claim {ccn} yet", type="RemittanceNotYetAvailable"
+            )
+        if row.problem:
+            raise business_error(X12Error(f"the 835 for claim {ccn} is unusable: {row.problem}"))
+        found = [
+            r
+            for r in parse_835(row.text)
+            if r.claim_control_number == ccn and r.payer_id == payer_id
+        ]
+        remittance = found[-1]
+        if remittance.payer_sequence == 0:  # CLP02 4/22 do not say the payer's position
+            remittance = remittance.model_copy(update={"payer_sequence": submission.payer_sequence})
         try:
             for line in remittance.lines:
                 check_remittance_line(line, remittance.payer_id)
@@ -168,6 +254,20 @@ class EncounterActivities:
         )
         await self._record_claim(claim, ack, remittance)
         return remittance
+
+    async def _pick_up_eras(self) -> None:
+        cursor = await asyncio.to_thread(documents.last_era_cursor, self.ledger)
+        async with PayerClient(self.payer_url) as payers:
+            while True:
+                try:
+                    batch = await payers.era(cursor)
+                except PayerRejected as error:
+                    raise business_error(error) from error
+                for era in batch.documents:
+                    await self._write(documents.record_era, **era_record(era))
+                    cursor = era.cursor
+                if not batch.more:
+                    return
 
     @activity.defn
     async def close_encounter(self, close: CloseEncounter) -> EncounterClosed:
@@ -204,7 +304,9 @@ class EncounterActivities:
                     {
                         "summary": claim.payment_review.summary(),
                         "underpaid": claim.payment_review.underpaid,
-                        "lines": [line.model_dump(mode="json") for line in claim.payment_review.lines],
+                        "lines": [
+                            line.model_dump(mode="json") for line in claim.payment_review.lines
+                        ],
                     },
                 )
         await self._audit(

@@ -35,8 +35,12 @@ def explain_order(data: object) -> dict:
 def order_answer(order: PayerOrder) -> dict:
     return {
         "order": [
-            {"position": n, "payer_id": c.payer_id, "member_id": c.member_id,
-             "plan_type": str(c.plan_type)}
+            {
+                "position": n,
+                "payer_id": c.payer_id,
+                "member_id": c.member_id,
+                "plan_type": str(c.plan_type),
+            }
             for n, c in enumerate(order.coverages, start=1)
         ],  # fmt: skip
         "decisions": [d.model_dump() for d in order.decisions],

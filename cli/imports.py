@@ -39,7 +39,9 @@ def read_837_batch(text: str, known_payers: Collection[str], today: date) -> Imp
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
             reason = f"{field_path(first['loc'])}: {first['msg']}"
-            batch.skipped.append(SkippedClaim(claim_control_number=claim.claim_control_number, reason=reason))
+            batch.skipped.append(
+                SkippedClaim(claim_control_number=claim.claim_control_number, reason=reason)
+            )
         except (InvalidInput, KeyError, ValueError) as error:
             batch.skipped.append(
                 SkippedClaim(claim_control_number=claim.claim_control_number, reason=str(error))

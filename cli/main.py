@@ -57,9 +57,7 @@ def demo(
 
 
 @app.command()
-def server(
-    port: int = typer.Option(7233), ui_port: int = typer.Option(8233)
-) -> None:
+def server(port: int = typer.Option(7233), ui_port: int = typer.Option(8233)) -> None:
     """Run the embedded Temporal dev server alone, until Ctrl-C."""
     from ledger.db import cob_home
     from workers.devserver import DevServer
@@ -157,7 +155,9 @@ def import_batch(
         errors.print(f"[red]cannot import[/] {file}: {error}", highlight=False)
         raise typer.Exit(2) from None
     for skipped in batch.skipped:
-        errors.print(f"skipped claim {skipped.claim_control_number}: {skipped.reason}", highlight=False)
+        errors.print(
+            f"skipped claim {skipped.claim_control_number}: {skipped.reason}", highlight=False
+        )
 
     async def start() -> int:
         client = await connect()
@@ -191,7 +191,9 @@ def status(encounter: str = typer.Argument(..., help="encounter id or workflow i
     from cli.render import line_table, summary_table
     from workers.temporal import connect
 
-    workflow_id = encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
+    workflow_id = (
+        encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
+    )
 
     async def show() -> None:
         client = await connect()
@@ -207,6 +209,34 @@ def status(encounter: str = typer.Argument(..., help="encounter id or workflow i
             console.print(line_table(current))
 
     run(show())
+
+
+@app.command()
+def documents(
+    encounter: str = typer.Argument(..., help="encounter id (as in `cob status`)"),
+    out: Path | None = typer.Option(None, help="write each document to a file in this folder"),
+) -> None:
+    """List the X12 documents the ledger kept for an encounter (sent and received, 835s
+    included), or write them out to validate or hand to an auditor."""
+    from ledger.db import make_engine
+    from ledger.documents import documents_for
+
+    kept = documents_for(make_engine(), encounter)
+    if not kept:
+        errors.print(f"[red]no X12 documents in the ledger for encounter {encounter}[/]")
+        raise typer.Exit(1)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    for n, document in enumerate(kept, start=1):
+        about = document.claim_control_number or document.era_cursor or ""
+        where = ""
+        if out is not None:
+            path = out / f"{n:02d}-{document.transaction}-{document.payer_id}.x12"
+            path.write_text(document.text)
+            where = f"  -> {path}"
+        problem = f"  PROBLEM: {document.problem}" if document.problem else ""
+        print(f"{n:2d} {document.recorded_at:%Y-%m-%d %H:%M:%S} {document.direction:8} "
+              f"{document.transaction:5} {document.payer_id:7} {about}{where}{problem}")  # fmt: skip
 
 
 def _explain(file: Path, table: bool, answer, render) -> None:

@@ -71,9 +71,12 @@ def review_payment(
         prior = prior_payments(prior_remittances, line.line_number)
         if not prior:  # primary: it pays as if no other plan existed (DOMAIN.md §1.2)
             benefit = plan_benefit(line.allowed, remaining, benefits.coinsurance, copay)
-            expected, working = benefit.paid, (
-                f"allowed {line.allowed} - deductible {benefit.deductible} - copay "
-                f"{benefit.copay} - coinsurance {benefit.coinsurance} = {benefit.paid}"
+            expected, working = (
+                benefit.paid,
+                (
+                    f"allowed {line.allowed} - deductible {benefit.deductible} - copay "
+                    f"{benefit.copay} - coinsurance {benefit.coinsurance} = {benefit.paid}"
+                ),
             )
         else:
             result = secondary_payment(

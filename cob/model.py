@@ -152,9 +152,17 @@ class ServiceLine(Model):
     diagnosis_pointers: list[int] = Field(default_factory=lambda: [1], min_length=1, max_length=4)
 
 
+# 'street, city, ST zip' (837P N3/N4)
+US_ADDRESS = (
+    r"^(?P<street>.+?),\s*(?P<city>[^,]+),\s*(?P<state>[A-Za-z]{2})\s+(?P<zip>\d{5}(?:-?\d{4})?)$"
+)
+
+
 class Encounter(Model):
     encounter_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
     patient: Person
+    # 'street, city, ST zip'; the 837P needs it (2010CA) when the patient is not the subscriber
+    patient_address: str | None = Field(default=None, pattern=US_ADDRESS)
     service_date: date
     place_of_service: str = Field(default="11", pattern=r"^\d{2}$")
     billing_provider: Provider
@@ -212,6 +220,7 @@ class PriorAuthRequest(Model):
     service_date: date
     procedure_codes: list[str]
     provider_npi: str
+    provider_name: str = ""  # 278 2010B NM103; the NPI stands in when it is missing
 
 
 class PriorAuthDecision(Model):

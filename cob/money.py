@@ -98,7 +98,9 @@ def account_line(
                 f"differs from the billed {charge}"
             )
         check_remittance_line(line, remittance.payer_id)
-        paid_by_payer[remittance.payer_id] = paid_by_payer.get(remittance.payer_id, ZERO) + line.paid
+        paid_by_payer[remittance.payer_id] = (
+            paid_by_payer.get(remittance.payer_id, ZERO) + line.paid
+        )
         adjustments += own_adjustments(line)
         responsibility = patient_responsibility(line)
     account = LineAccount(

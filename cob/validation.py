@@ -64,7 +64,7 @@ def validate_encounter(data: object, known_payers: Collection[str], today: date)
         if problem := icd10_problem(code):
             raise InvalidEncounter(f"diagnoses[{i}]", problem)
     _check_lines(encounter.lines, len(encounter.diagnoses))
-    _check_coverages(encounter.coverages, known_payers)
+    _check_coverages(encounter.coverages, known_payers, encounter.patient_address)
     encounter.diagnoses = [normalize_icd10(code) for code in encounter.diagnoses]
     return encounter
 
@@ -87,7 +87,9 @@ def _check_lines(lines: list[ServiceLine], diagnosis_count: int) -> None:
                 )
 
 
-def _check_coverages(coverages: list[Coverage], known_payers: Collection[str]) -> None:
+def _check_coverages(
+    coverages: list[Coverage], known_payers: Collection[str], patient_address: str | None
+) -> None:
     first_index: dict[str, int] = {}
     for i, coverage in enumerate(coverages):
         where = f"coverages[{i}]"
@@ -102,6 +104,12 @@ def _check_coverages(coverages: list[Coverage], known_payers: Collection[str]) -
             raise InvalidEncounter(
                 f"{where}.subscriber",
                 f"is required when the patient is the subscriber's {coverage.relationship}",
+            )
+        if coverage.relationship is not Relationship.SELF and patient_address is None:
+            raise InvalidEncounter(
+                "patient_address",
+                f"is required when the patient is not the subscriber ({where} is the "
+                f"subscriber's {coverage.relationship}): the 837P 2010CA loop carries it",
             )
         if coverage.termination_date and coverage.termination_date < coverage.effective_date:
             raise InvalidEncounter(

@@ -138,3 +138,34 @@ class AuditEvent(SQLModel, table=True):
     kind: str
     detail: str = Field(default="{}", sa_type=Text)  # JSON
     recorded_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+class X12Document(SQLModel, table=True):
+    """Every X12 document sent to or received from a payer, byte for byte, for the audit
+    trail. `key` names the exchange (workflow, step, activity attempt, transaction), so a
+    retried write stores nothing twice and a retried attempt keeps its own copy."""
+
+    __tablename__ = "x12_documents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    transaction: str  # 270, 271, 278, 837, 999, 277CA, 276, 277, 835
+    direction: str  # sent | received
+    payer_id: str = Field(index=True)
+    encounter_id: str | None = Field(default=None, index=True)
+    claim_control_number: str | None = Field(default=None, index=True)
+    era_cursor: str | None = Field(default=None, index=True)  # an 835 picked up from the ERA feed
+    problem: str = ""  # why the document could not be used (unbalanced 835, ...)
+    text: str = Field(sa_type=Text)
+    recorded_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+class RemittanceDocument(SQLModel, table=True):
+    """Which 835 carries the remittance of which claim (one 835 may carry many claims)."""
+
+    __tablename__ = "remittance_documents"
+
+    claim_control_number: str = Field(primary_key=True)
+    payer_id: str = Field(primary_key=True)
+    document_key: str = Field(primary_key=True)
+    position: int  # the claim's order in the document, so the newest CLP wins

@@ -101,10 +101,10 @@ def test_demo_keep_runs_every_example_and_ctrl_c_stops_everything(tmp_path: Path
     rest, _ = demo.communicate(timeout=60)
     assert demo.returncode == 130, text + rest
     assert "stopped the worker, the payer simulator and the Temporal dev server" in rest
-    for name in ("E1001", "E1002", "E1003", "E1004", "E1005", "E1006", "E1007", "E1008"):
+    for name in ("E1001", "E1002", "E1003", "E1004", "E1005", "E1006", "E1007", "E1008", "E1009"):
         assert f"encounter-{name}-" in text
     summary_rows = re.findall(r"│ (E100\d)-\w+ +│ closed +│", text)
-    assert sorted(summary_rows) == [f"E100{n}" for n in range(1, 9)], text
+    assert sorted(summary_rows) == [f"E100{n}" for n in range(1, 10)], text
     time.sleep(0.5)
     assert not [p for p in server if p.exists() and _runs(p, str(port))], "orphan dev server"
 

@@ -122,8 +122,10 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
         adjudicated = await claims()
         per_claim = Counter(c["claim_control_number"] for c in adjudicated)
         assert max(per_claim.values()) == 1, "a claim control number was adjudicated twice"
+        # The 837 carries no encounter id: the engine's CLM01 is <encounter>-<payer seq>-<n>.
         per_payer_claim = Counter(
-            (c["encounter_id"], c["payer_id"], c["frequency"]) for c in adjudicated
+            (c["claim_control_number"].rsplit("-", 2)[0], c["payer_id"], c["frequency"])
+            for c in adjudicated
         )
         assert max(per_payer_claim.values()) == 1, (
             f"a payer got the same claim twice: {per_payer_claim}"
@@ -139,6 +141,16 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
         assert "encounter-E1001" in submitted.stdout and "closed" in submitted.stdout
         again = cli("submit", "examples/01-commercial.json", env=env)
         assert again.returncode == 1 and "already started" in again.stderr
+        kept = cli("documents", "E1004-e2e", env=env)
+        assert kept.returncode == 0, kept.stderr
+        for sent in (
+            "sent     270",
+            "sent     837",
+            "received 999",
+            "received 277CA",
+            "received 835",
+        ):
+            assert sent in kept.stdout, kept.stdout
         missing = cli("status", "E9999", env=env)
         assert missing.returncode == 1 and "no encounter workflow" in missing.stderr
 

@@ -2,8 +2,9 @@
 
 import asyncio
 import json
+import re
 import time
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal as D
 
 import httpx
@@ -23,10 +24,18 @@ from cob.money import account_line, check_remittance_line
 from payers.client import PayerClient, PayerRejected, PayerUnavailable
 from payers.profiles import PROFILES_DIR, ProfileError, load_profiles
 from payers.serve import free_port, start_in_thread
+from payers.x12.acknowledgments import parse_277ca, parse_999
+from payers.x12.claim_837p import build_837p
 
 DOS = date(2026, 3, 2)
 PATIENT = Person(first_name="Jane", last_name="Smith", birth_date=date(1961, 5, 1), sex="F")
-CLINIC = Provider(name="Ben Kildare Service", npi="1234567893", tax_id="587654321")
+CLINIC = Provider(
+    name="Ben Kildare Service",
+    npi="1234567893",
+    tax_id="587654321",
+    address="200 River St, Hartwell, CT 06101",
+    phone="860-555-0100",
+)
 RENDERING_NPI = "1760000001"
 
 
@@ -85,7 +94,7 @@ async def payers(simulator):  # `simulator`: tests/conftest.py, start_in_thread 
 
 
 async def test_eligibility_active_member_starts_with_the_full_deductible(payers):
-    benefits = await payers.eligibility(ACME, PATIENT, DOS)
+    benefits = await payers.eligibility(ACME, PATIENT, DOS, CLINIC)
     assert benefits.active and benefits.plan_type == PlanType.COMMERCIAL
     assert (benefits.deductible_remaining, benefits.coinsurance, benefits.copay) == (
         D("500.00"),
@@ -95,17 +104,18 @@ async def test_eligibility_active_member_starts_with_the_full_deductible(payers)
     assert benefits.prior_auth_procedures == ["73721", "70553"]
 
 
-async def test_eligibility_inactive_for_a_bad_mbi_or_a_terminated_coverage(payers):
+async def test_eligibility_inactive_for_an_mbi_the_payer_does_not_know(payers):
+    # The 271 answers AAA*N**72 (invalid member id); coverage dates are the engine's own
+    # check (cob/order.py), since a 270 does not carry them.
     bad_mbi = coverage("MCARE", "1EG4-TE5-MK73", PlanType.MEDICARE)
-    assert not (await payers.eligibility(bad_mbi, PATIENT, DOS)).active
-    ended = coverage("MCARE", "1EG4TE5MK73", PlanType.MEDICARE, termination_date=date(2025, 12, 31))
-    benefits = await payers.eligibility(ended, PATIENT, DOS)
-    assert not benefits.active and "2026-03-02" in benefits.reason
+    benefits = await payers.eligibility(bad_mbi, PATIENT, DOS, CLINIC)
+    assert not benefits.active and benefits.reason.startswith("member id 1EG4-TE5-MK73 not found")
+    assert "AAA*N**72*C~" in payers.exchanges[-1].text
 
 
 async def test_eligibility_unknown_payer_is_rejected_not_retried(payers):
     with pytest.raises(PayerRejected) as rejected:
-        await payers.eligibility(coverage("NOPE9", "X1"), PATIENT, DOS)
+        await payers.eligibility(coverage("NOPE9", "X1"), PATIENT, DOS, CLINIC)
     assert rejected.value.code == "404" and "unknown payer id NOPE9" in rejected.value.message
 
 
@@ -191,7 +201,7 @@ async def test_duplicate_claim_is_adjudicated_once(payers, simulator):
         if row["claim_control_number"] == "D1"
     ]
     assert [(row["received_count"], row["adjudicated_count"]) for row in rows] == [(2, 1)]
-    benefits = await payers.eligibility(ACME, PATIENT, DOS)
+    benefits = await payers.eligibility(ACME, PATIENT, DOS, CLINIC)
     assert benefits.deductible_remaining == D("318.00")  # 500 - 182, taken once
 
 
@@ -203,7 +213,9 @@ async def test_void_reverses_the_payment_and_gives_the_deductible_back(payers):
     reversal = await payers.remittance("V1")
     assert reversal.status == "22"
     assert cas(reversal.lines[0]) == {"CO-45": D("-68.00"), "PR-1": D("-182.00")}
-    assert (await payers.eligibility(ACME, PATIENT, DOS)).deductible_remaining == D("500.00")
+    assert (await payers.eligibility(ACME, PATIENT, DOS, CLINIC)).deductible_remaining == D(
+        "500.00"
+    )
 
 
 async def test_member_id_that_does_not_match_is_rejected_a7(payers):
@@ -218,10 +230,20 @@ async def test_missing_rendering_provider_denied_then_replacement_paid(payers, s
     assert denied.status == "4"
     assert (cas(denied.lines[0]), denied.lines[0].remarks) == ({"CO-16": D("400.00")}, ["N290"])
 
-    no_ref = await payers.submit_claim(claim("B1", BLUE, lines, frequency="7"))
-    assert (no_ref.accepted, no_ref.status_code) == (False, "A7")
-
     original = denied.payer_claim_number
+    with pytest.raises(ValueError, match=r"REF\*F8"):  # our 837 builder never sends one
+        await payers.submit_claim(claim("B1", BLUE, lines, frequency="7"))
+    # Another sender's replacement without REF*F8 gets a 277CA rejection (DOMAIN.md §3.4).
+    sent = build_837p(claim("B1", BLUE, lines, frequency="7", original_payer_claim_number=original),
+                      datetime(2026, 3, 3, 9, 0), 41)  # fmt: skip
+    without_ref = re.sub(r"REF\*F8\*[^~]*~\n", "", sent)
+    without_ref = re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m[1]) - 1}*", without_ref)
+    answer = httpx.post(f"{simulator.url}/x12/837", content=without_ref).json()
+    assert parse_999(answer["ack_999"]) == (True, [])
+    no_ref = parse_277ca(answer["ack_277ca"])[0]
+    assert (no_ref.accepted, no_ref.status_code) == (False, "A7")
+    assert no_ref.reason == "frequency 7 requires the original payer claim number (REF F8)"
+
     fixed = claim("B1", BLUE, lines, frequency="7", original_payer_claim_number=original)
     ack = await payers.submit_claim(fixed)
     assert ack.accepted and ack.payer_claim_number != original
@@ -243,7 +265,7 @@ async def test_missing_rendering_provider_denied_then_replacement_paid(payers, s
 async def test_client_waits_for_a_payer_that_is_still_starting(tmp_path):
     port = free_port()
     async with PayerClient(f"http://127.0.0.1:{port}") as payers:
-        asking = asyncio.create_task(payers.eligibility(ACME, PATIENT, DOS))
+        asking = asyncio.create_task(payers.eligibility(ACME, PATIENT, DOS, CLINIC))
         await asyncio.sleep(0.5)  # connection refused meanwhile; tenacity keeps trying
         running = await asyncio.to_thread(start_in_thread, tmp_path / "late.sqlite", port=port)
         try:
@@ -255,14 +277,14 @@ async def test_client_waits_for_a_payer_that_is_still_starting(tmp_path):
 async def test_client_honours_retry_after_through_an_outage(payers, simulator):
     httpx.post(f"{simulator.url}/admin/outage", json={"requests": 2, "retry_after": 1})
     started = time.monotonic()
-    assert (await payers.eligibility(ACME, PATIENT, DOS)).active
+    assert (await payers.eligibility(ACME, PATIENT, DOS, CLINIC)).active
     assert time.monotonic() - started >= 1.9  # two 503s, one second each
 
 
 async def test_client_gives_up_after_its_budget():
     async with PayerClient(f"http://127.0.0.1:{free_port()}", retry_budget=1.0) as payers:
         with pytest.raises(PayerUnavailable):
-            await payers.eligibility(ACME, PATIENT, DOS)
+            await payers.eligibility(ACME, PATIENT, DOS, CLINIC)
 
 
 def test_a_bad_profile_names_its_file_and_field(tmp_path):
@@ -274,5 +296,5 @@ def test_a_bad_profile_names_its_file_and_field(tmp_path):
 
 async def test_eligibility_counts_the_deductible_a_member_already_met_this_year(payers):
     # payers/members.json: ACME01 member ACM100200300 had met the 500.00 deductible in 2026.
-    benefits = await payers.eligibility(coverage("ACME01", "ACM100200300"), PATIENT, DOS)
+    benefits = await payers.eligibility(coverage("ACME01", "ACM100200300"), PATIENT, DOS, CLINIC)
     assert benefits.deductible_remaining == D("0.00")

@@ -18,6 +18,7 @@ def encounter() -> dict:
     return {
         "encounter_id": "ENC-1001",
         "patient": {"first_name": "Kim", "last_name": "Doe", "birth_date": "2012-06-01"},
+        "patient_address": "12 Oak Ln, Springfield, IL 62701",
         "service_date": "2024-03-15",
         "billing_provider": {"name": "Main St Clinic", "npi": "1234567893", "tax_id": "123456789"},
         "diagnoses": ["E11.9", "i10"],
@@ -208,3 +209,17 @@ def test_icd10_codes_with_or_without_dots():
     assert icd10_problem("S72.001A") is None  # 7th character makes it billable
     assert icd10_problem("S72.001") is not None
     assert icd10_problem("E08-E13") == "'E08-E13' is not an ICD-10-CM code"  # a block
+
+
+def test_a_dependent_needs_the_patient_address_for_the_837p_2010ca_loop():
+    data = encounter()
+    del data["patient_address"]
+    error = error_for(data)
+    assert error.field == "patient_address"
+    assert "coverages[0] is the subscriber's child" in str(error)
+
+
+def test_a_patient_address_must_read_street_city_state_zip():
+    data = encounter()
+    data["patient_address"] = "somewhere"
+    assert error_for(data).field == "patient_address"

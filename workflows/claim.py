@@ -137,6 +137,7 @@ class PayerClaimWorkflow:
                 service_date=run.encounter.service_date,
                 procedure_codes=codes,
                 provider_npi=run.encounter.billing_provider.npi,
+                provider_name=run.encounter.billing_provider.name,
             ),
             **PAYER_CALL,
         )

@@ -144,6 +144,7 @@ class EncounterWorkflow:
                     coverage=coverage,
                     patient=encounter.patient,
                     service_date=encounter.service_date,
+                    provider=encounter.billing_provider,
                 ),
                 **PAYER_CALL,
             )

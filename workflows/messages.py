@@ -17,6 +17,7 @@ from cob.model import (
     OrderDecision,
     PayerOrder,
     Person,
+    Provider,
     Remittance,
 )
 from cob.money import LineAccount
@@ -34,6 +35,7 @@ class EligibilityCheck(Model):
     coverage: Coverage
     patient: Person
     service_date: date
+    provider: Provider  # who asks: the 270's information receiver (2100B)
 
 
 class EncounterRecord(Model):

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from cob.model import ClaimAcknowledgment
-from payers.x12.segments import X12Error, build_interchange, parse_interchange, seg
+from payers.x12.segments import X12Error, build_interchange, free_text, parse_interchange, seg
 
 ACK_999 = "005010X231A1"
 ACK_277CA = "005010X214"
@@ -118,7 +118,7 @@ def build_277ca(
             seg("NM1", "QC", "1", last, first, "", "", "", "MI", member),
             seg("TRN", "2", ccn),
             seg("STC", f"{category}:{status}", today, "WQ", _money(charge[ccn]),
-                *[""] * 7, ack.reason[:264]),
+                *[""] * 7, free_text(ack.reason)),
         ]  # fmt: skip
         body += [seg("REF", "1K", ack.payer_claim_number)] if ack.payer_claim_number else []
         body.append(seg("DTP", "472", "D8", served))

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from cob.model import (
+    US_ADDRESS,
     ClaimSubmission,
     Coverage,
     MedicareBasis,
@@ -45,9 +46,7 @@ MSP_TYPE = {MedicareBasis.AGE: "12", MedicareBasis.ESRD: "13", MedicareBasis.DIS
 SEQUENCE_LETTERS = "PSTABCDEFGH"  # payer 1, 2, 3, then 4..11
 SUBSCRIBER_RELATIONSHIP = {Relationship.SELF: "18", Relationship.SPOUSE: "01",
                            Relationship.CHILD: "19", Relationship.OTHER: "G8"}  # fmt: skip
-ADDRESS = re.compile(
-    r"^(?P<street>.+?),\s*(?P<city>[^,]+),\s*(?P<state>[A-Za-z]{2})\s+(?P<zip>\d{5}(?:-?\d{4})?)$"
-)
+ADDRESS = re.compile(US_ADDRESS)
 
 
 def amount(value: Decimal) -> str:
@@ -113,7 +112,8 @@ def build_837p(
     """A complete interchange holding one 837P for `submission` (DOMAIN.md §3.4).
 
     The billing provider needs an address ('street, city, ST zip') and a phone (PER). When the
-    patient is not the subscriber, 2010CA needs `patient_address` (the model does not hold it).
+    patient is not the subscriber, 2010CA needs the patient's address (`patient_address`, or
+    the encounter's own).
     Payer names are not in the model: the payer id is used as NM103.
     """
     enc, cov = submission.encounter, submission.coverage
@@ -157,6 +157,7 @@ def build_837p(
         seg("DMG", "D8", d8(subscriber.birth_date), subscriber.sex),
         seg("NM1", "PR", "2", cov.payer_id, "", "", "", "", "PI", cov.payer_id),
     ]  # fmt: skip
+    patient_address = patient_address or enc.patient_address
     if not is_self:
         if not patient_address:
             raise ValueError(

@@ -125,7 +125,8 @@ class ParsedClaim:
             subscriber=None if self.relationship == Relationship.SELF else self.subscriber,
             medicare_basis=MEDICARE_BASIS.get(self.medicare_basis or ""))  # fmt: skip
         encounter = Encounter(
-            encounter_id=self.claim_control_number[:30], patient=self.patient, service_date=service_date,
+            encounter_id=self.claim_control_number[:30], patient=self.patient, patient_address=self.patient_address,
+            service_date=service_date,
             place_of_service=self.place_of_service, billing_provider=self.billing_provider,
             rendering_provider_npi=self.rendering_provider_npi, diagnoses=self.diagnoses,
             lines=[ServiceLine(line_number=ln.line_number, procedure_code=ln.procedure_code, modifiers=ln.modifiers,

@@ -54,6 +54,14 @@ class Segment:
         return separators.element.join([self.id, *elements]) + separators.segment
 
 
+def free_text(text: str, limit: int = 264, separators: Separators = Separators()) -> str:
+    """Free text (MSG, STC12) made safe to send: delimiters become spaces, at most `limit`."""
+    for delimiter in (separators.element, separators.component, separators.repetition,
+                      separators.segment, "\r", "\n"):  # fmt: skip
+        text = text.replace(delimiter, " ")
+    return " ".join(text.split())[:limit]
+
+
 def seg(segment_id: str, *elements: object) -> Segment:
     """Build a segment; None becomes an empty element, numbers are written as given."""
     return Segment(segment_id, ["" if e is None else str(e) for e in elements])
@@ -139,7 +147,9 @@ def parse_interchange(text: str) -> Interchange:
             se = segments[end]
             count = end - i + 1
             if se[1] != str(count):
-                raise X12Error(f"SE01 says {se[1]} segments, the transaction has {count}", "SE", se.position)
+                raise X12Error(
+                    f"SE01 says {se[1]} segments, the transaction has {count}", "SE", se.position
+                )
             if se[2] != st[2]:
                 raise X12Error(f"SE02 {se[2]} does not match ST02 {st[2]}", "SE", se.position)
             group.transactions.append(Transaction(st, segments[i + 1 : end], se))

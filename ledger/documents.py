@@ -1,0 +1,99 @@
+"""The ledger's copy of every X12 document exchanged with payers (DOMAIN.md §3), and the
+ERA feed's position. Inserts only: a document, once stored, is never changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from ledger import tables as t
+from ledger.db import in_transaction, utcnow
+
+
+@dataclass(frozen=True)
+class Document:
+    key: str
+    transaction: str
+    direction: str  # sent | received
+    payer_id: str
+    text: str
+    encounter_id: str | None = None
+    claim_control_number: str | None = None
+    era_cursor: str | None = None
+    problem: str = ""
+
+
+def _add_once(session: Session, document: Document) -> bool:
+    taken = select(t.X12Document.id).where(t.X12Document.key == document.key)
+    if session.exec(taken).first() is not None:
+        return False
+    session.add(t.X12Document(**document.__dict__, recorded_at=utcnow()))
+    return True
+
+
+def record_documents(engine: Engine, *, documents: list[Document]) -> None:
+    """Store each document unless its key is already there (a retried write)."""
+
+    def work(session: Session) -> None:
+        for document in documents:
+            _add_once(session, document)
+
+    in_transaction(engine, work)
+
+
+def record_era(engine: Engine, *, document: Document, claims: list[tuple[str, str]]) -> None:
+    """An 835 from the ERA feed, and the (claim control number, payer id) of each of its
+    claims, in document order."""
+
+    def work(session: Session) -> None:
+        if not _add_once(session, document):
+            return
+        for position, (ccn, payer_id) in enumerate(claims, start=1):
+            key = {"claim_control_number": ccn, "payer_id": payer_id, "document_key": document.key}
+            if session.get(t.RemittanceDocument, key) is None:
+                session.add(t.RemittanceDocument(**key, position=position))
+
+    in_transaction(engine, work)
+
+
+def last_era_cursor(engine: Engine) -> str | None:
+    """Where the last ERA pickup stopped: the cursor of the newest 835 stored from the feed."""
+    with Session(engine) as session:
+        query = (
+            select(t.X12Document.era_cursor)
+            .where(col(t.X12Document.era_cursor).is_not(None))
+            .order_by(col(t.X12Document.id).desc())
+        )
+        return session.exec(query).first()
+
+
+def remittance_document(engine: Engine, ccn: str, payer_id: str) -> t.X12Document | None:
+    """The newest 835 that carries claim `ccn` from `payer_id`."""
+    with Session(engine) as session:
+        query = (
+            select(t.X12Document)
+            .join(t.RemittanceDocument, t.RemittanceDocument.document_key == t.X12Document.key)
+            .where(
+                t.RemittanceDocument.claim_control_number == ccn,
+                t.RemittanceDocument.payer_id == payer_id,
+            )
+            .order_by(col(t.X12Document.id).desc())
+        )
+        return session.exec(query).first()
+
+
+def documents_for(engine: Engine, encounter_id: str) -> list[t.X12Document]:
+    """The encounter's documents in the order they were stored, 835s included."""
+    with Session(engine) as session:
+        ccns = select(t.Claim.claim_control_number).where(t.Claim.encounter_id == encounter_id)
+        eras = select(t.RemittanceDocument.document_key).where(
+            col(t.RemittanceDocument.claim_control_number).in_(ccns)
+        )
+        query = (
+            select(t.X12Document)
+            .where((t.X12Document.encounter_id == encounter_id) | col(t.X12Document.key).in_(eras))
+            .order_by(col(t.X12Document.id))
+        )
+        return list(session.exec(query).all())
