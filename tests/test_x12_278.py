@@ -106,7 +106,7 @@ def test_spouse_and_other_dependents_carry_their_ins02(relationship, code):
 
 
 def test_self_inquiry_must_name_the_subscriber_as_patient():
-    with pytest.raises(ValueError, match="relationship is self"):
+    with pytest.raises(ValueError, match="relationship self: the patient must be the subscriber"):
         inquiry(TOMMY, Relationship.SELF)
 
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from cob.model import Model, Person, Relationship
 from payers.x12.claim_837p import amount, d8
+from payers.x12.parties import MemberInquiry
 from payers.x12.segments import (
     Segment,
     Separators,
@@ -41,21 +42,12 @@ AMOUNT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
 FORGET = {"22": ("NM1*IL", "NM1*QC", "DMG 2000D", "DMG 2000E"), "23": ("NM1*QC", "DMG 2000E")}
 
 
-class StatusInquiry(Model):
+class StatusInquiry(MemberInquiry):
     """One 2200 loop of a 276: which claim we ask about, and who we are."""
 
-    trace_number: str
     claim_control_number: str  # REF*EJ (CLM01 of the claim)
     payer_claim_number: str | None = None  # REF*1K when known
-    payer_id: str
-    provider_name: str
-    provider_npi: str
-    member_id: str
-    subscriber: Person
-    patient: Person
-    relationship: Relationship
     charge: Decimal  # AMT*T3
-    service_date: date
 
 
 class ClaimStatus(Model):

@@ -34,10 +34,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import model_validator
-
-from cob.model import Benefits, Coverage, Model, Person, PlanType, Provider, Relationship
+from cob.model import Benefits, Coverage, Person, PlanType, Provider, Relationship
 from payers.x12.claim_837p import SUBSCRIBER_RELATIONSHIP, amount, d8
+from payers.x12.parties import MemberInquiry
 from payers.x12.segments import Segment, build_interchange, seg
 
 VERSION = "005010X279A1"
@@ -53,25 +52,10 @@ RELATIONSHIP = {c: r for r, c in SUBSCRIBER_RELATIONSHIP.items() if r != Relatio
 DELIMITERS = "*~:^\r\n"
 
 
-class EligibilityInquiry(Model):
+class EligibilityInquiry(MemberInquiry):
     """What a 270 carries (DOMAIN.md §3.2); EQ*30 is always asked."""
 
-    trace_number: str
-    payer_id: str
-    provider_name: str
-    provider_npi: str
-    member_id: str
-    subscriber: Person
-    patient: Person
-    relationship: Relationship
     group_number: str | None = None
-    service_date: date
-
-    @model_validator(mode="after")
-    def _self_is_the_subscriber(self) -> EligibilityInquiry:
-        if self.relationship == Relationship.SELF and self.patient != self.subscriber:
-            raise ValueError("relationship self: the patient must be the subscriber")
-        return self
 
 
 def inquiry_for(

@@ -20,6 +20,7 @@ from payers.x12.eligibility import (
     VERSION,
     EligibilityInquiry,
 )
+from payers.x12.parties import procedure_code
 from payers.x12.segments import Segment, Separators, Transaction, X12Error, parse_interchange
 
 DEDUCTIBLE_PERIOD = {"23": "deductible", "29": "deductible_remaining"}  # calendar year, remaining
@@ -126,13 +127,6 @@ def _decimal(segment: Segment, number: int, what: str) -> Decimal:
     return value
 
 
-def _procedure(segment: Segment, separators: Separators) -> str:
-    qualifier, *code = segment.components(13, separators)
-    if qualifier != "HC" or not code or not code[0]:
-        raise X12Error(f"EB13 {segment[13]!r} is not HC:<procedure>", "EB", segment.position)
-    return code[0]
-
-
 def _plan_type(segment: Segment) -> PlanType:
     if segment[4] not in PLAN_TYPE:
         raise X12Error(f"EB04 {segment[4]!r} is not an insurance type this codec reads "
@@ -164,14 +158,14 @@ def _benefits(loop: list[Segment], separators: Separators, ids: dict[str, Any]) 
         if code in ("1", "6") and not s[13]:
             coverage = coverage or s
         elif code == "1" and s[11] == "Y":
-            terms["prior_auth_procedures"].append(_procedure(s, separators))
+            terms["prior_auth_procedures"].append(procedure_code(s, 13, separators))
         elif code == "C" and s[6] in DEDUCTIBLE_PERIOD:
             terms[DEDUCTIBLE_PERIOD[s[6]]] = _decimal(s, 7, "an amount")
         elif code == "A":
             terms["coinsurance"] = _decimal(s, 8, "a percent")
         elif code == "B":
             copays.append((_decimal(s, 7, "an amount"), s))
-            terms["copay_procedures"] += [_procedure(s, separators)] if s[13] else []
+            terms["copay_procedures"] += [procedure_code(s, 13, separators)] if s[13] else []
         else:
             raise X12Error(f"EB01 {code!r} (EB06 {s[6]!r}, EB11 {s[11]!r}) is not one this codec "
                            "reads: 1, 6, A, B, C with EB06 23/29", "EB", s.position)  # fmt: skip

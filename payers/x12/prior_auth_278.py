@@ -36,10 +36,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError
 
 from cob.model import Model, Person, PriorAuthDecision, PriorAuthRequest, Relationship
 from payers.x12.claim_837p import SUBSCRIBER_RELATIONSHIP, d8
+from payers.x12.parties import MemberInquiry, procedure_code
 from payers.x12.segments import (
     Segment,
     Separators,
@@ -66,25 +67,10 @@ RELATIONSHIP = {code: rel for rel, code in SUBSCRIBER_RELATIONSHIP.items()}
 DELIMITERS = "*~^\n"  # the element, segment and repetition separators written
 
 
-class PriorAuthInquiry(Model):
-    """What a 278 request carries."""
+class PriorAuthInquiry(MemberInquiry):
+    """What a 278 request carries; the trace (TRN*1 in 2000E) is the encounter id."""
 
-    trace_number: str = Field(min_length=1)  # TRN*1 in 2000E; the engine uses the encounter id
-    payer_id: str = Field(min_length=1)
-    provider_name: str = Field(min_length=1)
-    provider_npi: str = Field(min_length=1)
-    member_id: str = Field(min_length=1)
-    subscriber: Person
-    patient: Person
-    relationship: Relationship
-    service_date: date
     procedure_codes: list[str] = Field(min_length=1)  # one 2000F loop each, in order
-
-    @model_validator(mode="after")
-    def _self_is_the_subscriber(self) -> PriorAuthInquiry:
-        if self.relationship == Relationship.SELF and self.patient != self.subscriber:
-            raise ValueError("relationship is self but the patient is not the subscriber")
-        return self
 
 
 def inquiry_for(request: PriorAuthRequest, provider_name: str) -> PriorAuthInquiry:
@@ -262,13 +248,6 @@ def _person(loop: _Loop, code: str) -> Person:
                   sex=dmg[3] or "U")  # fmt: skip
 
 
-def _procedure(sv1: Segment, separators: Separators) -> str:
-    qualifier, *rest = sv1.components(1, separators)
-    if qualifier != "HC" or not rest or not rest[0]:
-        raise X12Error(f"SV101 {sv1[1]!r} is not HC:<procedure code>", "SV1", sv1.position)
-    return rest[0]
-
-
 def parse_278_request(text: str) -> PriorAuthInquiry:
     separators, st, loops = _read(text, REQUEST)
     payer = _level(loops, "20", "UMO").need("NM1", "X3")
@@ -292,7 +271,7 @@ def parse_278_request(text: str) -> PriorAuthInquiry:
         provider_name=provider[3], provider_npi=provider[9],
         member_id=subscriber_loop.need("NM1", "IL")[9], subscriber=subscriber, patient=patient,
         relationship=relationship, service_date=_date(event.need("DTP", "AAH", "472"), 3),
-        procedure_codes=[_procedure(loop.need("SV1"), separators) for loop in services],
+        procedure_codes=[procedure_code(loop.need("SV1"), 1, separators) for loop in services],
     )  # fmt: skip
 
 
