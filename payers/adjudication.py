@@ -115,8 +115,10 @@ def _processed_as(payer_sequence: int) -> ClaimStatus:
     return "2" if payer_sequence == 2 else "3"
 
 
-def reversal(original: Remittance, submission: ClaimSubmission, today: date) -> Remittance:
-    """A void (frequency 8) answered as CLP02 22 with the original's amounts negated (DOMAIN.md §3.6)."""
+def reversal(original: Remittance, submission: ClaimSubmission | None, today: date) -> Remittance:
+    """CLP02 22, the original's amounts negated (DOMAIN.md §3.6): the answer to a void
+    (frequency 8, under the void's own numbers), or, with no submission, the take-back of
+    the original that precedes a replacement's new adjudication (frequency 7)."""
     lines = [
         LineAdjudication(
             line_number=line.line_number,
@@ -131,10 +133,15 @@ def reversal(original: Remittance, submission: ClaimSubmission, today: date) -> 
         )
         for line in original.lines
     ]
-    return original.model_copy(
-        update={
+    numbers = {}
+    if submission is not None:
+        numbers = {
             "claim_control_number": submission.claim_control_number,
             "payer_claim_number": payer_claim_number(original.payer_id, submission),
+        }
+    return original.model_copy(
+        update={
+            **numbers,
             "status": "22",
             "adjudication_date": today,
             "lines": lines,

@@ -181,8 +181,8 @@ def receive_claim(
             return ClaimAcknowledgment(
                 claim_control_number=ccn, accepted=False, status_code=code, reason=reason
             )
-        ack, remittance = accept(db, profile, sub, number)
-        post_era(db, profile, sub, remittance, when)
+        ack, remittances = accept(db, profile, sub, number)
+        post_era(db, profile, sub, remittances, when)
         return ack
 
 
@@ -190,33 +190,30 @@ def post_era(
     db: sqlite3.Connection,
     profile: PayerProfile,
     sub: ClaimSubmission,
-    remittance: Remittance,
+    remittances: list[Remittance],
     when: datetime,
 ) -> None:
     """The claim's 835, queued in the ERA feed for the provider to pick up."""
     enc = sub.encounter
     # A reversal that takes back more than the ERA pays is carried forward as a PLB FB
     # (forward balance), so the check (BPR02) is never negative (DOMAIN.md §3.6).
+    total = sum((r.paid for r in remittances), ZERO)
     carried = (
-        [ProviderAdjustment("FB", remittance.paid, remittance.payer_claim_number)]
-        if remittance.paid < 0
-        else []
+        [ProviderAdjustment("FB", total, remittances[0].payer_claim_number)] if total < 0 else []
     )
+    ccns = {r.claim_control_number for r in remittances}
     text = build_835(
-        [remittance],
+        remittances,
         payer_name=profile.name.upper(),
         payer_id=profile.payer_id,
         payee_name=enc.billing_provider.name.upper(),
         payee_npi=enc.billing_provider.npi,
         when=when,
         control_number=next_control_number(db, f"835 {sub.claim_control_number}"),
-        patients={
-            sub.claim_control_number: (
-                enc.patient.last_name.upper(),
-                enc.patient.first_name.upper(),
-            )
-        },
-        service_dates={sub.claim_control_number: enc.service_date},
+        patients=dict.fromkeys(
+            ccns, (enc.patient.last_name.upper(), enc.patient.first_name.upper())
+        ),
+        service_dates=dict.fromkeys(ccns, enc.service_date),
         filing_indicator=ERA_FILING_INDICATOR[profile.plan_type],
         provider_adjustments=carried,
     )
@@ -285,9 +282,10 @@ def front_end_edit(
 
 def accept(
     db: sqlite3.Connection, profile: PayerProfile, sub: ClaimSubmission, number: str
-) -> tuple[ClaimAcknowledgment, Remittance]:
+) -> tuple[ClaimAcknowledgment, list[Remittance]]:
     """Adjudicate at once, store the remittance, move the deductible accumulator and the
-    credit reserve."""
+    credit reserve. Returns what the 835 reports: for a replacement, the take-back of the
+    original (CLP02 22) and then the new adjudication."""
     year = sub.encounter.service_date.year
     key = (profile.payer_id, sub.coverage.member_id, year)
     today = date.today()
@@ -303,6 +301,11 @@ def accept(
         db.execute(
             "UPDATE claims SET status=?, replaced_by=? WHERE payer_claim_number=?",
             (status, number, sub.original_payer_claim_number),
+        )
+    reported: list[Remittance] = []
+    if sub.frequency == "7":
+        reported.append(
+            reversal(Remittance.model_validate_json(original["remittance"]), None, today)
         )
     if sub.frequency == "8":
         result = reversal(Remittance.model_validate_json(original["remittance"]), sub, today)
@@ -324,4 +327,4 @@ def accept(
          sub.encounter.encounter_id, sub.frequency, year, str(used),
          ack.model_dump_json(), result.model_dump_json()),
     )  # fmt: skip
-    return ack, result
+    return ack, [*reported, result]

@@ -26,6 +26,7 @@ from payers.profiles import PROFILES_DIR, ProfileError, load_profiles
 from payers.serve import free_port, start_in_thread
 from payers.x12.acknowledgments import parse_277ca, parse_999
 from payers.x12.claim_837p import build_837p
+from payers.x12.remittance_835 import check_835_balance, parse_835
 
 DOS = date(2026, 3, 2)
 PATIENT = Person(first_name="Jane", last_name="Smith", birth_date=date(1961, 5, 1), sex="F")
@@ -247,6 +248,12 @@ async def test_missing_rendering_provider_denied_then_replacement_paid(payers, s
     fixed = claim("B1", BLUE, lines, frequency="7", original_payer_claim_number=original)
     ack = await payers.submit_claim(fixed)
     assert ack.accepted and ack.payer_claim_number != original
+    # The replacement's 835 takes the original back first (CLP02 22), then pays the new one.
+    newest = (await payers.era(None, limit=1000)).documents[-1].x12
+    taken_back, replacement = parse_835(newest)
+    assert (taken_back.status, taken_back.payer_claim_number) == ("22", original)
+    assert (replacement.status, replacement.payer_claim_number) == ("1", ack.payer_claim_number)
+    check_835_balance(newest)
     # allowed 275.00: deductible 250, 20% of 25 = 5.00, paid 20.00
     line = (await payers.remittance("B1")).lines[0]
     assert (line.paid, cas(line)) == (
