@@ -40,6 +40,8 @@ async def test_a_tertiary_claim_goes_out_as_x12_and_every_document_is_kept(
     # Two prior payers: a 2320 set for each, and a 2430 SVD from each on every line.
     assert "SBR*T*18*" in tertiary and "SBR*P*18*" in tertiary and "SBR*S*01*" in tertiary
     assert tertiary.count("SVD*ACME01*") == 2 and tertiary.count("SVD*BLUE02*") == 2
+    # Each prior payer's paid amount and what it left to the patient (2320 AMT*D, AMT*EAF).
+    assert tertiary.count("AMT*D*") == 2 and tertiary.count("AMT*EAF*") == 2
     for claim in claims:
         check_837p_balance(claim.text)
         assert pyx12_valid(claim.text), claim.text

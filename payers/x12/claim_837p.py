@@ -211,6 +211,9 @@ def build_837p(
                 other.group_number if other else "", "", "", "", "", "",
                 FILING_INDICATOR[other.plan_type] if other else "ZZ"),
             seg("AMT", "D", amount(remittance.paid)),
+            # Remaining patient liability: what this payer left to the patient (its PR).
+            seg("AMT", "EAF", amount(sum((a.amount for ln in remittance.lines
+                                          for a in ln.adjustments if a.group == "PR"), Decimal(0)))),
             seg("OI", "", "", "Y", "P", "", "Y"),
             seg("NM1", "IL", "1", *_name(other_subscriber or enc.patient), "", "", "", "MI", remittance.member_id),
             seg("NM1", "PR", "2", remittance.payer_id, "", "", "", "", "PI", remittance.payer_id),
