@@ -13,7 +13,7 @@ from ledger.documents import documents_for
 from ledger.queries import unbalanced_lines
 from payers.x12.claim_837p import check_837p_balance
 from payers.x12.remittance_835 import check_835_balance, parse_835
-from tests.test_x12_acks import pyx12_valid
+from tests.pyx12_check import pyx12_valid
 from tests.workflow_harness import example, run_encounter, running_worker
 
 
