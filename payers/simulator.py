@@ -68,22 +68,22 @@ async def x12_body(request: Request) -> str:
 
 
 def status_of(store: ClaimStore, inquiry: StatusInquiry, today: datetime) -> ClaimStatus:
-    """A 277 answer from what the payer holds (DOMAIN.md §3.5): F1 paid, F2 denied, A4 not found."""
+    """A 277 answer from what the payer holds (DOMAIN.md §3.5): F1 paid, F2 denied, F4 no
+    payment, A4 not found (STC01-2 35: claim/line not found)."""
     remittance = stored_remittance(store, inquiry.payer_id, inquiry.claim_control_number)
-    base = {
+    asked = {
         "trace_number": inquiry.trace_number,
         "claim_control_number": inquiry.claim_control_number,
         "charge": inquiry.charge,
-        "effective_date": today.date(),
     }
     if remittance is None:
-        return ClaimStatus(**base, category="A4", status_code="35", message="claim not found")
+        return ClaimStatus(**asked, category="A4", status_code="35", effective_date=today.date())
     category = "F2" if remittance.status == "4" else ("F1" if remittance.paid > 0 else "F4")
     return ClaimStatus(
-        **base,
+        **asked,
         payer_claim_number=remittance.payer_claim_number,
         category=category,
-        status_code="1" if category != "F2" else "65",
+        status_code="65" if category == "F2" else "1",  # 1: see the remittance advice
         paid=remittance.paid,
         effective_date=remittance.adjudication_date,
     )

@@ -120,7 +120,10 @@ def split_segments(text: str) -> tuple[Separators, list[Segment]]:
             continue
         segment_id, *elements = raw.split(separators.element)
         if not segment_id.isalnum() or not 2 <= len(segment_id) <= 3:
-            raise X12Error(f"{segment_id!r} is not a segment id", segment_id[:3] or "?", position)
+            hint = f" (the ISA declares {separators.element!r} as the element separator)"
+            raise X12Error(
+                f"{segment_id[:40]!r} is not a segment id{hint}", segment_id[:3] or "?", position
+            )
         segments.append(Segment(segment_id, elements, position))
     return separators, segments
 
