@@ -26,6 +26,7 @@ from cob.model import (
 from payers.x12.claim_837p import build_837p, check_837p_balance
 from payers.x12.claim_837p_parse import parse_837p
 from payers.x12.segments import X12Error
+from tests.pyx12_check import pyx12_valid
 
 WHEN = datetime(2024, 2, 1, 12, 0)
 
@@ -243,3 +244,55 @@ def test_missing_address_is_refused():
     encounter = ENCOUNTER.model_copy(update={"billing_provider": bare})
     with pytest.raises(ValueError, match="address"):
         build_837p(CASES["primary"].model_copy(update={"encounter": encounter}), WHEN, 1)
+
+
+# DOMAIN.md Appendix A.2, verbatim: the MSP working-aged replacement claim (SBR05 12, frequency 7).
+A2_MSP_FREQ7 = """\
+ISA*00*          *00*          *ZZ*SUBMITTERID    *ZZ*RECEIVERID     *240201*1200*^*00501*000000004*0*T*:~
+GS*HC*SUBMITTERID*RECEIVERID*20240201*1200*3*X*005010X222A1~
+ST*837*0001*005010X222A1~
+BHT*0019*00*0124*20240201*1200*CH~
+NM1*41*2*ACME BILLING SERVICE*****46*TGJ23~
+PER*IC*JERRY*TE*3055552222~
+NM1*40*2*MEDICARE MAC*****46*12345~
+HL*1**20*1~
+NM1*85*2*BEN KILDARE SERVICE*****XX*1234567893~
+N3*234 SEAWAY ST~
+N4*MIAMI*FL*331111234~
+REF*EI*587654321~
+HL*2*1*22*0~
+SBR*S*18***12****MB~
+NM1*IL*1*SMITH*JOHN****MI*1EG4TE5MK73~
+N3*236 N MAIN ST~
+N4*MIAMI*FL*33413~
+DMG*D8*19500501*M~
+NM1*PR*2*MEDICARE MAC*****PI*12345~
+CLM*26463775*175***11:B:7*Y*A*Y*Y~
+REF*F8*22024001234567~
+HI*ABK:I10~
+SBR*P*18*GRP999******CI~
+AMT*D*120~
+OI***Y*P**Y~
+NM1*IL*1*SMITH*JOHN****MI*GHP55555~
+NM1*PR*2*EMPLOYER GHP*****PI*111112222~
+LX*1~
+SV1*HC:99214*175*UN*1***1~
+DTP*472*D8*20240102~
+SVD*111112222*120*HC:99214**1~
+CAS*CO*45*25~
+CAS*PR*2*30~
+DTP*573*D8*20240115~
+SE*33*0001~
+GE*1*3~
+IEA*1*000000004~
+"""
+
+
+def test_domain_x5_msp_replacement_is_valid_balanced_and_reads_back():
+    assert pyx12_valid(A2_MSP_FREQ7)  # X-5: IK5*A
+    check_837p_balance(A2_MSP_FREQ7)  # 175 = 120 + CO-45 25 + PR-2 30
+    (claim,) = parse_837p(A2_MSP_FREQ7)
+    assert (claim.frequency, claim.original_claim_number) == ("7", "22024001234567")
+    assert (claim.payer_sequence, claim.medicare_basis, claim.filing_indicator) == (2, "12", "MB")
+    (prior,) = claim.remittances()
+    assert (prior.paid, prior.lines[0].allowed) == (D("120"), D("150"))  # OTAF 150, MSP-1
