@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cob.deadlines import DeadlineRules
 from cob.model import CobMethod, PlanType
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
@@ -47,6 +48,7 @@ class PayerProfile(BaseModel):
     obligated_to_accept_pct: Decimal | None = Field(default=None, gt=0, le=1)
     requires_rendering_provider: bool = False
     address: str = ""
+    deadlines: DeadlineRules = DeadlineRules()  # timely filing, appeals, prompt pay (§4)
 
     @field_validator("member_id_pattern")
     @classmethod

@@ -1,0 +1,183 @@
+"""Deadlines, calendar-day exact (DOMAIN.md §4): timely filing, appeal windows per level,
+prior-authorization decision windows, prompt pay and the claim-status follow-up cadence.
+
+Every function is pure: dates in, a `Deadline` (date, kind, rule, citation) out, so a workflow
+can set a durable timer on it and an auditor can see why that day was chosen. The terms come
+from each payer's profile (`DeadlineRules`); defaults are the industry practice DOMAIN.md §4.6
+marks as configurable.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from cob.model import Model
+
+DeadlineKind = Literal[
+    "timely_filing", "appeal", "appeal_decision", "prior_auth_decision", "status_check",
+    "prompt_pay",
+]  # fmt: skip
+
+
+class Deadline(Model):
+    kind: DeadlineKind
+    due: date
+    rule: str
+    citation: str
+
+
+class AppealLevel(Model):
+    name: str  # e.g. "redetermination"
+    filing_days: int = Field(gt=0)  # from receipt of the decision being appealed
+    decision_days: int | None = Field(default=None, gt=0)  # from receipt of the request
+
+
+class FilingLimit(Model):
+    """A limit counted from a start date: whole calendar months or days."""
+
+    months: int | None = Field(default=None, gt=0)
+    days: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> FilingLimit:
+        if (self.months is None) == (self.days is None):
+            raise ValueError("give the limit in months or in days, not both")
+        return self
+
+    def after(self, start: date) -> date:
+        return add_months(start, self.months) if self.months else start + timedelta(self.days or 0)
+
+
+class DeadlineRules(Model):
+    """One payer's deadline terms (its profile's `deadlines`)."""
+
+    timely_filing: FilingLimit = FilingLimit(days=365)
+    timely_filing_source: str = "payer contract"
+    statutory: bool = False  # a regulation's limit: a contract term never lengthens it
+    # Secondary claims: a clock from the earlier payer's remittance, when the contract allows
+    # it; the later of the two dates counts (DOMAIN.md §4.1).
+    secondary_from_prior_remit: FilingLimit | None = None
+    appeal_levels: list[AppealLevel] = [AppealLevel(name="internal appeal", filing_days=180)]
+    appeal_source: str = "29 CFR 2560.503-1(h)(3)(i)"
+    notice_receipt_days: int = Field(default=0, ge=0)  # presumed days from notice to receipt
+    prior_auth_window: Literal["cms_0057_f", "none"] = "none"
+    prompt_pay_days: int = Field(default=30, gt=0)
+    payment_floor_days: int = Field(default=0, ge=0)  # no payment before this many days
+    status_recheck_days: int = Field(default=14, gt=0)
+    escalation_days: int = Field(default=30, ge=0)  # warn this many days before a deadline
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` later; the month's last day when it is shorter (Jan 31 + 1)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def timely_filing_deadline(
+    rules: DeadlineRules, service_date: date, prior_remit_date: date | None = None
+) -> Deadline:
+    """The last day to file. From the date of service; for a later payer whose contract
+    allows it, from the earlier payer's remittance when that is later. A statutory limit is
+    never lengthened (DOMAIN.md §4.1; 42 CFR 424.44(a)(1) for Medicare)."""
+    from_service = rules.timely_filing.after(service_date)
+    due, rule = from_service, f"{_span(rules.timely_filing)} from the date of service"
+    allowed = rules.secondary_from_prior_remit
+    if allowed is not None and prior_remit_date is not None and not rules.statutory:
+        from_remit = allowed.after(prior_remit_date)
+        if from_remit > from_service:
+            due, rule = from_remit, f"{_span(allowed)} from the earlier payer's remittance"
+    return Deadline(kind="timely_filing", due=due, rule=rule, citation=rules.timely_filing_source)
+
+
+def appeal_deadline(rules: DeadlineRules, level: int, notice_date: date) -> Deadline:
+    """The last day to request appeal `level` (1 = first) of a decision dated `notice_date`:
+    the presumed receipt (Medicare: notice + 5 days, 42 CFR 405.942(a)(1)) plus the level's
+    window (DOMAIN.md §4.2, §4.4)."""
+    step = _level(rules, level)
+    received = notice_date + timedelta(days=rules.notice_receipt_days)
+    presumed = f"received {received.isoformat()}" if rules.notice_receipt_days else "notice date"
+    return Deadline(
+        kind="appeal",
+        due=received + timedelta(days=step.filing_days),
+        rule=f"{step.name}: {step.filing_days} days from the {presumed}",
+        citation=rules.appeal_source,
+    )
+
+
+def appeal_decision_due(rules: DeadlineRules, level: int, requested: date) -> Deadline | None:
+    """When the reviewer owes a decision on a timely request (None when no window is set)."""
+    step = _level(rules, level)
+    if step.decision_days is None:
+        return None
+    return Deadline(
+        kind="appeal_decision",
+        due=requested + timedelta(days=step.decision_days),
+        rule=f"{step.name}: decision within {step.decision_days} days of the request",
+        citation=rules.appeal_source,
+    )
+
+
+def prior_auth_decision_due(
+    rules: DeadlineRules, requested_at: datetime, urgent: bool
+) -> datetime | None:
+    """CMS-0057-F: 72 hours for an urgent request, 7 calendar days for a standard one, for
+    the payers the rule covers; None for the others. A pended answer (278 A4) does not stop
+    the clock (DOMAIN.md §4.5)."""
+    if rules.prior_auth_window != "cms_0057_f":
+        return None
+    return requested_at + (timedelta(hours=72) if urgent else timedelta(days=7))
+
+
+def first_status_check(rules: DeadlineRules, received: date) -> Deadline:
+    """The first 276: max(payment floor + 1, prompt pay - 5) days after receipt (DOMAIN.md §4.6)."""
+    wait = max(rules.payment_floor_days + 1, rules.prompt_pay_days - 5)
+    return Deadline(
+        kind="status_check",
+        due=received + timedelta(days=wait),
+        rule=f"day {wait}: max(payment floor {rules.payment_floor_days} + 1, "
+        f"prompt pay {rules.prompt_pay_days} - 5)",
+        citation="DOMAIN.md §4.6",
+    )
+
+
+def next_status_check(rules: DeadlineRules, last_check: date) -> Deadline:
+    """While the claim is pending, again every `status_recheck_days` (DOMAIN.md §4.6)."""
+    return Deadline(
+        kind="status_check",
+        due=last_check + timedelta(days=rules.status_recheck_days),
+        rule=f"every {rules.status_recheck_days} days while pending",
+        citation="DOMAIN.md §4.6",
+    )
+
+
+def prompt_pay_due(rules: DeadlineRules, received: date) -> Deadline:
+    return Deadline(
+        kind="prompt_pay",
+        due=received + timedelta(days=rules.prompt_pay_days),
+        rule=f"clean claim paid within {rules.prompt_pay_days} days of receipt",
+        citation="DOMAIN.md §4.6",
+    )
+
+
+def escalation_date(rules: DeadlineRules, deadline: Deadline) -> date:
+    """When a deadline becomes a worklist task: `escalation_days` before it."""
+    return deadline.due - timedelta(days=rules.escalation_days)
+
+
+def _level(rules: DeadlineRules, level: int) -> AppealLevel:
+    if not 1 <= level <= len(rules.appeal_levels):
+        raise ValueError(
+            f"appeal level {level}: the payer has levels 1..{len(rules.appeal_levels)}"
+        )
+    return rules.appeal_levels[level - 1]
+
+
+def _span(limit: FilingLimit) -> str:
+    if limit.months:
+        return "1 calendar year" if limit.months == 12 else f"{limit.months} months"
+    return f"{limit.days} days"
