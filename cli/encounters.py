@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
@@ -13,6 +15,7 @@ from cob.model import Encounter
 from cob.validation import InvalidInput, validate_encounter
 from payers.profiles import known_payer_ids
 from workers.temporal import TASK_QUEUE
+from workflows import search_attributes
 from workflows.encounter import EncounterWorkflow
 from workflows.messages import EncounterRun, EncounterStatus
 
@@ -56,3 +59,24 @@ async def start_encounter(
 async def encounter_status(client: Client, workflow_id: str) -> EncounterStatus:
     handle = client.get_workflow_handle(workflow_id)
     return await handle.query(EncounterWorkflow.status)
+
+
+def list_query(
+    stage: str | None = None, payer: str | None = None, balance_over: Decimal | None = None
+) -> str:
+    """The visibility query `cob list` sends (the Temporal UI takes the same text)."""
+    terms = ["WorkflowType = 'EncounterWorkflow'"]
+    for attribute, value in (
+        (search_attributes.STAGE, stage),
+        (search_attributes.CURRENT_PAYER, payer),
+    ):
+        if value is not None:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+                raise InvalidInput(
+                    "--stage" if attribute is search_attributes.STAGE else "--payer",
+                    f"{value!r} is not a stage or payer id",
+                )
+            terms.append(f"{attribute.name} = '{value}'")
+    if balance_over is not None:
+        terms.append(f"{search_attributes.PATIENT_BALANCE.name} > {balance_over}")
+    return " AND ".join(terms)

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -207,6 +208,54 @@ def status(encounter: str = typer.Argument(..., help="encounter id or workflow i
         console.print(summary_table([(workflow_id, current)]))
         if current.lines:
             console.print(line_table(current))
+
+    run(show())
+
+
+@app.command("list")
+def list_encounters(
+    stage: str | None = typer.Option(None, help="only encounters at this stage, e.g. held"),
+    payer: str | None = typer.Option(None, help="only encounters whose current payer is this"),
+    balance_over: Decimal | None = typer.Option(None, help="only a patient balance above this"),
+    limit: int = typer.Option(50, min=1, help="at most this many rows, newest first"),
+) -> None:
+    """List encounters by their search attributes (the same query works in the Temporal UI)."""
+    from rich.table import Table
+
+    from cli.encounters import list_query
+    from workers.temporal import connect
+    from workflows import search_attributes as sa
+
+    try:
+        query = list_query(stage, payer, balance_over)
+    except InvalidInput as error:
+        errors.print(f"[red]{error}[/]", highlight=False)
+        raise typer.Exit(2) from None
+
+    async def show() -> None:
+        client = await connect()
+        table = Table(title=f"Encounters where {query}")
+        for column in (
+            "workflow id",
+            "status",
+            "stage",
+            "current payer",
+            "patient balance",
+            "started",
+        ):
+            table.add_column(column)
+        count = 0
+        async for execution in client.list_workflows(query, limit=limit):
+            found = execution.typed_search_attributes
+            balance = found.get(sa.PATIENT_BALANCE)
+            status = execution.status.name if execution.status else "?"
+            table.add_row(
+                execution.id, status, found.get(sa.STAGE) or "-", found.get(sa.CURRENT_PAYER) or "-",
+                "-" if balance is None else f"{balance:.2f}", f"{execution.start_time:%Y-%m-%d %H:%M}",
+            )  # fmt: skip
+            count += 1
+        console.print(table)
+        console.print(f"{count} encounter(s)")
 
     run(show())
 

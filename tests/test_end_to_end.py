@@ -161,6 +161,12 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
             "received 835",
         ):
             assert sent in kept.stdout, kept.stdout
+        listed = cli("list", "--stage", "closed", env=env)
+        assert listed.returncode == 0, listed.stderr
+        assert "encounter-E1004-e2e" in listed.stdout and "CobStage = 'closed'" in listed.stdout
+        owing = cli("list", "--balance-over", "0", env=env)
+        assert "encounter-E1008-e2e" in owing.stdout  # self-pay: the patient owes 380.00
+        assert "encounter-E1003-e2e" not in owing.stdout  # Medigap left nothing to the patient
         missing = cli("status", "E9999", env=env)
         assert missing.returncode == 1 and "no encounter workflow" in missing.stderr
 
