@@ -18,6 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.statement import render_statement
+from cob.deadlines import DeadlineRules, timely_filing_deadline
 from cob.model import (
     Benefits,
     ClaimAcknowledgment,
@@ -217,7 +218,39 @@ class EncounterActivities:
             ccn=submission.claim_control_number,
         )
         await self._record_claim(claim, ack, None)
+        if ack.accepted:
+            await self._record_filing(claim)
         return ack
+
+    async def _record_filing(self, claim: SubmitClaim) -> None:
+        """Proof of timely filing: the 277CA accepted it today; the payer's rule says by when
+        it had to be filed (DOMAIN.md §4.1). A late claim is still sent, and flagged."""
+        submission = claim.submission
+        profile = load_profiles().get(submission.coverage.payer_id)
+        rules = profile.deadlines if profile else DeadlineRules()
+        prior = [r.adjudication_date for r in submission.prior_remittances]
+        deadline = timely_filing_deadline(
+            rules, submission.encounter.service_date, max(prior) if prior else None
+        )
+        filed_on = activity.info().current_attempt_scheduled_time.date()
+        ccn = submission.claim_control_number
+        await self._write(
+            writes.record_filing,
+            ccn=ccn,
+            payer_id=submission.coverage.payer_id,
+            filed_on=filed_on,
+            deadline=deadline,
+        )
+        await self._audit(
+            claim.workflow_id,
+            f"claim:{ccn}:timely_filing",
+            "timely_filing",
+            {
+                **deadline.model_dump(mode="json"),
+                "filed_on": filed_on,
+                "on_time": filed_on <= deadline.due,
+            },
+        )
 
     @activity.defn
     async def fetch_remittance(self, claim: SubmitClaim) -> Remittance:

@@ -169,3 +169,19 @@ class RemittanceDocument(SQLModel, table=True):
     payer_id: str = Field(primary_key=True)
     document_key: str = Field(primary_key=True)
     position: int  # the claim's order in the document, so the newest CLP wins
+
+
+class ClaimFiling(SQLModel, table=True):
+    """Proof of timely filing (DOMAIN.md §4.1): when the payer accepted the claim (277CA),
+    the last day it could be filed, and the rule that set that day."""
+
+    __tablename__ = "claim_filings"
+
+    claim_control_number: str = Field(primary_key=True)
+    payer_id: str
+    filed_on: date  # the day the 277CA accepted it; a claim only generated is not filed
+    deadline: date
+    rule: str
+    citation: str
+    on_time: bool
+    updated_at: datetime = Field(sa_type=TIMESTAMP)

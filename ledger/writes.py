@@ -5,6 +5,7 @@ exactly the same rows, updated_at included (it moves only when a value changes).
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from cob import model
+from cob.deadlines import Deadline
 from cob.money import LineAccount, cents
 from ledger import tables as t
 from ledger.db import in_transaction, upsert, utcnow
@@ -247,3 +249,21 @@ def append_audit_event(
             session.rollback()
             return False
         return True
+
+
+def record_filing(
+    engine: Engine, *, ccn: str, payer_id: str, filed_on: date, deadline: Deadline
+) -> None:
+    """The claim's proof of timely filing; rewritten whole by a retried attempt."""
+    values = {
+        "payer_id": payer_id,
+        "filed_on": filed_on,
+        "deadline": deadline.due,
+        "rule": deadline.rule,
+        "citation": deadline.citation,
+        "on_time": filed_on <= deadline.due,
+    }
+    in_transaction(
+        engine,
+        lambda session: upsert(session, t.ClaimFiling, {"claim_control_number": ccn}, values),
+    )

@@ -6,11 +6,15 @@ read back from the ledger and validated with pyx12."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from pathlib import Path
+
+from sqlmodel import Session, select
 
 from ledger.db import make_engine
 from ledger.documents import documents_for
 from ledger.queries import unbalanced_lines
+from ledger.tables import ClaimFiling
 from payers.x12.claim_837p import check_837p_balance
 from payers.x12.remittance_835 import check_835_balance, parse_835
 from tests.pyx12_check import pyx12_valid
@@ -49,5 +53,14 @@ async def test_a_tertiary_claim_goes_out_as_x12_and_every_document_is_kept(
         check_835_balance(era.text)
         assert pyx12_valid(era.text), era.text
         assert era.problem == ""
+    # Proof of timely filing: the 277CA acceptance day against each payer's rule (§4.1).
+    with Session(ledger) as session:
+        filings = {f.payer_id: f for f in session.exec(select(ClaimFiling)).all()}
+    assert {p: (f.deadline, f.rule, f.on_time) for p, f in filings.items()} == {
+        "ACME01": (date(2027, 4, 18), "180 days from the date of service", True),
+        "BLUE02": (date(2027, 10, 20), "365 days from the date of service", True),
+        "MCAID": (date(2027, 10, 20), "1 calendar year from the date of service", True),
+    }
+    assert filings["MCAID"].citation == "42 CFR 447.45(d)(1)"
     medicaid = [r for d in kept if d.transaction == "835" for r in parse_835(d.text)][-1]
     assert (medicaid.payer_id, medicaid.status) == ("MCAID", "3")  # CLP02 3: processed as tertiary
