@@ -14,7 +14,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from payers.client import PayerClient
 from payers.serve import RunningSimulator, start_in_thread
+from tests.pyx12_check import VALIDATED, pyx12_valid
 from workers.devserver import find_binary
 from workers.temporal import register_search_attributes
 
@@ -63,3 +65,16 @@ def simulator(tmp_path: Path) -> Iterator[RunningSimulator]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+async def payers(simulator: RunningSimulator) -> AsyncIterator[PayerClient]:
+    """The client the activities use, on the test's simulator. Afterwards every 837P, 999
+    and 277CA it exchanged, and every 835 in the ERA mailbox, must pass pyx12."""
+    async with PayerClient(simulator.url) as client:
+        yield client
+        sent = [e for e in client.exchanges if e.transaction in VALIDATED]
+        eras = [d.x12 for d in (await client.era(None, limit=1000)).documents]
+    invalid = [e.transaction for e in sent if not pyx12_valid(e.text)]
+    invalid += ["835" for text in eras if not pyx12_valid(text)]
+    assert invalid == [], f"pyx12 rejects documents this test produced: {invalid}"

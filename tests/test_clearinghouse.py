@@ -11,7 +11,7 @@ from decimal import Decimal as D
 import httpx
 import pytest
 
-from payers.client import PayerClient, PayerRejected
+from payers.client import PayerRejected
 from payers.x12.acknowledgments import parse_999
 from payers.x12.claim_837p import build_837p
 from payers.x12.claim_status import StatusInquiry
@@ -20,12 +20,6 @@ from tests.pyx12_check import pyx12_valid
 from tests.test_simulator import ACME, BLUE, CLINIC, DOS, EMPL, PATIENT, claim, coverage
 
 WHEN = datetime(2026, 3, 3, 9, 0)
-
-
-@pytest.fixture
-async def payers(simulator):
-    async with PayerClient(simulator.url) as client:
-        yield client
 
 
 def inquiry(ccn: str, payer_id: str, member_id: str, charge: str) -> StatusInquiry:

@@ -5,11 +5,8 @@ member and calendar year (DOMAIN.md §2.2, §2.5)."""
 from datetime import date
 from decimal import Decimal as D
 
-import pytest
-
 from cob.model import PlanType
 from cob.money import account_line
-from payers.client import PayerClient
 from tests.test_simulator import cas, claim, coverage
 
 ACME_MET = coverage("ACME01", "ACM100200300")  # payers/members.json: 2026 deductible met
@@ -17,12 +14,6 @@ EMPL = coverage("EMPL03", "E1002003004")
 CASCADE = coverage("CASC05", "CMH00000001")  # standard COB with a credit reserve; excludes 97110
 MEDICARE_MET = coverage("MCARE", "1EG4TE5MK72", PlanType.MEDICARE)  # 2026 deductible met
 MEDICARE_NEW = coverage("MCARE", "1EG4TE5MK73", PlanType.MEDICARE)  # nothing met yet
-
-
-@pytest.fixture
-async def payers(simulator):
-    async with PayerClient(simulator.url) as client:
-        yield client
 
 
 def on(submission, service_date: date | None):

@@ -88,12 +88,6 @@ def cas(line) -> dict[str, D]:
     return {f"{adj.group}-{adj.reason}": adj.amount for adj in line.adjustments}
 
 
-@pytest.fixture
-async def payers(simulator):  # `simulator`: tests/conftest.py, start_in_thread on tmp_path
-    async with PayerClient(simulator.url) as client:
-        yield client
-
-
 async def test_eligibility_active_member_starts_with_the_full_deductible(payers):
     benefits = await payers.eligibility(ACME, PATIENT, DOS, CLINIC)
     assert benefits.active and benefits.plan_type == PlanType.COMMERCIAL
