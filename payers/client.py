@@ -41,7 +41,8 @@ from payers.era import EraBatch
 from payers.x12.acknowledgments import parse_277ca, parse_999
 from payers.x12.claim_837p import build_837p
 from payers.x12.claim_status import ClaimStatus, StatusInquiry, build_276, parse_277
-from payers.x12.eligibility import build_270, inquiry_for, parse_271
+from payers.x12.eligibility import build_270, inquiry_for
+from payers.x12.eligibility_parse import parse_271
 from payers.x12.prior_auth_278 import build_278_request, parse_278_response
 from payers.x12.prior_auth_278 import inquiry_for as prior_auth_inquiry_for
 from payers.x12.remittance_835 import parse_835

@@ -38,7 +38,8 @@ from payers.x12.claim_837p import VERSION as CLAIM_837P
 from payers.x12.claim_837p import check_837p_balance
 from payers.x12.claim_837p_parse import parse_837p
 from payers.x12.claim_status import ClaimStatus, StatusInquiry, build_277, parse_276
-from payers.x12.eligibility import build_271, parse_270
+from payers.x12.eligibility import build_271
+from payers.x12.eligibility_parse import parse_270
 from payers.x12.prior_auth_278 import build_278_response, parse_278_request
 from payers.x12.segments import X12Error, parse_interchange
 

@@ -20,9 +20,8 @@ from payers.x12.eligibility import (
     build_270,
     build_271,
     inquiry_for,
-    parse_270,
-    parse_271,
 )
+from payers.x12.eligibility_parse import parse_270, parse_271
 from payers.x12.segments import X12Error, build_interchange, parse_interchange, seg
 
 WHEN = datetime(2024, 3, 1, 9, 30)

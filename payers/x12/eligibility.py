@@ -182,19 +182,3 @@ def build_271(
     ]  # fmt: skip
     return build_interchange("HB", VERSION, [("271", body)], benefits.payer_id,
                              inquiry.provider_npi, control_number, when)  # fmt: skip
-
-
-def parse_270(text: str) -> EligibilityInquiry:
-    """Exactly one inquiry per interchange; its structural checks live in eligibility_parse."""
-    from payers.x12.eligibility_parse import read_270  # it imports this module's code tables
-
-    return read_270(text)
-
-
-def parse_271(
-    text: str, *, default_plan_type: PlanType = PlanType.COMMERCIAL
-) -> tuple[str, Benefits]:
-    """(trace number from TRN*2, benefits). An AAA answer has no EB04: `default_plan_type`."""
-    from payers.x12.eligibility_parse import read_271
-
-    return read_271(text, default_plan_type)

@@ -1,4 +1,4 @@
-"""Read a 270 or 271 (005010X279A1) back into data; `payers.x12.eligibility` re-exports these.
+"""Read a 270 or 271 (005010X279A1) back into data (building them: `payers.x12.eligibility`).
 
 pyx12 has no 5010 270/271 map (DOMAIN.md §3.7), so these structural checks are the validation:
 one transaction of the right type and guide, one inquiry (HL 20/21/22, optionally 23), and the
@@ -88,7 +88,8 @@ def _person(name: Segment, dmg: Segment) -> Person:
     )
 
 
-def read_270(text: str) -> EligibilityInquiry:
+def parse_270(text: str) -> EligibilityInquiry:
+    """Exactly one inquiry per interchange."""
     txn, _ = _transaction(text, "270", "HS")
     loops = _loops(txn)
     subscriber_loop = loops["22"]
@@ -179,7 +180,10 @@ def _benefits(loop: list[Segment], separators: Separators, ids: dict[str, Any]) 
     return Benefits(**ids, active=coverage[1] == "1", plan_type=_plan_type(coverage), **terms)
 
 
-def read_271(text: str, default_plan_type: PlanType) -> tuple[str, Benefits]:
+def parse_271(
+    text: str, *, default_plan_type: PlanType = PlanType.COMMERCIAL
+) -> tuple[str, Benefits]:
+    """(trace number from TRN*2, benefits). An AAA answer has no EB04: `default_plan_type`."""
     txn, separators = _transaction(text, "271", "HB")
     loops = _loops(txn)
     patient_loop = loops.get("23", loops["22"])
