@@ -6,17 +6,13 @@ payer deduplicates on; ledger writes are upserts; audit events are keyed by work
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import Awaitable, Callable
-from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy.engine import Engine
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from activities.base import PayerAndLedger, business_error
 from activities.statement import render_statement
 from cob.deadlines import DeadlineRules, timely_filing_deadline
 from cob.model import (
@@ -24,15 +20,10 @@ from cob.model import (
     ClaimAcknowledgment,
     PriorAuthDecision,
     PriorAuthRequest,
-    Remittance,
 )
-from cob.money import ZERO, UnbalancedLine, account_line, check_remittance_line
-from ledger import documents, writes
-from payers.client import PayerClient, PayerRejected
-from payers.era import EraDocument
+from cob.money import ZERO, UnbalancedLine, account_line
+from ledger import writes
 from payers.profiles import load_profiles
-from payers.x12.remittance_835 import check_835_balance, parse_835
-from payers.x12.segments import X12Error
 from workflows.messages import (
     CloseEncounter,
     EligibilityCheck,
@@ -45,101 +36,7 @@ from workflows.messages import (
 T = TypeVar("T")
 
 
-def era_record(era: EraDocument) -> dict:
-    """An 835 as the ledger keeps it: the text as received, the claims it carries, and what
-    is wrong with it if it does not balance or parse (DOMAIN.md §3.6)."""
-    problem, claims = "", []
-    try:
-        check_835_balance(era.x12)
-    except X12Error as error:
-        problem = str(error)
-    try:
-        claims = [(r.claim_control_number, r.payer_id) for r in parse_835(era.x12)]
-    except X12Error as error:
-        problem = problem or str(error)
-    document = documents.Document(
-        key=f"era/{era.cursor}",
-        transaction="835",
-        direction="received",
-        payer_id=era.payer_id,
-        text=era.x12,
-        era_cursor=era.cursor,
-        problem=problem,
-    )
-    return {"document": document, "claims": claims}
-
-
-def business_error(error: Exception) -> ApplicationError:
-    """A payer's or the data's own 'no' is a decision for the workflow, never a retry."""
-    return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
-
-
-class EncounterActivities:
-    def __init__(self, payer_url: str, ledger: Engine, statements_dir: Path) -> None:
-        self.payer_url = payer_url
-        self.ledger = ledger
-        self.statements_dir = statements_dir
-
-    async def _ask_payer(
-        self,
-        question: Callable[[PayerClient], Awaitable[T]],
-        step: str,
-        encounter_id: str | None = None,
-        ccn: str | None = None,
-    ) -> T:
-        """Ask through a fresh client; whatever the answer, every X12 document it sent and
-        received is kept in the ledger, keyed by workflow, step and attempt."""
-        info = activity.info()
-        payers = PayerClient(self.payer_url)
-        try:
-            return await question(payers)
-        except PayerRejected as error:
-            raise business_error(error) from error
-        finally:
-            await payers.aclose()
-            prefix = f"{info.workflow_id}/{step}/attempt-{info.attempt}"
-            kept = [
-                documents.Document(
-                    key=f"{prefix}/{n}-{exchange.transaction}",
-                    transaction=exchange.transaction,
-                    direction=exchange.direction,
-                    payer_id=exchange.payer_id,
-                    text=exchange.text,
-                    encounter_id=encounter_id,
-                    claim_control_number=ccn,
-                )
-                for n, exchange in enumerate(payers.exchanges, start=1)
-            ]
-            if kept:
-                await self._write(documents.record_documents, documents=kept)
-
-    async def _record_claim(
-        self, claim: SubmitClaim, ack: ClaimAcknowledgment, remittance: Remittance | None
-    ) -> None:
-        submission = claim.submission
-        await self._write(
-            writes.record_claim,
-            encounter_id=submission.encounter.encounter_id,
-            submission=submission,
-            ack=ack,
-            remittance=remittance,
-        )
-        kind = "remittance" if remittance else "claim_acknowledged"
-        await self._audit(
-            claim.workflow_id,
-            f"claim:{submission.claim_control_number}:{'remittance' if remittance else 'ack'}",
-            kind,
-            (remittance or ack).model_dump(mode="json"),
-        )
-
-    async def _write(self, fn, **kwargs) -> object:
-        return await asyncio.to_thread(partial(fn, self.ledger, **kwargs))
-
-    async def _audit(self, workflow_id: str, step: str, kind: str, detail: dict) -> None:
-        await self._write(
-            writes.append_audit_event, workflow_id=workflow_id, step=step, kind=kind, detail=detail
-        )
-
+class EncounterActivities(PayerAndLedger):
     @activity.defn
     async def record_encounter(self, record: EncounterRecord) -> None:
         await self._write(
@@ -253,56 +150,6 @@ class EncounterActivities:
         )
 
     @activity.defn
-    async def fetch_remittance(self, claim: SubmitClaim) -> Remittance:
-        """The claim's 835, from the ERA mailbox: new 835s are picked up after the ledger's
-        cursor and kept; then the newest one carrying this claim is read. None yet is an
-        error Temporal retries on the payer-call schedule."""
-        submission = claim.submission
-        ccn, payer_id = submission.claim_control_number, submission.coverage.payer_id
-        await self._pick_up_eras()
-        row = await asyncio.to_thread(documents.remittance_document, self.ledger, ccn, payer_id)
-        if row is None:
-            raise ApplicationError(
-                f"no 835 from {payer_id} for claim {ccn} yet", type="RemittanceNotYetAvailable"
-            )
-        if row.problem:
-            raise business_error(X12Error(f"the 835 for claim {ccn} is unusable: {row.problem}"))
-        found = [
-            r
-            for r in parse_835(row.text)
-            if r.claim_control_number == ccn and r.payer_id == payer_id
-        ]
-        remittance = found[-1]
-        if remittance.payer_sequence == 0:  # CLP02 4/22 do not say the payer's position
-            remittance = remittance.model_copy(update={"payer_sequence": submission.payer_sequence})
-        try:
-            for line in remittance.lines:
-                check_remittance_line(line, remittance.payer_id)
-        except UnbalancedLine as error:
-            raise business_error(error) from error
-        ack = ClaimAcknowledgment(
-            claim_control_number=ccn,
-            accepted=True,
-            payer_claim_number=remittance.payer_claim_number,
-        )
-        await self._record_claim(claim, ack, remittance)
-        return remittance
-
-    async def _pick_up_eras(self) -> None:
-        cursor = await asyncio.to_thread(documents.last_era_cursor, self.ledger)
-        async with PayerClient(self.payer_url) as payers:
-            while True:
-                try:
-                    batch = await payers.era(cursor)
-                except PayerRejected as error:
-                    raise business_error(error) from error
-                for era in batch.documents:
-                    await self._write(documents.record_era, **era_record(era))
-                    cursor = era.cursor
-                if not batch.more:
-                    return
-
-    @activity.defn
     async def close_encounter(self, close: CloseEncounter) -> EncounterClosed:
         encounter = close.encounter
         try:
@@ -367,6 +214,5 @@ class EncounterActivities:
             self.record_order,
             self.request_prior_auth,
             self.submit_claim,
-            self.fetch_remittance,
             self.close_encounter,
         ]

@@ -32,7 +32,7 @@ from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow, claim_workflow_id
 from workflows.messages import EncounterStatus
 
-FINAL_STAGES = {"closed", "held"}
+FINAL_STAGES = {"closed", "held", "lost"}
 
 
 @dataclass
@@ -77,8 +77,8 @@ async def poll(client: Client, item: DemoEncounter) -> None:
             item.status = await item.handle.result()
         return
     status = item.status
-    if item.correction and status.current_payer and status.stage.startswith("claim_"):
-        sequence = int(status.stage.removeprefix("claim_"))
+    if item.correction and status.current_payer:
+        sequence = len(status.claims) + 1  # the claim being worked
         child = client.get_workflow_handle(
             claim_workflow_id(item.handle.id, sequence, status.current_payer)
         )

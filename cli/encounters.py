@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -45,11 +45,17 @@ async def start_encounter(
     encounter: Encounter,
     correction_wait_days: int = 30,
     task_queue: str = TASK_QUEUE,
+    era_poll_days: int = 1,
 ) -> WorkflowHandle:
     """Start one EncounterWorkflow; an encounter already started is refused, not restarted."""
+    run = EncounterRun(
+        encounter=encounter,
+        correction_wait_days=correction_wait_days,
+        era_poll_days=era_poll_days,
+    )
     return await client.start_workflow(
         EncounterWorkflow.run,
-        EncounterRun(encounter=encounter, correction_wait_days=correction_wait_days),
+        run,
         id=encounter_workflow_id(encounter.encounter_id),
         task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -61,8 +67,23 @@ async def encounter_status(client: Client, workflow_id: str) -> EncounterStatus:
     return await handle.query(EncounterWorkflow.status)
 
 
+WITHIN = re.compile(r"^(\d{1,4})([dw]?)$")
+
+
+def parse_within(text: str) -> timedelta:
+    """`14d`, `2w` or `14` (days), as `cob list --deadline-within` takes it."""
+    found = WITHIN.fullmatch(text.strip())
+    if not found:
+        raise InvalidInput("--deadline-within", f"{text!r} is not a number of days like 14d or 2w")
+    n, unit = int(found[1]), found[2]
+    return timedelta(weeks=n) if unit == "w" else timedelta(days=n)
+
+
 def list_query(
-    stage: str | None = None, payer: str | None = None, balance_over: Decimal | None = None
+    stage: str | None = None,
+    payer: str | None = None,
+    balance_over: Decimal | None = None,
+    deadline_by: datetime | None = None,
 ) -> str:
     """The visibility query `cob list` sends (the Temporal UI takes the same text)."""
     terms = ["WorkflowType = 'EncounterWorkflow'"]
@@ -79,4 +100,7 @@ def list_query(
             terms.append(f"{attribute.name} = '{value}'")
     if balance_over is not None:
         terms.append(f"{search_attributes.PATIENT_BALANCE.name} > {balance_over}")
+    if deadline_by is not None:  # overdue ones too: they need the team most
+        by = deadline_by.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        terms.append(f"{search_attributes.NEXT_DEADLINE.name} <= '{by}'")
     return " AND ".join(terms)

@@ -217,17 +217,23 @@ def list_encounters(
     stage: str | None = typer.Option(None, help="only encounters at this stage, e.g. held"),
     payer: str | None = typer.Option(None, help="only encounters whose current payer is this"),
     balance_over: Decimal | None = typer.Option(None, help="only a patient balance above this"),
+    deadline_within: str | None = typer.Option(
+        None, help="only a next deadline within this, e.g. 14d or 2w (overdue included)"
+    ),
     limit: int = typer.Option(50, min=1, help="at most this many rows, newest first"),
 ) -> None:
     """List encounters by their search attributes (the same query works in the Temporal UI)."""
+    from datetime import UTC, datetime
+
     from rich.table import Table
 
-    from cli.encounters import list_query
+    from cli.encounters import list_query, parse_within
     from workers.temporal import connect
     from workflows import search_attributes as sa
 
     try:
-        query = list_query(stage, payer, balance_over)
+        by = datetime.now(UTC) + parse_within(deadline_within) if deadline_within else None
+        query = list_query(stage, payer, balance_over, by)
     except InvalidInput as error:
         errors.print(f"[red]{error}[/]", highlight=False)
         raise typer.Exit(2) from None
@@ -241,6 +247,7 @@ def list_encounters(
             "stage",
             "current payer",
             "patient balance",
+            "next deadline",
             "started",
         ):
             table.add_column(column)
@@ -248,16 +255,36 @@ def list_encounters(
         async for execution in client.list_workflows(query, limit=limit):
             found = execution.typed_search_attributes
             balance = found.get(sa.PATIENT_BALANCE)
+            due, kind = found.get(sa.NEXT_DEADLINE), found.get(sa.NEXT_DEADLINE_KIND)
             status = execution.status.name if execution.status else "?"
             table.add_row(
                 execution.id, status, found.get(sa.STAGE) or "-", found.get(sa.CURRENT_PAYER) or "-",
-                "-" if balance is None else f"{balance:.2f}", f"{execution.start_time:%Y-%m-%d %H:%M}",
+                "-" if balance is None else f"{balance:.2f}",
+                f"{due:%Y-%m-%d} {kind or ''}" if due else "-",
+                f"{execution.start_time:%Y-%m-%d %H:%M}",
             )  # fmt: skip
             count += 1
         console.print(table)
         console.print(f"{count} encounter(s)")
 
     run(show())
+
+
+@app.command()
+def tasks(
+    encounter: str | None = typer.Option(None, help="only this encounter's tasks"),
+    all_tasks: bool = typer.Option(False, "--all", help="closed tasks too"),
+) -> None:
+    """The billing team's worklist: what a deadline or a follow-up needs, by due date."""
+    from ledger.db import make_engine
+    from ledger.worklist import tasks as worklist_tasks
+
+    found = worklist_tasks(make_engine(), encounter_id=encounter, include_closed=all_tasks)
+    for task in found:
+        closed = f"  [closed: {task['resolution']}]" if task["status"] == "closed" else ""
+        print(f"due {task['due'] or '-':10}  {task['kind']:18} {task['encounter_id']:14} "
+              f"{task['payer_id']:7} opened {task['opened_on']}  {task['reason']}{closed}")  # fmt: skip
+    print(f"{len(found)} task(s){'' if all_tasks else ' open'}")
 
 
 @app.command()

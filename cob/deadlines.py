@@ -69,6 +69,7 @@ class DeadlineRules(Model):
     payment_floor_days: int = Field(default=0, ge=0)  # no payment before this many days
     status_recheck_days: int = Field(default=14, gt=0)
     escalation_days: int = Field(default=30, ge=0)  # warn this many days before a deadline
+    secondary_escalation_days: int = Field(default=60, ge=0)  # for a later payer's claim
 
 
 def add_months(start: date, months: int) -> date:
@@ -164,9 +165,12 @@ def prompt_pay_due(rules: DeadlineRules, received: date) -> Deadline:
     )
 
 
-def escalation_date(rules: DeadlineRules, deadline: Deadline) -> date:
-    """When a deadline becomes a worklist task: `escalation_days` before it."""
-    return deadline.due - timedelta(days=rules.escalation_days)
+def escalation_date(rules: DeadlineRules, deadline: Deadline, later_payer: bool = False) -> date:
+    """When a deadline becomes a worklist task: `escalation_days` before it, or for a later
+    payer's claim `secondary_escalation_days` (DOMAIN.md §4.6: < 30 days, < 60 for secondary
+    claims)."""
+    days = rules.secondary_escalation_days if later_payer else rules.escalation_days
+    return deadline.due - timedelta(days=days)
 
 
 def _level(rules: DeadlineRules, level: int) -> AppealLevel:

@@ -28,7 +28,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _row(row: SQLModel, **overrides: Any) -> dict[str, Any]:
+def row_dict(row: SQLModel, **overrides: Any) -> dict[str, Any]:
     """The row's columns in table order, JSON-ready, with `overrides` replacing or adding keys."""
     columns = row.__table__.columns  # type: ignore[attr-defined]
     return {c.name: _plain(getattr(row, c.name)) for c in columns} | overrides
@@ -66,23 +66,27 @@ def encounter_summary(engine: Engine, encounter_id: str) -> dict[str, Any] | Non
         coverages = session.exec(select(t.Coverage).where(t.Coverage.encounter_id == encounter_id))
         by_position = sorted(coverages, key=lambda c: (c.position is None, c.position, c.payer_id))
         claims = [
-            _row(
+            row_dict(
                 claim,
                 lines=[
-                    _row(line, remarks=_remarks(line), adjustments=[_row(a) for a in adjustments])
+                    row_dict(
+                        line, remarks=_remarks(line), adjustments=[row_dict(a) for a in adjustments]
+                    )
                     for line, adjustments in _lines(session, claim.claim_control_number)
                 ],
             )
             for claim in _claims(session, encounter_id)
         ]
         balance = session.get(t.PatientBalance, encounter_id)
-        return _row(
+        return row_dict(
             encounter,
             payer_order=json.loads(encounter.payer_order),
             order_rules=json.loads(encounter.order_rules),
-            coverages=[_row(c) for c in by_position],
+            coverages=[row_dict(c) for c in by_position],
             claims=claims,
-            balance=_row(balance, lines=json.loads(balance.lines or "null")) if balance else None,
+            balance=row_dict(balance, lines=json.loads(balance.lines or "null"))
+            if balance
+            else None,
         )
 
 
@@ -196,4 +200,4 @@ def audit_events(engine: Engine, workflow_id: str) -> list[dict[str, Any]]:
             .where(t.AuditEvent.workflow_id == workflow_id)
             .order_by(t.AuditEvent.id)
         )
-        return [_row(event, detail=json.loads(event.detail)) for event in events]
+        return [row_dict(event, detail=json.loads(event.detail)) for event in events]

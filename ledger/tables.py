@@ -185,3 +185,25 @@ class ClaimFiling(SQLModel, table=True):
     citation: str
     on_time: bool
     updated_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+
+class WorklistTask(SQLModel, table=True):
+    """Work for the billing team that a deadline or a follow-up created: what, why and by
+    when. Opened by the engine, keyed by (workflow, kind, due date) so a retried activity
+    opens it once; closed by the engine when the claim moves on (DOMAIN.md §4.6)."""
+
+    __tablename__ = "worklist_tasks"
+
+    key: str = Field(primary_key=True)
+    encounter_id: str = Field(index=True)
+    workflow_id: str
+    payer_id: str
+    claim_control_number: str | None = None
+    kind: str
+    reason: str = Field(sa_type=Text)
+    due: date | None = None  # the deadline the task is about
+    opened_on: date  # in workflow time
+    status: str = "open"  # open | closed
+    resolution: str = ""
+    updated_at: datetime = Field(sa_type=TIMESTAMP)

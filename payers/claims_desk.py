@@ -31,6 +31,7 @@ from cob.model import (
 )
 from cob.money import ZERO
 from payers.adjudication import adjudicate, payer_claim_number, reversal
+from payers.claim_holds import HOLD_SCHEMA, holding, pend, resent_pended, take_pended
 from payers.credit_reserves import (
     CREDIT_RESERVE_SCHEMA,
     credit_reserve,
@@ -71,7 +72,7 @@ class ClaimStore:
     def __init__(self, path: Path) -> None:
         self._conn = sqlite3.connect(path, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
-        self._conn.executescript(SCHEMA + CREDIT_RESERVE_SCHEMA)
+        self._conn.executescript(SCHEMA + CREDIT_RESERVE_SCHEMA + HOLD_SCHEMA)
         self._lock = threading.Lock()
         with self.transaction() as db:
             row = db.execute("SELECT id FROM mailbox").fetchone()
@@ -174,6 +175,9 @@ def receive_claim(
         seen = db.execute(resend + " RETURNING acknowledgment", (number,)).fetchall()
         if seen:  # the same claim again: counted, answered as before, not adjudicated
             return ClaimAcknowledgment.model_validate_json(seen[0][0])
+        pended = resent_pended(db, number)
+        if pended:
+            return pended
         problem = front_end_edit(db, profile, sub)
         if problem:  # 277CA rejection: never entered adjudication, so nothing is stored
             code, reason = problem
@@ -181,9 +185,22 @@ def receive_claim(
             return ClaimAcknowledgment(
                 claim_control_number=ccn, accepted=False, status_code=code, reason=reason
             )
+        if holding(db, profile.payer_id):  # accepted, adjudicated when the hold is released
+            return pend(db, profile.payer_id, number, sub)
         ack, remittances = accept(db, profile, sub, number)
         post_era(db, profile, sub, remittances, when)
         return ack
+
+
+def release_pended(store: ClaimStore, profile: PayerProfile, when: datetime) -> list[str]:
+    """Adjudicate the claims the payer pended, in the order received, and queue their 835s;
+    the claim control numbers released."""
+    with store.transaction() as db:
+        released = take_pended(db, profile.payer_id)
+        for number, sub in released:
+            _, remittances = accept(db, profile, sub, number)
+            post_era(db, profile, sub, remittances, when)
+    return [sub.claim_control_number for _, sub in released]
 
 
 def post_era(

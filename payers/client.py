@@ -43,6 +43,7 @@ from payers.x12.claim_837p import build_837p
 from payers.x12.claim_status import ClaimStatus, StatusInquiry, build_276, parse_277
 from payers.x12.eligibility import build_270, inquiry_for
 from payers.x12.eligibility_parse import parse_271
+from payers.x12.parties import MemberInquiry
 from payers.x12.prior_auth_278 import build_278_request, parse_278_response
 from payers.x12.prior_auth_278 import inquiry_for as prior_auth_inquiry_for
 from payers.x12.remittance_835 import parse_835
@@ -189,6 +190,23 @@ class PayerClient:
         if found is None:
             raise PayerRejected("277", f"the 277 does not answer trace {inquiry.trace_number}")
         return found
+
+    async def claim_status_of(
+        self, sub: ClaimSubmission, payer_claim_number: str | None, trace: str
+    ) -> ClaimStatus:
+        """The 276 about a claim we sent, built from its submission."""
+        enc = sub.encounter
+        asked = inquiry_for(
+            sub.coverage, enc.patient, enc.service_date, enc.billing_provider, trace
+        )
+        parties = asked.model_dump(include=set(MemberInquiry.model_fields))
+        inquiry = StatusInquiry(
+            **parties,
+            claim_control_number=sub.claim_control_number,
+            payer_claim_number=payer_claim_number,
+            charge=enc.total_charge,
+        )
+        return await self.claim_status(inquiry)
 
     async def era(self, cursor: str | None, limit: int = 100) -> EraBatch:
         """The 835s waiting in the ERA mailbox after `cursor` (None: from the top)."""

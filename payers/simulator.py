@@ -22,6 +22,7 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException, Request, Response
 
 from cob.model import ClaimAcknowledgment, Model
+from payers.claim_holds import pended_claim_number, set_hold
 from payers.claims_desk import (
     ClaimStore,
     benefits_for,
@@ -29,6 +30,7 @@ from payers.claims_desk import (
     next_control_number,
     prior_auth_decision,
     receive_claim,
+    release_pended,
     stored_remittance,
 )
 from payers.era import EraBatch
@@ -51,6 +53,11 @@ class Outage(Model):
     retry_after: int = 1  # seconds, sent as Retry-After
 
 
+class Hold(Model):
+    payer_id: str
+    hold: bool = True
+
+
 class ClaimAnswer(Model):
     ack_999: str
     ack_277ca: str | None = None  # only when the 999 accepted the transaction
@@ -70,7 +77,7 @@ async def x12_body(request: Request) -> str:
 
 def status_of(store: ClaimStore, inquiry: StatusInquiry, today: datetime) -> ClaimStatus:
     """A 277 answer from what the payer holds (DOMAIN.md §3.5): F1 paid, F2 denied, F4 no
-    payment, A4 not found (STC01-2 35: claim/line not found)."""
+    payment, P1 pended (accepted, not yet adjudicated), A4 not found (STC01-2 35: claim/line not found)."""
     remittance = stored_remittance(store, inquiry.payer_id, inquiry.claim_control_number)
     asked = {
         "trace_number": inquiry.trace_number,
@@ -78,6 +85,13 @@ def status_of(store: ClaimStore, inquiry: StatusInquiry, today: datetime) -> Cla
         "charge": inquiry.charge,
     }
     if remittance is None:
+        with store.transaction() as db:
+            pended = pended_claim_number(db, inquiry.payer_id, inquiry.claim_control_number)
+        if pended:  # P1:20 pending, accepted for processing
+            return ClaimStatus(
+                **asked, payer_claim_number=pended, category="P1", status_code="20",
+                effective_date=today.date(),
+            )  # fmt: skip
         return ClaimStatus(**asked, category="A4", status_code="35", effective_date=today.date())
     category = "F2" if remittance.status == "4" else ("F1" if remittance.paid > 0 else "F4")
     return ClaimStatus(
@@ -209,6 +223,16 @@ def create_app(state_path: Path, latency: float = 0.0, profiles_dir: Path | None
         with store.transaction() as db:
             rows = db.execute(f"SELECT {columns} FROM claims ORDER BY rowid").fetchall()
         return [dict(row) for row in rows]
+
+    @app.post("/admin/hold")
+    async def hold(req: Hold) -> dict:
+        """Hold a payer's adjudication (claims pend: acknowledged, no 835), or release it:
+        the pended claims are adjudicated and their 835s queued."""
+        profile = profile_of(req.payer_id)
+        with store.transaction() as db:
+            set_hold(db, req.payer_id, req.hold)
+        released = [] if req.hold else release_pended(store, profile, datetime.now())
+        return {"payer_id": req.payer_id, "hold": req.hold, "released": released}
 
     @app.post("/admin/outage")
     async def start_outage(req: Outage) -> Outage:

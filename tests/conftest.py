@@ -40,17 +40,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os._exit(_exit_status)
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+async def start_time_skipping() -> WorkflowEnvironment:
+    """A time-skipping test server with our search attributes."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=find_binary("temporal-test-server"),
     )
     await register_search_attributes(env.client)
-    try:
+    return env
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    async with await start_time_skipping() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture

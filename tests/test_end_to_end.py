@@ -45,6 +45,10 @@ def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+async def _listed(workflow_id: str, *filters: str, env: dict[str, str]) -> bool:
+    return workflow_id in cli("list", *filters, env=env).stdout
+
+
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
@@ -167,6 +171,22 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
         owing = cli("list", "--balance-over", "0", env=env)
         assert "encounter-E1008-e2e" in owing.stdout  # self-pay: the patient owes 380.00
         assert "encounter-E1003-e2e" not in owing.stdout  # Medigap left nothing to the patient
+        # A payer that holds its 835s: the claim waits on its follow-up timers, and its
+        # timely filing deadline (DOS 2026-10-05 + 180 days) is on the encounter.
+        await http.post("/admin/hold", json={"payer_id": "ACME01"})
+        waiting = json.loads(Path("examples/01-commercial.json").read_text())
+        waiting["encounter_id"] = "E1001-held"
+        (tmp_path / "held.json").write_text(json.dumps(waiting))
+        assert cli("submit", str(tmp_path / "held.json"), env=env).returncode == 0
+        await wait_for(
+            lambda: _listed("encounter-E1001-held", "--stage", "awaiting_remittance", env=env),
+            30,
+            "the held claim awaiting its remittance",
+        )
+        soon = cli("list", "--deadline-within", "3650d", env=env)
+        assert "encounter-E1001-held" in soon.stdout and "2027-04-03 timely_filing" in soon.stdout
+        assert "encounter-E1001-held" not in cli("list", "--deadline-within", "1d", env=env).stdout
+        await http.post("/admin/hold", json={"payer_id": "ACME01", "hold": False})
         missing = cli("status", "E9999", env=env)
         assert missing.returncode == 1 and "no encounter workflow" in missing.stderr
 

@@ -8,7 +8,10 @@ import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
+from temporalio.converter import default
 from temporalio.worker import Worker
 
 from cli.encounters import start_encounter
@@ -40,3 +43,20 @@ async def running_worker(client: Client, payer_url: str, database_url: str, tmp_
 async def run_encounter(client: Client, settings: WorkerSettings, encounter: Encounter, **kw):
     handle = await start_encounter(client, encounter, task_queue=settings.task_queue, **kw)
     return handle, await handle.result()
+
+
+async def search_attribute_values(client: Client, workflow_id: str) -> dict:
+    """A workflow's search attributes as stored, an unset one left out. (The time-skipping
+    test server keeps an unset attribute as a null value, which `describe()` cannot decode
+    for a Datetime attribute.)"""
+    request = DescribeWorkflowExecutionRequest(
+        namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+    )
+    described = await client.workflow_service.describe_workflow_execution(request)
+    fields = described.workflow_execution_info.search_attributes.indexed_fields
+    converter = default().payload_converter
+    return {
+        name: converter.from_payloads([payload])[0]
+        for name, payload in fields.items()
+        if payload.metadata.get("encoding") != b"binary/null"
+    }

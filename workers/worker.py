@@ -8,6 +8,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.claims import ClaimActivities
 from activities.encounter import EncounterActivities
 from ledger.db import cob_home, make_engine
 from workers.temporal import TASK_QUEUE
@@ -27,15 +28,16 @@ class WorkerSettings:
 
 
 def build_worker(client: Client, settings: WorkerSettings) -> Worker:
-    activities = EncounterActivities(
+    parts = dict(
         payer_url=settings.payer_url,
         ledger=make_engine(settings.database_url),
         statements_dir=settings.statements_dir or cob_home() / "statements",
     )
+    activities = EncounterActivities(**parts).all() + ClaimActivities(**parts).all()
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=activities.all(),
+        activities=activities,
         max_concurrent_activities=settings.max_concurrent_activities,
     )

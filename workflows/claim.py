@@ -3,13 +3,16 @@ including a correction and resubmission when the denial is one a team can fix.""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.claims import ClaimActivities
     from activities.encounter import EncounterActivities
+    from cob.deadlines import Deadline, DeadlineRules
     from cob.denials import (
         ClaimCorrection,
         DenialDecision,
@@ -21,10 +24,20 @@ with workflow.unsafe.imports_passed_through():
     from cob.expected import review_payment
     from cob.model import ClaimSubmission, PriorAuthRequest, Remittance
     from workflows import search_attributes
-    from workflows.messages import ClaimOutcome, ClaimRun, ClaimStatus, SubmitClaim
+    from workflows.follow_up import RemittanceWatch, deadline_rules
+    from workflows.messages import (
+        ClaimOutcome,
+        ClaimProgress,
+        ClaimRun,
+        ClaimStatus,
+        SubmitClaim,
+    )
     from workflows.policies import PAYER_CALL, payer_rejection
 
 MAX_SUBMISSIONS = 3  # an original and two corrections; then the denial stands for a human
+# Workflow versions (workflow.patched), so claims already running replay as they ran:
+# follow-up timers while waiting for the 835, and progress reported to the encounter.
+FOLLOW_UP_TIMERS = "follow-up-timers"
 
 
 @workflow.defn
@@ -34,9 +47,15 @@ class PayerClaimWorkflow:
         self._stage = "starting"
         self._denial: DenialDecision | None = None
         self._correction: ClaimCorrection | None = None
+        self._timers = False
+        self._reports: list[asyncio.Task] = []
+        self._lost_reason = ""
+        self._rules: DeadlineRules | None = None
+        self._deadline: Deadline | None = None
 
     @workflow.run
     async def run(self, run: ClaimRun) -> ClaimOutcome:
+        self._timers = workflow.patched(FOLLOW_UP_TIMERS)
         self._payer_id = run.coverage.payer_id
         outcome = ClaimOutcome(
             payer_id=self._payer_id, payer_sequence=run.payer_sequence, result="held"
@@ -54,7 +73,23 @@ class PayerClaimWorkflow:
                 outcome.remittance, run.benefits, run.prior_remittances
             )
         self._set_stage(outcome.result)
+        # The encounter hears every report before this claim ends (a signal still in flight
+        # when the child completes could reach a parent that has already moved on).
+        await asyncio.gather(*self._reports)
         return outcome
+
+    async def _await_remittance(self, run: ClaimRun, claim: SubmitClaim) -> Remittance | None:
+        """The 835; None when the claim is lost (no 835 by the timely filing deadline)."""
+        if not self._timers:  # claims started before the follow-up timers
+            return await workflow.execute_activity_method(
+                ClaimActivities.fetch_remittance, claim, **PAYER_CALL
+            )
+        if self._rules is None:
+            self._rules = await deadline_rules(self._payer_id)
+        watch = RemittanceWatch(claim, self._rules, run.era_poll_days, self._set_deadline)
+        remittance = await watch.wait()
+        self._lost_reason = watch.lost_reason
+        return remittance
 
     async def _bill(self, run: ClaimRun, outcome: ClaimOutcome) -> None:
         authorization = await self._prior_authorization(run, outcome)
@@ -80,11 +115,12 @@ class PayerClaimWorkflow:
             remittance: Remittance | None = None
             if ack.accepted:
                 self._set_stage("awaiting_remittance")
-                remittance = await workflow.execute_activity_method(
-                    EncounterActivities.fetch_remittance,
-                    SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission),
-                    **PAYER_CALL,
+                remittance = await self._await_remittance(
+                    run, SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission)
                 )
+                if remittance is None:
+                    outcome.result, outcome.reason = "lost", self._lost_reason
+                    return
                 self._denial = route_denial(remittance)
             else:  # 277CA rejection: never entered adjudication (DOMAIN.md §3.5)
                 self._denial = DenialDecision(
@@ -165,6 +201,24 @@ class PayerClaimWorkflow:
                 search_attributes.CURRENT_PAYER.value_set(self._payer_id),
             ]
         )
+        self._report()
+
+    def _set_deadline(self, deadline: Deadline | None) -> None:
+        if deadline == self._deadline:
+            return
+        self._deadline = deadline
+        workflow.upsert_search_attributes(search_attributes.deadline_updates(deadline))
+        self._report()
+
+    def _report(self) -> None:
+        """Tell the encounter what this claim is doing and by when (its search attributes)."""
+        parent = workflow.info().parent
+        if not self._timers or parent is None:
+            return
+        progress = ClaimProgress(stage=self._stage, deadline=self._deadline)
+        handle = workflow.get_external_workflow_handle(parent.workflow_id)
+        # Not awaited: the signal is a command of this workflow task, sent in order.
+        self._reports.append(asyncio.create_task(handle.signal("claim_progress", progress)))
 
     @workflow.query
     def status(self) -> ClaimStatus:

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes
     from workflows.claim import PayerClaimWorkflow
     from workflows.messages import (
+        ClaimProgress,
         ClaimRun,
         CloseEncounter,
         EligibilityCheck,
@@ -29,6 +30,9 @@ with workflow.unsafe.imports_passed_through():
         OrderRecord,
     )
     from workflows.policies import LEDGER_WRITE, PAYER_CALL, payer_rejection
+
+
+FINAL_CLAIM_STAGES = {"adjudicated", "denied", "rejected", "held", "lost"}
 
 
 def claim_workflow_id(encounter_workflow_id: str, sequence: int, payer_id: str) -> str:
@@ -101,6 +105,7 @@ class EncounterWorkflow:
                     payer_sequence=sequence,
                     prior_remittances=list(remittances),
                     correction_wait_days=run.correction_wait_days,
+                    era_poll_days=run.era_poll_days,
                 ),
                 id=claim_workflow_id(workflow_id, sequence, coverage.payer_id),
             )
@@ -109,7 +114,7 @@ class EncounterWorkflow:
                 # A payer that never adjudicated (auth not granted, claim rejected and not
                 # fixed) blocks the later payers and the patient's bill until a team acts
                 # (DOMAIN.md §6.1: never bill the patient while a payer is pending).
-                self._set_stage("held")
+                self._set_stage("lost" if outcome.result == "lost" else "held")
                 return status
             remittances.append(outcome.remittance)
 
@@ -170,6 +175,17 @@ class EncounterWorkflow:
                 search_attributes.CURRENT_PAYER.value_set(self._status.current_payer or ""),
             ]
         )
+
+    @workflow.signal
+    def claim_progress(self, progress: ClaimProgress) -> None:
+        """A claim's stage while it is open, and the deadline it works against."""
+        if self._status is None:
+            return
+        if progress.deadline != self._status.next_deadline:
+            self._status.next_deadline = progress.deadline
+            workflow.upsert_search_attributes(search_attributes.deadline_updates(progress.deadline))
+        if progress.stage not in FINAL_CLAIM_STAGES:
+            self._set_stage(progress.stage)
 
     @workflow.query
     def status(self) -> EncounterStatus:

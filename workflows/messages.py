@@ -6,6 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import Field
+
+from cob.deadlines import Deadline
 from cob.denials import ClaimCorrection, DenialDecision
 from cob.expected import PaymentReview
 from cob.model import (
@@ -28,6 +31,7 @@ __all__ = ["ClaimCorrection"]
 class EncounterRun(Model):
     encounter: Encounter
     correction_wait_days: int = 30  # how long a denied claim waits for a team's correction
+    era_poll_days: int = Field(default=1, gt=0)  # how often a claim reads the ERA mailbox
 
 
 class EligibilityCheck(Model):
@@ -60,9 +64,11 @@ class ClaimRun(Model):
     payer_sequence: int
     prior_remittances: list[Remittance]
     correction_wait_days: int = 30
+    era_poll_days: int = Field(default=1, gt=0)  # how often the ERA mailbox is read
 
 
-ClaimResult = Literal["adjudicated", "denied", "rejected", "held"]
+# lost: no 835 came before the timely filing deadline passed (DOMAIN.md §4.1)
+ClaimResult = Literal["adjudicated", "denied", "rejected", "held", "lost"]
 
 
 class ClaimOutcome(Model):
@@ -86,6 +92,38 @@ class ClaimStatus(Model):
 class SubmitClaim(Model):
     workflow_id: str
     submission: ClaimSubmission
+
+
+class StatusCheck(Model):
+    """A 276 about a claim the payer accepted, asked on the day `on` (workflow time)."""
+
+    workflow_id: str
+    submission: ClaimSubmission
+    payer_claim_number: str | None = None
+    on: date
+
+
+class FollowUp(Model):
+    """One dated step of a claim's follow-up, for the audit trail; with `task`, also a
+    worklist task for the billing team (DOMAIN.md §4.6)."""
+
+    workflow_id: str
+    encounter_id: str
+    payer_id: str
+    claim_control_number: str | None = None
+    kind: str  # status_check, filing_escalation, claim_lost, ...
+    on: date  # the day the engine acted, in workflow time
+    reason: str
+    due: date | None = None  # the deadline it is about
+    task: bool = False
+
+
+class ClaimProgress(Model):
+    """What a claim workflow tells its encounter, so the encounter's search attributes show
+    the claim's stage and its next deadline."""
+
+    stage: str
+    deadline: Deadline | None = None
 
 
 class CloseEncounter(Model):
@@ -114,3 +152,4 @@ class EncounterStatus(Model):
     lines: list[LineAccount] = []
     patient_responsibility: Decimal | None = None
     statement_path: str | None = None
+    next_deadline: Deadline | None = None  # the open claim's, while it waits

@@ -42,3 +42,17 @@ def payer_rejection(error: ActivityError) -> str | None:
     if isinstance(cause, ApplicationError) and cause.type == "PayerRejected":
         return cause.message
     return None
+
+
+# The engine's own lookups and records (profile terms, audit steps): local, quick, retried
+# for an hour.
+LOOKUP = dict(
+    start_to_close_timeout=timedelta(seconds=30),
+    schedule_to_close_timeout=timedelta(hours=1),
+    retry_policy=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=1),
+        non_retryable_error_types=NON_RETRYABLE,
+    ),
+)

@@ -1,0 +1,92 @@
+"""What every activity class shares: the payer client, the ledger, and the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from cob.model import ClaimAcknowledgment, Remittance
+from ledger import documents, writes
+from payers.client import PayerClient, PayerRejected
+from workflows.messages import SubmitClaim
+
+T = TypeVar("T")
+
+
+def business_error(error: Exception) -> ApplicationError:
+    """A payer's or the data's own 'no' is a decision for the workflow, never a retry."""
+    return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
+
+
+class PayerAndLedger:
+    def __init__(self, payer_url: str, ledger: Engine, statements_dir: Path) -> None:
+        self.payer_url = payer_url
+        self.ledger = ledger
+        self.statements_dir = statements_dir
+
+    async def _ask_payer(
+        self,
+        question: Callable[[PayerClient], Awaitable[T]],
+        step: str,
+        encounter_id: str | None = None,
+        ccn: str | None = None,
+    ) -> T:
+        """Ask through a fresh client; whatever the answer, every X12 document it sent and
+        received is kept in the ledger, keyed by workflow, step and attempt."""
+        info = activity.info()
+        payers = PayerClient(self.payer_url)
+        try:
+            return await question(payers)
+        except PayerRejected as error:
+            raise business_error(error) from error
+        finally:
+            await payers.aclose()
+            prefix = f"{info.workflow_id}/{step}/attempt-{info.attempt}"
+            kept = [
+                documents.Document(
+                    key=f"{prefix}/{n}-{exchange.transaction}",
+                    transaction=exchange.transaction,
+                    direction=exchange.direction,
+                    payer_id=exchange.payer_id,
+                    text=exchange.text,
+                    encounter_id=encounter_id,
+                    claim_control_number=ccn,
+                )
+                for n, exchange in enumerate(payers.exchanges, start=1)
+            ]
+            if kept:
+                await self._write(documents.record_documents, documents=kept)
+
+    async def _write(self, fn, **kwargs) -> object:
+        return await asyncio.to_thread(partial(fn, self.ledger, **kwargs))
+
+    async def _audit(self, workflow_id: str, step: str, kind: str, detail: dict) -> None:
+        await self._write(
+            writes.append_audit_event, workflow_id=workflow_id, step=step, kind=kind, detail=detail
+        )
+
+    async def _record_claim(
+        self, claim: SubmitClaim, ack: ClaimAcknowledgment, remittance: Remittance | None
+    ) -> None:
+        submission = claim.submission
+        await self._write(
+            writes.record_claim,
+            encounter_id=submission.encounter.encounter_id,
+            submission=submission,
+            ack=ack,
+            remittance=remittance,
+        )
+        kind = "remittance" if remittance else "claim_acknowledged"
+        await self._audit(
+            claim.workflow_id,
+            f"claim:{submission.claim_control_number}:{'remittance' if remittance else 'ack'}",
+            kind,
+            (remittance or ack).model_dump(mode="json"),
+        )

@@ -1,0 +1,178 @@
+"""What a claim workflow does between submission and its 835: read the ERA mailbox, ask the
+payer about the claim (276/277), and record each follow-up and worklist task (DOMAIN.md §4.6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.base import PayerAndLedger, business_error
+from cob.deadlines import DeadlineRules
+from cob.model import ClaimAcknowledgment, Remittance
+from cob.money import UnbalancedLine, check_remittance_line
+from ledger import documents, worklist
+from payers.client import PayerClient, PayerRejected
+from payers.era import EraDocument
+from payers.profiles import load_profiles
+from payers.x12.claim_status import ClaimStatus
+from payers.x12.remittance_835 import check_835_balance, parse_835
+from payers.x12.segments import X12Error
+from workflows.messages import FollowUp, StatusCheck, SubmitClaim
+
+
+def era_record(era: EraDocument) -> dict:
+    """An 835 as the ledger keeps it: the text as received, the claims it carries, and what
+    is wrong with it if it does not balance or parse (DOMAIN.md §3.6)."""
+    problem, claims = "", []
+    try:
+        check_835_balance(era.x12)
+    except X12Error as error:
+        problem = str(error)
+    try:
+        claims = [(r.claim_control_number, r.payer_id) for r in parse_835(era.x12)]
+    except X12Error as error:
+        problem = problem or str(error)
+    document = documents.Document(
+        key=f"era/{era.cursor}",
+        transaction="835",
+        direction="received",
+        payer_id=era.payer_id,
+        text=era.x12,
+        era_cursor=era.cursor,
+        problem=problem,
+    )
+    return {"document": document, "claims": claims}
+
+
+class ClaimActivities(PayerAndLedger):
+    @activity.defn
+    async def deadline_rules(self, payer_id: str) -> DeadlineRules:
+        """The payer's deadline terms from its profile; the defaults for a payer without one."""
+        profile = load_profiles().get(payer_id)
+        return profile.deadlines if profile else DeadlineRules()
+
+    @activity.defn
+    async def fetch_remittance(self, claim: SubmitClaim) -> Remittance:
+        """The claim's 835, or an error Temporal retries on the payer-call schedule when none
+        has come yet (claim workflows started before the follow-up timers use this)."""
+        remittance = await self._remittance_for(claim)
+        if remittance is None:
+            submission = claim.submission
+            raise ApplicationError(
+                f"no 835 from {submission.coverage.payer_id} for claim "
+                f"{submission.claim_control_number} yet",
+                type="RemittanceNotYetAvailable",
+            )
+        return remittance
+
+    @activity.defn
+    async def pick_up_remittance(self, claim: SubmitClaim) -> Remittance | None:
+        """The claim's 835 if it has come, else None: the workflow decides when to look again."""
+        return await self._remittance_for(claim)
+
+    @activity.defn
+    async def check_claim_status(self, check: StatusCheck) -> ClaimStatus:
+        """A 276 about the claim; the 277's answer goes into the audit trail (DOMAIN.md §3.5)."""
+        submission = check.submission
+        ccn = submission.claim_control_number
+        status = await self._ask_payer(
+            lambda payers: payers.claim_status_of(
+                submission, check.payer_claim_number, trace=f"{ccn}-{check.on:%Y%m%d}"
+            ),
+            step=f"claim_status/{ccn}/{check.on.isoformat()}",
+            encounter_id=submission.encounter.encounter_id,
+            ccn=ccn,
+        )
+        await self._audit(
+            check.workflow_id,
+            f"claim:{ccn}:status:{check.on.isoformat()}",
+            "claim_status",
+            {"on": check.on, **status.model_dump(mode="json")},
+        )
+        return status
+
+    @activity.defn
+    async def follow_up(self, step: FollowUp) -> None:
+        """One dated step of the claim's follow-up in the audit trail, and a worklist task
+        when it needs the team."""
+        await self._audit(
+            step.workflow_id,
+            f"follow_up:{step.claim_control_number or '-'}:{step.kind}:{step.on.isoformat()}",
+            step.kind,
+            step.model_dump(mode="json", exclude={"workflow_id"}),
+        )
+        if step.task:
+            await self._write(
+                worklist.open_task,
+                workflow_id=step.workflow_id,
+                encounter_id=step.encounter_id,
+                payer_id=step.payer_id,
+                claim_control_number=step.claim_control_number,
+                kind=step.kind,
+                reason=step.reason,
+                due=step.due,
+                opened_on=step.on,
+            )
+
+    async def _remittance_for(self, claim: SubmitClaim) -> Remittance | None:
+        """New 835s are picked up after the ledger's cursor and kept; then the newest one
+        carrying this claim is read. Tasks the claim's follow-up opened are closed by it."""
+        submission = claim.submission
+        ccn, payer_id = submission.claim_control_number, submission.coverage.payer_id
+        await self._pick_up_eras()
+        row = await asyncio.to_thread(documents.remittance_document, self.ledger, ccn, payer_id)
+        if row is None:
+            return None
+        if row.problem:
+            raise business_error(X12Error(f"the 835 for claim {ccn} is unusable: {row.problem}"))
+        found = [
+            r
+            for r in parse_835(row.text)
+            if r.claim_control_number == ccn and r.payer_id == payer_id
+        ]
+        remittance = found[-1]
+        if remittance.payer_sequence == 0:  # CLP02 4/22 do not say the payer's position
+            remittance = remittance.model_copy(update={"payer_sequence": submission.payer_sequence})
+        try:
+            for line in remittance.lines:
+                check_remittance_line(line, remittance.payer_id)
+        except UnbalancedLine as error:
+            raise business_error(error) from error
+        ack = ClaimAcknowledgment(
+            claim_control_number=ccn,
+            accepted=True,
+            payer_claim_number=remittance.payer_claim_number,
+        )
+        await self._record_claim(claim, ack, remittance)
+        await self._write(
+            worklist.close_tasks,
+            workflow_id=claim.workflow_id,
+            resolution=f"835 received for claim {ccn}",
+        )
+        return remittance
+
+    async def _pick_up_eras(self) -> None:
+        cursor = await asyncio.to_thread(documents.last_era_cursor, self.ledger)
+        async with PayerClient(self.payer_url) as payers:
+            while True:
+                try:
+                    batch = await payers.era(cursor)
+                except PayerRejected as error:
+                    raise business_error(error) from error
+                for era in batch.documents:
+                    await self._write(documents.record_era, **era_record(era))
+                    cursor = era.cursor
+                if not batch.more:
+                    return
+
+    def all(self) -> list:
+        return [
+            self.deadline_rules,
+            self.fetch_remittance,
+            self.pick_up_remittance,
+            self.check_claim_status,
+            self.follow_up,
+        ]

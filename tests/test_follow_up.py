@@ -1,0 +1,126 @@
+"""A claim the payer accepted but never pays, on the time-skipping server: the 276 status
+inquiries, the escalation before the timely filing deadline and the lost claim after it,
+each pinned to its day (DOMAIN.md §4.1, §4.6). The payer simulator holds its 835s."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from cli.encounters import start_encounter
+from cob.model import Encounter
+from ledger.db import make_engine
+from ledger.queries import audit_events
+from ledger.worklist import tasks
+from tests.conftest import start_time_skipping
+from tests.workflow_harness import example, running_worker, search_attribute_values
+from workflows.encounter import claim_workflow_id
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server of this module's own: its clock moves years ahead, and the other
+    modules' tests file claims on today's date."""
+    async with await start_time_skipping() as env:
+        yield env
+
+
+@pytest.fixture
+def ledger_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+def hold(simulator, payer_id: str, on: bool = True) -> dict:
+    response = httpx.post(f"{simulator.url}/admin/hold", json={"payer_id": payer_id, "hold": on})
+    response.raise_for_status()
+    return response.json()
+
+
+async def seen_lately(env, encounter_id: str) -> Encounter:
+    """Example 01 (ACME01) seen two days before the test server's clock, which earlier tests
+    have moved on."""
+    today = (await env.get_current_time()).date()
+    return example("01-commercial", encounter_id=encounter_id, service_date=today - timedelta(2))
+
+
+def claim_events(ledger_url: str, workflow_id: str) -> list[dict]:
+    return audit_events(make_engine(ledger_url), workflow_id)
+
+
+def accepted_on(events: list[dict]) -> date:
+    (filing,) = [e for e in events if e["kind"] == "timely_filing"]
+    return date.fromisoformat(filing["detail"]["filed_on"])
+
+
+async def test_commercial_claim_without_remittance_is_followed_up_then_lost(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    # ACME01: 180 days from the date of service
+    encounter = await seen_lately(time_skipping, "E1001-lost")
+    hold(simulator, "ACME01")
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle = await start_encounter(
+            client, encounter, task_queue=settings.task_queue, era_poll_days=7
+        )
+        status = await handle.result()
+    claim_id = claim_workflow_id(handle.id, 1, "ACME01")
+    events = claim_events(ledger_url, claim_id)
+    accepted = accepted_on(events)
+    filing_due = encounter.service_date + timedelta(days=180)  # ACME01.json timely_filing
+
+    checks = [e["detail"]["on"] for e in events if e["kind"] == "claim_status"]
+    expected = [accepted + timedelta(days=25)]  # max(floor 0 + 1, prompt pay 30 - 5)
+    while expected[-1] + timedelta(days=14) <= filing_due:
+        expected.append(expected[-1] + timedelta(days=14))
+    assert checks == [d.isoformat() for d in expected]
+    assert {e["detail"]["category"] for e in events if e["kind"] == "claim_status"} == {"P1"}
+
+    (escalation,) = [e for e in events if e["kind"] == "filing_escalation"]
+    assert escalation["detail"]["on"] == (filing_due - timedelta(days=30)).isoformat()
+    assert "30 days left" in escalation["detail"]["reason"]
+    (lost,) = [e for e in events if e["kind"] == "claim_lost"]
+    assert lost["detail"]["on"] == (filing_due + timedelta(days=1)).isoformat()
+    assert filing_due.isoformat() in lost["detail"]["reason"]
+
+    assert status.stage == "lost"
+    (outcome,) = status.claims
+    assert outcome.result == "lost" and outcome.remittance is None
+    assert f"timely filing deadline {filing_due.isoformat()}" in outcome.reason
+    open_tasks = tasks(make_engine(ledger_url), encounter_id=encounter.encounter_id)
+    assert [(t["kind"], t["due"]) for t in open_tasks] == [
+        ("filing_escalation", filing_due.isoformat()),
+        ("claim_lost", filing_due.isoformat()),
+    ]
+
+
+async def test_remittance_after_the_first_status_check_closes_the_follow_up(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    encounter = await seen_lately(time_skipping, "E1001-late")
+    hold(simulator, "ACME01")
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
+        await time_skipping.sleep(timedelta(days=27))
+        attributes = await search_attribute_values(client, handle.id)
+        filing_due = encounter.service_date + timedelta(days=180)
+        assert attributes["CobStage"] == "awaiting_remittance"
+        assert attributes["CobNextDeadlineKind"] == "timely_filing"
+        deadline = datetime.fromisoformat(attributes["CobNextDeadline"])
+        assert deadline == datetime.combine(filing_due, time(), tzinfo=UTC)
+        assert hold(simulator, "ACME01", on=False)["released"] == [f"{encounter.encounter_id}-1-1"]
+        status = await handle.result()
+    assert status.stage == "closed"
+    events = claim_events(ledger_url, claim_workflow_id(handle.id, 1, "ACME01"))
+    accepted = accepted_on(events)
+    checks = [e["detail"]["on"] for e in events if e["kind"] == "claim_status"]
+    assert checks == [(accepted + timedelta(days=25)).isoformat()]
+    remitted = [e for e in events if e["kind"] == "remittance"]
+    assert len(remitted) == 1
+    attributes = await search_attribute_values(client, handle.id)
+    assert "CobNextDeadline" not in attributes and attributes["CobStage"] == "closed"

@@ -1,0 +1,187 @@
+"""The wait for a claim's 835, on durable timers (DOMAIN.md §4.1, §4.6).
+
+After the payer accepts a claim (277CA), the workflow reads the ERA mailbox every
+`era_poll_days`, and on the days the payer's rules give:
+- the first 276 status inquiry on max(payment floor + 1, prompt pay - 5) days after
+  acceptance, then again every `status_recheck_days` while there is no 835;
+- a worklist task `escalation_days` before the timely filing deadline (60 for a later
+  payer's claim);
+- after the deadline, the claim is lost: a task and an audit event say why.
+
+Every step lands in the audit trail with the workflow's date, so an auditor can replay it.
+All dates are UTC calendar days; a timer wakes at the start of its day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.claims import ClaimActivities
+    from cob.deadlines import (
+        Deadline,
+        DeadlineRules,
+        escalation_date,
+        first_status_check,
+        next_status_check,
+        timely_filing_deadline,
+    )
+    from cob.model import Remittance
+    from payers.x12.claim_status import ClaimStatus
+    from workflows.messages import FollowUp, StatusCheck, SubmitClaim
+    from workflows.policies import LOOKUP, PAYER_CALL
+
+
+def today() -> date:
+    return workflow.now().date()
+
+
+async def sleep_until(day: date) -> None:
+    """A durable timer to the start (00:00 UTC) of `day`."""
+    delay = datetime.combine(day, time(), tzinfo=UTC) - workflow.now()
+    if delay > timedelta(0):
+        await workflow.sleep(delay)
+
+
+async def deadline_rules(payer_id: str) -> DeadlineRules:
+    return await workflow.execute_activity_method(
+        ClaimActivities.deadline_rules, payer_id, **LOOKUP
+    )
+
+
+async def record(step: FollowUp) -> None:
+    await workflow.execute_activity_method(ClaimActivities.follow_up, step, **LOOKUP)
+
+
+def task_for_status(status: ClaimStatus, filing: Deadline) -> tuple[str, str, date] | None:
+    """What a 277 answer asks of the team, as (kind, reason, due), or None to keep waiting
+    (DOMAIN.md §3.5, §4.6)."""
+    answer = f"277 {status.category}:{status.status_code}"
+    if status.not_found:
+        return (
+            "claim_not_on_file",
+            f"{answer}: the payer has no record of the claim; refile before the timely "
+            f"filing deadline {filing.due.isoformat()} with the 277CA acceptance as proof",
+            filing.due,
+        )
+    if status.finalized:  # F1/F2/F4 with no 835 after 10 days: ask for the ERA again
+        due = status.effective_date + timedelta(days=10)
+        return (
+            "era_missing",
+            f"{answer}: finalized on {status.effective_date.isoformat()} but no 835 has "
+            "come; ask the payer to re-send the ERA",
+            due,
+        )
+    if status.category.startswith("R"):
+        return (
+            "records_requested",
+            f"{answer}: the payer asks for more information; send it before "
+            f"{filing.due.isoformat()}",
+            filing.due,
+        )
+    return None
+
+
+class RemittanceWatch:
+    """One accepted claim's wait for its 835. `on_deadline` is told the deadline it works
+    against, for the search attributes."""
+
+    def __init__(
+        self,
+        claim: SubmitClaim,
+        rules: DeadlineRules,
+        era_poll_days: int,
+        on_deadline: Callable[[Deadline | None], None],
+    ) -> None:
+        self.claim = claim
+        self.rules = rules
+        self.era_poll_days = era_poll_days
+        self.on_deadline = on_deadline
+        sub = claim.submission
+        self.accepted_on = today()  # the 277CA acceptance: proof of timely filing
+        prior = [r.adjudication_date for r in sub.prior_remittances]
+        self.filing = timely_filing_deadline(
+            rules, sub.encounter.service_date, max(prior) if prior else None
+        )
+        self.lost_reason = ""
+
+    def _step(self, kind: str, reason: str, due: date | None, task: bool) -> FollowUp:
+        sub = self.claim.submission
+        return FollowUp(
+            workflow_id=self.claim.workflow_id,
+            encounter_id=sub.encounter.encounter_id,
+            payer_id=sub.coverage.payer_id,
+            claim_control_number=sub.claim_control_number,
+            kind=kind,
+            on=today(),
+            reason=reason,
+            due=due,
+            task=task,
+        )
+
+    async def pick_up(self) -> Remittance | None:
+        return await workflow.execute_activity_method(
+            ClaimActivities.pick_up_remittance, self.claim, **PAYER_CALL
+        )
+
+    async def wait(self) -> Remittance | None:
+        """The claim's 835, or None when the timely filing deadline passed without one."""
+        remittance = await self.pick_up()
+        if remittance is not None:
+            return remittance
+        sub, filing = self.claim.submission, self.filing
+        ccn, payer_id = sub.claim_control_number, sub.coverage.payer_id
+        later_payer = sub.payer_sequence > 1
+        escalate_on = escalation_date(self.rules, filing, later_payer)
+        check = first_status_check(self.rules, self.accepted_on)
+        escalated = False
+        payer_claim_number: str | None = None
+        self.on_deadline(filing)
+        while True:
+            day = today()
+            if day > filing.due:
+                self.lost_reason = (
+                    f"no 835 from {payer_id} for claim {ccn} by the timely filing deadline "
+                    f"{filing.due.isoformat()} ({filing.rule}, {filing.citation}); the payer "
+                    f"accepted it on {self.accepted_on.isoformat()}"
+                )
+                await record(self._step("claim_lost", self.lost_reason, filing.due, task=True))
+                self.on_deadline(None)
+                return None
+            if not escalated and day >= escalate_on:
+                left = (filing.due - day).days
+                reason = (
+                    f"no 835 from {payer_id} for claim {ccn}, accepted "
+                    f"{self.accepted_on.isoformat()}: {left} days left to the timely filing "
+                    f"deadline {filing.due.isoformat()}; confirm the payer has it or refile"
+                )
+                await record(self._step("filing_escalation", reason, filing.due, task=True))
+                escalated = True
+            if day >= check.due:
+                status = await workflow.execute_activity_method(
+                    ClaimActivities.check_claim_status,
+                    StatusCheck(
+                        workflow_id=self.claim.workflow_id,
+                        submission=sub,
+                        payer_claim_number=payer_claim_number,
+                        on=day,
+                    ),
+                    **PAYER_CALL,
+                )
+                payer_claim_number = status.payer_claim_number or payer_claim_number
+                task = task_for_status(status, filing)
+                if task is not None:
+                    kind, reason, due = task
+                    await record(self._step(kind, reason, due, task=True))
+                check = next_status_check(self.rules, day)
+            wake = [day + timedelta(days=self.era_poll_days), check.due, filing.due + timedelta(1)]
+            if not escalated:
+                wake.append(escalate_on)
+            await sleep_until(min(wake))
+            remittance = await self.pick_up()
+            if remittance is not None:
+                self.on_deadline(None)
+                return remittance
