@@ -104,6 +104,10 @@ class ClaimActivities(PayerAndLedger):
             step.kind,
             step.model_dump(mode="json", exclude={"workflow_id"}),
         )
+        if step.closes_tasks:
+            await self._write(
+                worklist.close_tasks, workflow_id=step.workflow_id, resolution=step.reason
+            )
         if step.task:
             await self._write(
                 worklist.open_task,
@@ -119,7 +123,7 @@ class ClaimActivities(PayerAndLedger):
 
     async def _remittance_for(self, claim: SubmitClaim) -> Remittance | None:
         """New 835s are picked up after the ledger's cursor and kept; then the newest one
-        carrying this claim is read. Tasks the claim's follow-up opened are closed by it."""
+        carrying this claim is read."""
         submission = claim.submission
         ccn, payer_id = submission.claim_control_number, submission.coverage.payer_id
         await self._pick_up_eras()
@@ -147,11 +151,6 @@ class ClaimActivities(PayerAndLedger):
             payer_claim_number=remittance.payer_claim_number,
         )
         await self._record_claim(claim, ack, remittance)
-        await self._write(
-            worklist.close_tasks,
-            workflow_id=claim.workflow_id,
-            resolution=f"835 received for claim {ccn}",
-        )
         return remittance
 
     async def _pick_up_eras(self) -> None:

@@ -22,6 +22,9 @@ payers_app = typer.Typer(no_args_is_help=True, help="The payer simulator")
 app.add_typer(payers_app, name="payers")
 explain_app = typer.Typer(no_args_is_help=True, help="Check one case by hand: JSON in, JSON out")
 app.add_typer(explain_app, name="explain")
+from cli.appeals import app as appeals_app  # noqa: E402
+
+app.add_typer(appeals_app, name="appeal")
 console = Console()
 if not console.is_terminal:  # logs and pipes: wide enough for the summary table
     console = Console(width=150)

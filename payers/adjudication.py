@@ -14,6 +14,7 @@ from cob.model import (
     Adjustment,
     AdjustmentGroup,
     ClaimSubmission,
+    Encounter,
     LineAdjudication,
     Remittance,
     ServiceLine,
@@ -24,6 +25,7 @@ from payers.profiles import PayerProfile
 
 MISSING_RENDERING_PROVIDER = "N290"  # RARC: missing/incomplete/invalid rendering provider id
 MISSING_AUTHORIZATION = "M62"  # RARC: missing/incomplete/invalid treatment authorization code
+NOT_MEDICALLY_NECESSARY = "N115"  # RARC: decision based on a Local Coverage Determination
 PLAN_EXCLUSION = "N130"  # RARC: consult plan benefit documents for restrictions on this service
 
 ClaimStatus = Literal["1", "2", "3", "4", "19", "20", "22"]  # CLP02, DOMAIN.md §3.6
@@ -43,6 +45,15 @@ def allowed_amount(profile: PayerProfile, line: ServiceLine) -> Decimal:
     fee = profile.fee_schedule.get(line.procedure_code)
     scheduled = fee * line.units if fee is not None else line.charge * profile.default_allowed_pct
     return min(line.charge, cents(scheduled))
+
+
+def medically_necessary(profile: PayerProfile, encounter: Encounter, line: ServiceLine) -> bool:
+    """Whether a diagnosis the line points to meets the payer's coverage rule for it."""
+    prefixes = profile.covered_diagnoses.get(line.procedure_code)
+    if prefixes is None:
+        return True
+    pointed = [encounter.diagnoses[n - 1] for n in line.diagnosis_pointers]
+    return any(dx.startswith(tuple(prefixes)) for dx in pointed)
 
 
 class Adjudication(NamedTuple):
@@ -80,6 +91,9 @@ def adjudicate(
             and not submission.prior_authorization_number
         ):  # DOMAIN.md §5, CARC 197
             lines.append(_denied_line(line, "CO", "197", MISSING_AUTHORIZATION, submission))
+            continue
+        if not medically_necessary(profile, encounter, line):  # DOMAIN.md §5, CARC 50
+            lines.append(_denied_line(line, "CO", "50", NOT_MEDICALLY_NECESSARY, submission))
             continue
         excluded = line.procedure_code in profile.excluded_procedures
         allowed = ZERO if excluded else allowed_amount(profile, line)

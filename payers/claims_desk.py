@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS eras (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, payer_id TEXT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS control_numbers (n INTEGER PRIMARY KEY AUTOINCREMENT, used_for TEXT);
 CREATE TABLE IF NOT EXISTS mailbox (id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (payer_claim_number TEXT PRIMARY KEY, submission TEXT);
 """
 # CLP06 claim filing indicator of the payer's own 835 (CI is not valid there)
 ERA_FILING_INDICATOR = {
@@ -85,6 +86,11 @@ class ClaimStore:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock, self._conn:  # commits, or rolls back on an exception
             yield self._conn
+
+
+def keep_submission(db: sqlite3.Connection, number: str, sub: ClaimSubmission) -> None:
+    """The claim as received, so the payer can reprocess it on appeal."""
+    db.execute("INSERT OR IGNORE INTO submissions VALUES (?, ?)", (number, sub.model_dump_json()))
 
 
 def next_control_number(db: sqlite3.Connection, used_for: str) -> int:
@@ -344,4 +350,5 @@ def accept(
          sub.encounter.encounter_id, sub.frequency, year, str(used),
          ack.model_dump_json(), result.model_dump_json()),
     )  # fmt: skip
+    keep_submission(db, number, sub)
     return ack, [*reported, result]

@@ -47,6 +47,10 @@ class PayerProfile(BaseModel):
     # highest allowed (1.00 = the primary's allowed; DOMAIN.md §2.1); None = no OTAF.
     obligated_to_accept_pct: Decimal | None = Field(default=None, gt=0, le=1)
     requires_rendering_provider: bool = False
+    # Medical necessity, as a coverage determination states it: a procedure listed here is
+    # covered only with a diagnosis starting with one of its prefixes; otherwise the line is
+    # denied CO-50 (DOMAIN.md §5: appeal with records).
+    covered_diagnoses: dict[str, list[str]] = Field(default_factory=dict)
     address: str = ""
     deadlines: DeadlineRules = DeadlineRules()  # timely filing, appeals, prompt pay (§4)
 

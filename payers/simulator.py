@@ -18,10 +18,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI, HTTPException, Request, Response
 
 from cob.model import ClaimAcknowledgment, Model
+from payers.appeals_desk import AppealNotPossible, overturn
 from payers.claim_holds import pended_claim_number, set_hold
 from payers.claims_desk import (
     ClaimStore,
@@ -51,6 +53,12 @@ X12_MEDIA = "application/edi-x12"
 class Outage(Model):
     requests: int = 1  # how many of the next requests answer 503
     retry_after: int = 1  # seconds, sent as Retry-After
+
+
+class AppealAnswer(Model):
+    payer_id: str
+    claim_control_number: str
+    outcome: Literal["overturned", "upheld"]
 
 
 class Hold(Model):
@@ -233,6 +241,20 @@ def create_app(state_path: Path, latency: float = 0.0, profiles_dir: Path | None
             set_hold(db, req.payer_id, req.hold)
         released = [] if req.hold else release_pended(store, profile, datetime.now())
         return {"payer_id": req.payer_id, "hold": req.hold, "released": released}
+
+    @app.post("/admin/appeals")
+    async def decide_appeal(req: AppealAnswer) -> dict:
+        """The payer's decision on an appeal of claim `claim_control_number`: overturned
+        reprocesses and pays it (a new 835); upheld sends nothing (the team is told)."""
+        profile = profile_of(req.payer_id)
+        if req.outcome == "upheld":
+            return {"claim_control_number": req.claim_control_number, "outcome": "upheld"}
+        try:
+            number = overturn(store, profile, req.claim_control_number, datetime.now())
+        except AppealNotPossible as error:
+            raise HTTPException(404, str(error)) from error
+        return {"claim_control_number": req.claim_control_number, "outcome": "overturned",
+                "payer_claim_number": number}  # fmt: skip
 
     @app.post("/admin/outage")
     async def start_outage(req: Outage) -> Outage:

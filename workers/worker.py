@@ -12,10 +12,11 @@ from activities.claims import ClaimActivities
 from activities.encounter import EncounterActivities
 from ledger.db import cob_home, make_engine
 from workers.temporal import TASK_QUEUE
+from workflows.appeal import AppealWorkflow
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow
 
-WORKFLOWS = [EncounterWorkflow, PayerClaimWorkflow]
+WORKFLOWS = [EncounterWorkflow, PayerClaimWorkflow, AppealWorkflow]
 
 
 @dataclass

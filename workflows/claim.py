@@ -12,6 +12,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.claims import ClaimActivities
     from activities.encounter import EncounterActivities
+    from cob.appeals import AppealRun
     from cob.deadlines import Deadline, DeadlineRules
     from cob.denials import (
         ClaimCorrection,
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from cob.expected import review_payment
     from cob.model import ClaimSubmission, PriorAuthRequest, Remittance
     from workflows import search_attributes
+    from workflows.appeal import AppealWorkflow
     from workflows.follow_up import RemittanceWatch, deadline_rules
     from workflows.messages import (
         ClaimOutcome,
@@ -38,6 +40,7 @@ MAX_SUBMISSIONS = 3  # an original and two corrections; then the denial stands f
 # Workflow versions (workflow.patched), so claims already running replay as they ran:
 # follow-up timers while waiting for the 835, and progress reported to the encounter.
 FOLLOW_UP_TIMERS = "follow-up-timers"
+APPEALS = "appeals"  # a denial routed to appeal starts an AppealWorkflow
 
 
 @workflow.defn
@@ -134,6 +137,10 @@ class PayerClaimWorkflow:
                 outcome.result = "denied"
             else:
                 outcome.result = "adjudicated"
+            if remittance is not None and self._denial.route == Route.APPEAL:
+                if workflow.patched(APPEALS):
+                    await self._appeal(run, submission, remittance, outcome)
+                break
             if not fixable:
                 break
             if attempt == MAX_SUBMISSIONS or not await self._await_correction(run):
@@ -154,6 +161,36 @@ class PayerClaimWorkflow:
                     "original_payer_claim_number": replaces,
                 }
             )
+
+    async def _appeal(
+        self,
+        run: ClaimRun,
+        submission: ClaimSubmission,
+        denied: Remittance,
+        outcome: ClaimOutcome,
+    ) -> None:
+        """DOMAIN.md §5 APPEAL: an AppealWorkflow works the levels; an overturn by the payer
+        replaces the denied remittance with the payer's new adjudication."""
+        if self._rules is None:
+            self._rules = await deadline_rules(self._payer_id)
+        assert self._denial is not None
+        appeal = await workflow.execute_child_workflow(
+            AppealWorkflow.run,
+            AppealRun(
+                claim_workflow_id=workflow.info().workflow_id,
+                submission=submission,
+                denied=denied,
+                denial=self._denial,
+                rules=self._rules,
+                era_poll_days=run.era_poll_days,
+            ),
+            id=f"{workflow.info().workflow_id}/appeal",
+        )
+        outcome.appeal = appeal
+        if appeal.remittance is not None:
+            outcome.remittance, outcome.result = appeal.remittance, "adjudicated"
+        else:
+            outcome.reason = f"{self._denial.explanation}; appeal {appeal.result}: {appeal.reason}"
 
     async def _prior_authorization(self, run: ClaimRun, outcome: ClaimOutcome) -> str | None:
         codes = [
@@ -219,6 +256,13 @@ class PayerClaimWorkflow:
         handle = workflow.get_external_workflow_handle(parent.workflow_id)
         # Not awaited: the signal is a command of this workflow task, sent in order.
         self._reports.append(asyncio.create_task(handle.signal("claim_progress", progress)))
+
+    @workflow.signal
+    def claim_progress(self, progress: ClaimProgress) -> None:
+        """The appeal's stage and deadline, passed on to the encounter."""
+        self._deadline = progress.deadline
+        workflow.upsert_search_attributes(search_attributes.deadline_updates(progress.deadline))
+        self._set_stage(progress.stage)
 
     @workflow.query
     def status(self) -> ClaimStatus:

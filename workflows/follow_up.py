@@ -109,6 +109,7 @@ class RemittanceWatch:
         self.lost_reason = ""
 
     def _step(self, kind: str, reason: str, due: date | None, task: bool) -> FollowUp:
+        """A dated step; the 835's arrival closes the claim's open tasks."""
         sub = self.claim.submission
         return FollowUp(
             workflow_id=self.claim.workflow_id,
@@ -120,6 +121,7 @@ class RemittanceWatch:
             reason=reason,
             due=due,
             task=task,
+            closes_tasks=kind == "remittance_received",
         )
 
     async def pick_up(self) -> Remittance | None:
@@ -183,5 +185,7 @@ class RemittanceWatch:
             await sleep_until(min(wake))
             remittance = await self.pick_up()
             if remittance is not None:
+                reason = f"835 received for claim {ccn} ({remittance.payer_claim_number})"
+                await record(self._step("remittance_received", reason, None, task=False))
                 self.on_deadline(None)
                 return remittance

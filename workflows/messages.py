@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from cob.appeals import AppealOutcome
 from cob.deadlines import Deadline
 from cob.denials import ClaimCorrection, DenialDecision
 from cob.expected import PaymentReview
@@ -81,6 +82,7 @@ class ClaimOutcome(Model):
     claim_control_numbers: list[str] = []
     corrected_denials: list[str] = []  # the denials a team's correction answered, in order
     payment_review: PaymentReview | None = None  # expected vs paid, per line
+    appeal: AppealOutcome | None = None  # when the denial was appealed
 
 
 class ClaimStatus(Model):
@@ -116,6 +118,7 @@ class FollowUp(Model):
     reason: str
     due: date | None = None  # the deadline it is about
     task: bool = False
+    closes_tasks: bool = False  # the claim's open tasks are done, `reason` says why
 
 
 class ClaimProgress(Model):

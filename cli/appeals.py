@@ -1,0 +1,94 @@
+"""`cob appeal`: the billing team's side of an appeal in progress (DOMAIN.md §4.2, §4.4).
+
+The appeal belongs to the encounter's current claim; its workflow is
+`<claim workflow id>/appeal`. Filing goes through the AppealWorkflow's update, whose validator
+refuses a wrong level or a closed window; a reviewer's decision goes in as a signal.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import typer
+from rich.console import Console
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+app = typer.Typer(no_args_is_help=True, help="File an appeal, or record the reviewer's decision")
+errors = Console(stderr=True, soft_wrap=True)
+
+
+async def appeal_handle(client: Client, encounter: str) -> WorkflowHandle:
+    """The appeal of the encounter's current claim, or a clear exit 1."""
+    from cli.encounters import encounter_status, encounter_workflow_id
+    from workflows.encounter import claim_workflow_id
+
+    workflow_id = (
+        encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
+    )
+    try:
+        status = await encounter_status(client, workflow_id)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        errors.print(f"[red]no encounter workflow {workflow_id}[/]")
+        raise typer.Exit(1) from None
+    if not status.current_payer or not status.stage.startswith("appeal"):
+        errors.print(f"[red]{workflow_id} has no appeal in progress (stage: {status.stage})[/]")
+        raise typer.Exit(1)
+    claim_id = claim_workflow_id(workflow_id, len(status.claims) + 1, status.current_payer)
+    return client.get_workflow_handle(f"{claim_id}/appeal")
+
+
+@app.command("file")
+def file_appeal(
+    encounter: str = typer.Argument(..., help="encounter id or workflow id"),
+    level: int = typer.Option(..., min=1, help="the level filed: 1 = the first appeal"),
+    note: str = typer.Option("", help="what was sent, e.g. 'CMS-20027 with records'"),
+) -> None:
+    """Record that the team filed the appeal at LEVEL (today, in the engine's clock)."""
+    from cli.main import run
+    from cob.appeals import AppealFiling
+    from workers.temporal import connect
+    from workflows.appeal import AppealWorkflow
+
+    async def send() -> None:
+        handle = await appeal_handle(await connect(), encounter)
+        try:
+            answer = await handle.execute_update(
+                AppealWorkflow.file_appeal, AppealFiling(level=level, note=note)
+            )
+        except WorkflowUpdateFailedError as error:
+            errors.print(f"[red]not filed: {error.cause}[/]", highlight=False)
+            raise typer.Exit(2) from None
+        print(answer)
+
+    run(send())
+
+
+@app.command("decided")
+def decided(
+    encounter: str = typer.Argument(..., help="encounter id or workflow id"),
+    level: int = typer.Option(..., min=1, help="the level decided"),
+    outcome: str = typer.Option(..., help="overturned or upheld"),
+    note: str = typer.Option("", help="the decision letter's reference"),
+) -> None:
+    """Record the reviewer's decision on a filed level."""
+    from cli.main import run
+    from cob.appeals import AppealDecision
+    from workers.temporal import connect
+    from workflows.appeal import AppealWorkflow
+
+    if outcome not in ("overturned", "upheld"):
+        errors.print(f"[red]--outcome: {outcome!r} is not overturned or upheld[/]")
+        raise typer.Exit(2)
+    chosen: Literal["overturned", "upheld"] = "overturned" if outcome == "overturned" else "upheld"
+
+    async def send() -> None:
+        handle = await appeal_handle(await connect(), encounter)
+        await handle.signal(
+            AppealWorkflow.appeal_decided, AppealDecision(level=level, outcome=chosen, note=note)
+        )
+        print(f"level {level} decision recorded: {chosen}")
+
+    run(send())
