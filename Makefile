@@ -22,10 +22,12 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
-# Re-record the workflow histories that tests/test_replay.py replays (after an intended,
-# versioned change to a workflow).
+# Record the workflow histories that tests/test_replay.py replays, into
+# tests/histories/$(VERSION)/ (after an intended, versioned change to a workflow; the
+# folders of earlier versions stay and keep being replayed).
+VERSION ?= latest
 histories: $(STAMP)
-	COB_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/test_end_to_end.py
+	COB_RECORD_HISTORIES=$(VERSION) $(BIN)/python -m pytest tests/test_end_to_end.py
 
 clean:
 	rm -rf $(VENV) .cob

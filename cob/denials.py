@@ -51,6 +51,18 @@ ROUTES: dict[str, Route] = {
 # corrected claim may clear the others.
 PRIORITY = [Route.FIX_RESUBMIT, Route.COB_REVIEW, Route.APPEAL, Route.NEXT_PAYER, Route.WRITE_OFF]
 
+# What the engine does on each route, recorded with the denial (DOMAIN.md §5).
+ROUTE_ACTIONS: dict[Route, str] = {
+    Route.FIX_RESUBMIT: "held for the team's correction (update correct_claim), then "
+    "resubmitted: frequency 7 with the payer's claim number, or 1 if never accepted",
+    Route.APPEAL: "appealed: an AppealWorkflow works the payer's levels and windows",
+    Route.COB_REVIEW: "another payer may be primary: verify the other coverage (271) and "
+    "the order of benefits, then rebill; a task for the team",
+    Route.WRITE_OFF: "written off as the payer's adjustment; never billed to the patient",
+    Route.NEXT_PAYER: "left open for the next payer in the order of benefits",
+    Route.BILL_PATIENT: "the patient's, on the statement after the last payer",
+}
+
 # RARC -> the correction field that answers it (DOMAIN.md §5, CARC 16 "read the RARC").
 REMARK_FIXES = {"N290": "rendering_provider_npi"}
 

@@ -117,6 +117,9 @@ async def test_medicare_denial_is_appealed_and_paid_when_the_payer_overturns_it(
     line = status.lines[0]
     assert line.paid + line.adjustments + line.patient_responsibility == line.charge
     assert tasks(make_engine(ledger_url)) == []  # filing and the 835 closed them
+    (routed,) = [e for e in audit_events(make_engine(ledger_url), claim_id)
+                 if e["kind"] == "denial_routed"]  # fmt: skip
+    assert routed["detail"]["reason"].startswith("CARC 50 N115 -> appeal: appealed")
 
 
 async def test_an_upheld_redetermination_opens_the_reconsideration_which_expires_unfiled(

@@ -138,6 +138,11 @@ async def test_denied_claim_is_corrected_and_paid_as_a_replacement(
     claims = httpx.get(f"{simulator.url}/admin/claims").json()
     replacement = next(c for c in claims if c["claim_control_number"] == "E1007-1-2")
     assert replacement["frequency"] == "7"
+    routed = [e["detail"]["reason"] for e in audit_events(make_engine(ledger_url), claim.id)
+              if e["kind"] == "denial_routed"]  # fmt: skip
+    assert routed == ["CARC 16 N290 -> fix_resubmit: held for the team's correction "
+                      "(update correct_claim), then resubmitted: frequency 7 with the payer's "
+                      "claim number, or 1 if never accepted"]  # fmt: skip
     balanced(status)
     assert unbalanced_lines(make_engine(ledger_url)) == []
 

@@ -205,7 +205,7 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
             assert result.stage == "closed"
 
         if os.environ.get("COB_RECORD_HISTORIES"):
-            await record_histories(client, items)
+            await record_histories(client, items, HISTORIES / os.environ["COB_RECORD_HISTORIES"])
     finally:
         await http.aclose()
         for process in [*workers, payers]:
@@ -213,17 +213,19 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
         server.stop()
 
 
-def save_history(name: str, history) -> None:
+def save_history(folder: Path, name: str, history) -> None:
     record = {"workflow_id": history.workflow_id, "history": history.to_json_dict()}
-    (HISTORIES / f"{name}.json").write_text(json.dumps(record, indent=1))
+    (folder / f"{name}.json").write_text(json.dumps(record, indent=1))
 
 
-async def record_histories(client, items) -> None:
-    HISTORIES.mkdir(exist_ok=True)
+async def record_histories(client, items, folder: Path) -> None:
+    """Into tests/histories/<folder>/: histories of earlier workflow versions stay beside
+    it and keep being replayed."""
+    folder.mkdir(parents=True, exist_ok=True)
     for item in items:
-        save_history(item.name, await item.handle.fetch_history())
+        save_history(folder, item.name, await item.handle.fetch_history())
         for sequence, claim in enumerate(item.status.claims, start=1):
             child = client.get_workflow_handle(
                 claim_workflow_id(item.handle.id, sequence, claim.payer_id)
             )
-            save_history(f"{item.name}.claim-{sequence}", await child.fetch_history())
+            save_history(folder, f"{item.name}.claim-{sequence}", await child.fetch_history())

@@ -14,7 +14,8 @@ from temporalio.worker import Replayer
 
 from workers.worker import WORKFLOWS
 
-HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
+ROOT = Path(__file__).resolve().parent / "histories"
+HISTORIES = sorted(ROOT.glob("**/*.json"))  # one folder per workflow version, the first at the top
 
 
 def test_histories_are_recorded() -> None:
@@ -23,7 +24,9 @@ def test_histories_are_recorded() -> None:
     assert any(".claim-" in name for name in names), "claim workflow histories are missing"
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize(
+    "path", HISTORIES, ids=[str(p.relative_to(ROOT).with_suffix("")) for p in HISTORIES]
+)
 async def test_history_replays(path: Path) -> None:
     record = json.loads(path.read_text())
     history = WorkflowHistory.from_json(record["workflow_id"], record["history"])

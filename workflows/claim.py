@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from cob.appeals import AppealRun
     from cob.deadlines import Deadline, DeadlineRules
     from cob.denials import (
+        ROUTE_ACTIONS,
         ClaimCorrection,
         DenialDecision,
         Route,
@@ -26,12 +27,13 @@ with workflow.unsafe.imports_passed_through():
     from cob.model import ClaimSubmission, PriorAuthRequest, Remittance
     from workflows import search_attributes
     from workflows.appeal import AppealWorkflow
-    from workflows.follow_up import RemittanceWatch, deadline_rules
+    from workflows.follow_up import RemittanceWatch, deadline_rules, record
     from workflows.messages import (
         ClaimOutcome,
         ClaimProgress,
         ClaimRun,
         ClaimStatus,
+        FollowUp,
         SubmitClaim,
     )
     from workflows.policies import PAYER_CALL, payer_rejection
@@ -41,6 +43,7 @@ MAX_SUBMISSIONS = 3  # an original and two corrections; then the denial stands f
 # follow-up timers while waiting for the 835, and progress reported to the encounter.
 FOLLOW_UP_TIMERS = "follow-up-timers"
 APPEALS = "appeals"  # a denial routed to appeal starts an AppealWorkflow
+DENIAL_ROUTES = "denial-routes"  # the route a denial takes is recorded, with why
 
 
 @workflow.defn
@@ -125,6 +128,8 @@ class PayerClaimWorkflow:
                     outcome.result, outcome.reason = "lost", self._lost_reason
                     return
                 self._denial = route_denial(remittance)
+                if self._denial.route != Route.POST and workflow.patched(DENIAL_ROUTES):
+                    await self._record_route(submission, self._denial)
             else:  # 277CA rejection: never entered adjudication (DOMAIN.md §3.5)
                 self._denial = DenialDecision(
                     route=Route.FIX_RESUBMIT, reason_code=ack.status_code, explanation=ack.reason
@@ -161,6 +166,21 @@ class PayerClaimWorkflow:
                     "original_payer_claim_number": replaces,
                 }
             )
+
+    async def _record_route(self, submission: ClaimSubmission, denial: DenialDecision) -> None:
+        """The route a denial takes and why, in the audit trail; a COB review is a task."""
+        await record(
+            FollowUp(
+                workflow_id=workflow.info().workflow_id,
+                encounter_id=submission.encounter.encounter_id,
+                payer_id=self._payer_id,
+                claim_control_number=submission.claim_control_number,
+                kind="denial_routed",
+                on=workflow.now().date(),
+                reason=f"{denial.explanation}: {ROUTE_ACTIONS[denial.route]}",
+                task=denial.route == Route.COB_REVIEW,
+            )
+        )
 
     async def _appeal(
         self,
