@@ -68,8 +68,15 @@ class PayerAndLedger:
         return await asyncio.to_thread(partial(fn, self.ledger, **kwargs))
 
     async def _audit(self, workflow_id: str, step: str, kind: str, detail: dict) -> None:
+        """Append an audit event once per (workflow, step). Its `on` is the engine's date for
+        the step: when Temporal scheduled this attempt, by the workflow's clock."""
+        on = activity.info().current_attempt_scheduled_time.date()
         await self._write(
-            writes.append_audit_event, workflow_id=workflow_id, step=step, kind=kind, detail=detail
+            writes.append_audit_event,
+            workflow_id=workflow_id,
+            step=step,
+            kind=kind,
+            detail={"on": on, **detail},
         )
 
     async def _record_claim(

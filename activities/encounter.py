@@ -92,14 +92,15 @@ class EncounterActivities(PayerAndLedger):
 
     @activity.defn
     async def request_prior_auth(self, request: PriorAuthRequest) -> PriorAuthDecision:
+        asked = f"/follow-up-{request.follow_up}" if request.follow_up else ""
         decision = await self._ask_payer(
             lambda payers: payers.prior_auth(request),
-            step=f"prior_auth/{request.coverage.key}",
+            step=f"prior_auth/{request.coverage.key}{asked}",
             encounter_id=request.encounter_id,
         )
         await self._audit(
             activity.info().workflow_id,
-            f"prior_auth:{request.coverage.key}",
+            f"prior_auth:{request.coverage.key}{asked.replace('/', ':')}",
             "prior_auth",
             decision.model_dump(mode="json"),
         )

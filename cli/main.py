@@ -291,6 +291,35 @@ def tasks(
 
 
 @app.command()
+def timeline(encounter: str = typer.Argument(..., help="encounter id or workflow id")) -> None:
+    """What the engine did for an encounter, step by step with its dates, from the audit
+    trail (the encounter, its claims and their appeals)."""
+    from cli.encounters import encounter_workflow_id
+    from ledger.db import make_engine
+    from ledger.queries import encounter_timeline
+
+    workflow_id = (
+        encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
+    )
+    events = encounter_timeline(make_engine(), workflow_id)
+    if not events:
+        errors.print(f"[red]no audit events in the ledger for {workflow_id}[/]")
+        raise typer.Exit(1)
+    for event in events:
+        where = event["workflow_id"].removeprefix(workflow_id).lstrip("/") or "encounter"
+        print(f"{event['on']}  {where:22} {event['kind']:22} {step_summary(event['detail'])}")
+
+
+def step_summary(detail: dict) -> str:
+    """One line about an audit step: its reason, else the fields a reader looks for."""
+    if detail.get("reason"):
+        return str(detail["reason"])
+    keys = ("category", "status_code", "claim_control_number", "payer_claim_number", "paid",
+            "due", "rule", "on_time", "patient_responsibility", "status")  # fmt: skip
+    return ", ".join(f"{k}={detail[k]}" for k in keys if detail.get(k) not in (None, "", []))
+
+
+@app.command()
 def documents(
     encounter: str = typer.Argument(..., help="encounter id (as in `cob status`)"),
     out: Path | None = typer.Option(None, help="write each document to a file in this folder"),

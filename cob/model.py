@@ -221,6 +221,7 @@ class PriorAuthRequest(Model):
     procedure_codes: list[str]
     provider_npi: str
     provider_name: str = ""  # 278 2010B NM103; the NPI stands in when it is missing
+    follow_up: int = Field(default=0, ge=0)  # n > 0: the n-th re-ask of a pended request
 
 
 class PriorAuthDecision(Model):
@@ -289,3 +290,4 @@ class ClaimAcknowledgment(Model):
     payer_claim_number: str | None = None
     status_code: str = "A2"  # 277CA STC01-1
     reason: str = ""
+    acknowledged: bool = True  # False: the 999 accepted the 837 but no 277CA came back

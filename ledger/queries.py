@@ -201,3 +201,24 @@ def audit_events(engine: Engine, workflow_id: str) -> list[dict[str, Any]]:
             .order_by(t.AuditEvent.id)
         )
         return [row_dict(event, detail=json.loads(event.detail)) for event in events]
+
+
+def encounter_timeline(engine: Engine, workflow_id: str) -> list[dict[str, Any]]:
+    """The audit trail of an encounter and its claim and appeal workflows, in the order the
+    engine recorded it; `on` is the engine's own date for the step (its workflow clock) where
+    the step carries one, else the day it was recorded."""
+    with Session(engine) as session:
+        events = session.exec(
+            select(t.AuditEvent)
+            .where(
+                (t.AuditEvent.workflow_id == workflow_id)
+                | t.AuditEvent.workflow_id.startswith(workflow_id + "/")  # type: ignore[attr-defined]
+            )
+            .order_by(t.AuditEvent.id)
+        )
+        timeline = []
+        for event in events:
+            detail = json.loads(event.detail)
+            on = detail.get("on") or detail.get("filed_on") or event.recorded_at.date().isoformat()
+            timeline.append(row_dict(event, detail=detail, on=on))
+        return timeline

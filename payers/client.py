@@ -173,6 +173,12 @@ class PayerClient:
             return ClaimAcknowledgment(
                 claim_control_number=ccn, accepted=False, status_code="A3", reason=reason
             )
+        if answer.get("ack_277ca") is None:  # the payer has not acknowledged it (yet)
+            reason = "the 999 accepted the 837 but no 277CA came back"
+            return ClaimAcknowledgment(
+                claim_control_number=ccn, accepted=False, status_code="", reason=reason,
+                acknowledged=False,
+            )  # fmt: skip
         self.exchanges.append(Exchange("277CA", "received", payer_id, answer["ack_277ca"]))
         acks = self._read(parse_277ca, answer["ack_277ca"])
         ack = next((a for a in acks if a.claim_control_number == ccn), None)

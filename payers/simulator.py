@@ -24,7 +24,7 @@ from fastapi import FastAPI, HTTPException, Request, Response
 
 from cob.model import ClaimAcknowledgment, Model
 from payers.appeals_desk import AppealNotPossible, overturn
-from payers.claim_holds import pended_claim_number, set_hold
+from payers.claim_holds import holding, pended_claim_number, set_hold
 from payers.claims_desk import (
     ClaimStore,
     benefits_for,
@@ -116,6 +116,7 @@ def create_app(state_path: Path, latency: float = 0.0, profiles_dir: Path | None
     profiles = load_profiles(profiles_dir)
     store = ClaimStore(state_path)
     outage = Outage(requests=0)
+    silent: set[str] = set()
     app = FastAPI(title="Payer simulator (X12 5010)")
 
     def profile_of(payer_id: str) -> PayerProfile:
@@ -157,6 +158,13 @@ def create_app(state_path: Path, latency: float = 0.0, profiles_dir: Path | None
             profile, inquiry.member_id, inquiry.trace_number, inquiry.procedure_codes
         )
         with store.transaction() as db:
+            held = holding(db, profile.payer_id)
+        if held and decision.authorization_number:  # in clinical review: HCR A4
+            decision = decision.model_copy(
+                update={"status": "pended", "authorization_number": None,
+                        "reason": "pended for clinical review"}
+            )  # fmt: skip
+        with store.transaction() as db:
             control = next_control_number(db, f"278 {inquiry.trace_number}")
         return x12_response(build_278_response(inquiry, decision, datetime.now(), control))
 
@@ -184,6 +192,8 @@ def create_app(state_path: Path, latency: float = 0.0, profiles_dir: Path | None
         if len(payer_ids) != 1:
             raise HTTPException(400, f"one payer per interchange; this one has {sorted(payer_ids)}")
         profile = profile_of(payer_ids.pop())
+        if profile.payer_id in silent:  # the 837 never reached the payer: no 277CA
+            return ClaimAnswer(ack_999=ack_999)
         for claim in parsed:
             acks.append(receive_claim(store, profile, claim.to_submission(), now))
         first = parsed[0]
@@ -255,6 +265,13 @@ def create_app(state_path: Path, latency: float = 0.0, profiles_dir: Path | None
             raise HTTPException(404, str(error)) from error
         return {"claim_control_number": req.claim_control_number, "outcome": "overturned",
                 "payer_claim_number": number}  # fmt: skip
+
+    @app.post("/admin/silence")
+    async def silence(req: Hold) -> dict:
+        """While silent, a payer's 837s get their 999 and nothing more: no 277CA, no claim."""
+        profile_of(req.payer_id)
+        (silent.add if req.hold else silent.discard)(req.payer_id)
+        return {"payer_id": req.payer_id, "silent": req.hold}
 
     @app.post("/admin/outage")
     async def start_outage(req: Outage) -> Outage:

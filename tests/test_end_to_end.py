@@ -165,6 +165,10 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
             "received 835",
         ):
             assert sent in kept.stdout, kept.stdout
+        steps = cli("timeline", "E1007-e2e", env=env)
+        assert steps.returncode == 0, steps.stderr
+        assert "denial_routed" in steps.stdout and "CARC 16 N290 -> fix_resubmit" in steps.stdout
+        assert "timely_filing" in steps.stdout and "encounter_closed" in steps.stdout
         listed = cli("list", "--stage", "closed", env=env)
         assert listed.returncode == 0, listed.stderr
         assert "encounter-E1004-e2e" in listed.stdout and "CobStage = 'closed'" in listed.stdout

@@ -124,3 +124,96 @@ async def test_remittance_after_the_first_status_check_closes_the_follow_up(
     assert len(remitted) == 1
     attributes = await search_attribute_values(client, handle.id)
     assert "CobNextDeadline" not in attributes and attributes["CobStage"] == "closed"
+
+
+def silence(simulator, payer_id: str, on: bool = True) -> None:
+    answer = httpx.post(f"{simulator.url}/admin/silence", json={"payer_id": payer_id, "hold": on})
+    answer.raise_for_status()
+
+
+async def test_a_claim_without_a_277ca_is_resent_once_then_escalated(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    encounter = await seen_lately(time_skipping, "E1001-silent")
+    silence(simulator, "ACME01")
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
+        status = await handle.result()
+    events = claim_events(ledger_url, claim_workflow_id(handle.id, 1, "ACME01"))
+    (waiting,) = [e for e in events if e["kind"] == "no_277ca"]
+    sent = date.fromisoformat(waiting["detail"]["on"])
+    (escalated,) = [e for e in events if e["kind"] == "no_acknowledgment"]
+    assert escalated["detail"]["on"] == (sent + timedelta(days=5)).isoformat()
+    assert status.stage == "held" and status.claims[0].result == "held"
+    assert f"resent {sent + timedelta(days=5)}" in status.claims[0].reason
+    (task,) = tasks(make_engine(ledger_url), encounter_id=encounter.encounter_id)
+    assert task["kind"] == "no_acknowledgment"
+    sent_837s = [
+        d for d in httpx.get(f"{simulator.url}/admin/claims").json()
+        if d["claim_control_number"] == f"{encounter.encounter_id}-1-1"
+    ]  # fmt: skip
+    assert sent_837s == []  # the payer never had it
+
+
+async def test_a_resend_that_gets_its_277ca_goes_on_to_the_remittance(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    encounter = await seen_lately(time_skipping, "E1001-resent")
+    silence(simulator, "ACME01")
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
+        await time_skipping.sleep(timedelta(days=2))
+        silence(simulator, "ACME01", on=False)
+        status = await handle.result()
+    assert status.stage == "closed" and status.claims[0].remittance is not None
+    events = claim_events(ledger_url, claim_workflow_id(handle.id, 1, "ACME01"))
+    sent = date.fromisoformat(next(e for e in events if e["kind"] == "no_277ca")["detail"]["on"])
+    assert accepted_on(events) == sent + timedelta(days=5)  # the resend's 277CA: proof of filing
+    assert not [e for e in events if e["kind"] == "no_acknowledgment"]
+
+
+async def test_a_pended_prior_authorization_is_followed_up_and_its_window_escalated(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    """Medicaid (CMS-0057-F): decision due 7 days after the request; a task at 80% of the
+    window (day 5.6), another when it passes; the claim goes out with the number only after
+    the payer certifies the MRI (70553)."""
+    today = (await time_skipping.get_current_time()).date()
+    encounter = example(
+        "05-medicare-medicaid",
+        encounter_id="E1005-pa",
+        service_date=today - timedelta(days=2),
+    )
+    encounter = encounter.model_copy(
+        update={
+            "coverages": [c for c in encounter.coverages if c.payer_id == "MCAID"],
+            "lines": [encounter.lines[0].model_copy(update={"procedure_code": "70553"})],
+        }
+    )
+    hold(simulator, "MCAID")
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
+        await time_skipping.sleep(timedelta(days=8, hours=12))
+        attributes = await search_attribute_values(client, handle.id)
+        assert attributes["CobStage"] == "prior_auth"
+        assert attributes["CobNextDeadlineKind"] == "prior_auth_decision"
+        hold(simulator, "MCAID", on=False)
+        status = await handle.result()
+    claim_id = claim_workflow_id(handle.id, 1, "MCAID")
+    events = claim_events(ledger_url, claim_id)
+    (pended,) = [e for e in events if e["kind"] == "prior_auth_pended"]
+    requested = date.fromisoformat(pended["detail"]["on"])
+    due = date.fromisoformat(pended["detail"]["due"])
+    (alert,) = [e for e in events if e["kind"] == "prior_auth_escalation"]
+    (breach,) = [e for e in events if e["kind"] == "prior_auth_overdue"]
+    (decided,) = [e for e in events if e["kind"] == "prior_auth_decided"]
+    assert due == requested + timedelta(days=7)  # D-5: standard request, 7 calendar days
+    # 80% of 7 days is 5 days 14.4 hours: day 5 or 6 depending on the request's hour
+    assert date.fromisoformat(alert["detail"]["on"]) - requested in (timedelta(5), timedelta(6))
+    assert breach["detail"]["on"] == due.isoformat()
+    assert date.fromisoformat(decided["detail"]["on"]) == requested + timedelta(days=9)
+    asks = [e for e in events if e["kind"] == "prior_auth"]
+    assert len(asks) == 10  # the request and one re-ask a day for 9 days
+    (outcome,) = status.claims
+    assert outcome.result == "adjudicated" and status.stage == "closed"
+    assert tasks(make_engine(ledger_url)) == []  # the decision closed the escalations

@@ -24,10 +24,16 @@ with workflow.unsafe.imports_passed_through():
         route_denial,
     )
     from cob.expected import review_payment
-    from cob.model import ClaimSubmission, PriorAuthRequest, Remittance
+    from cob.model import ClaimAcknowledgment, ClaimSubmission, PriorAuthRequest, Remittance
     from workflows import search_attributes
     from workflows.appeal import AppealWorkflow
-    from workflows.follow_up import RemittanceWatch, deadline_rules, record
+    from workflows.follow_up import (
+        RemittanceWatch,
+        await_prior_auth,
+        deadline_rules,
+        record,
+        sleep_until,
+    )
     from workflows.messages import (
         ClaimOutcome,
         ClaimProgress,
@@ -44,6 +50,9 @@ MAX_SUBMISSIONS = 3  # an original and two corrections; then the denial stands f
 FOLLOW_UP_TIMERS = "follow-up-timers"
 APPEALS = "appeals"  # a denial routed to appeal starts an AppealWorkflow
 DENIAL_ROUTES = "denial-routes"  # the route a denial takes is recorded, with why
+ACK_FOLLOW_UP = "ack-follow-up"  # no 277CA: resend once after ACK_WAIT_DAYS, then escalate
+PRIOR_AUTH_FOLLOW_UP = "prior-auth-follow-up"  # a pended 278 is asked again on timers
+ACK_WAIT_DAYS = 5  # DOMAIN.md §4.6: no 277CA by T+5 -> investigate
 
 
 @workflow.defn
@@ -113,11 +122,12 @@ class PayerClaimWorkflow:
         for attempt in range(1, MAX_SUBMISSIONS + 1):
             self._set_stage("submitted")
             outcome.claim_control_numbers.append(submission.claim_control_number)
-            ack = await workflow.execute_activity_method(
-                EncounterActivities.submit_claim,
-                SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission),
-                **PAYER_CALL,
-            )
+            ack = await self._submit(submission)
+            if not ack.acknowledged and workflow.patched(ACK_FOLLOW_UP):
+                ack = await self._resend_once(submission, ack)
+                if not ack.acknowledged:
+                    outcome.result, outcome.reason = "held", ack.reason
+                    return
             remittance: Remittance | None = None
             if ack.accepted:
                 self._set_stage("awaiting_remittance")
@@ -167,19 +177,55 @@ class PayerClaimWorkflow:
                 }
             )
 
-    async def _record_route(self, submission: ClaimSubmission, denial: DenialDecision) -> None:
-        """The route a denial takes and why, in the audit trail; a COB review is a task."""
+    async def _submit(self, submission: ClaimSubmission) -> ClaimAcknowledgment:
+        return await workflow.execute_activity_method(
+            EncounterActivities.submit_claim,
+            SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission),
+            **PAYER_CALL,
+        )
+
+    async def _resend_once(
+        self, submission: ClaimSubmission, ack: ClaimAcknowledgment
+    ) -> ClaimAcknowledgment:
+        """No 277CA: wait the DOMAIN.md §4.6 five days, send the same claim once more (the
+        same claim control number, so a payer that did get it answers as before), then
+        escalate to the team."""
+        self._set_stage("awaiting_acknowledgment")
+        sent_on = workflow.now().date()
+        resend_on = sent_on + timedelta(days=ACK_WAIT_DAYS)
+        await self._follow_up(submission, "no_277ca", f"{ack.reason}; resend on {resend_on}")
+        await sleep_until(resend_on)
+        ack = await self._submit(submission)
+        if ack.acknowledged:
+            return ack
+        reason = (
+            f"no 277CA for claim {submission.claim_control_number} sent {sent_on} and resent "
+            f"{resend_on}: check the clearinghouse and the payer's front end, then resubmit"
+        )
+        await self._follow_up(submission, "no_acknowledgment", reason, task=True)
+        return ack.model_copy(update={"reason": reason})
+
+    async def _follow_up(
+        self, submission: ClaimSubmission, kind: str, reason: str, task: bool = False
+    ) -> None:
         await record(
             FollowUp(
                 workflow_id=workflow.info().workflow_id,
                 encounter_id=submission.encounter.encounter_id,
                 payer_id=self._payer_id,
                 claim_control_number=submission.claim_control_number,
-                kind="denial_routed",
+                kind=kind,
                 on=workflow.now().date(),
-                reason=f"{denial.explanation}: {ROUTE_ACTIONS[denial.route]}",
-                task=denial.route == Route.COB_REVIEW,
+                reason=reason,
+                task=task,
             )
+        )
+
+    async def _record_route(self, submission: ClaimSubmission, denial: DenialDecision) -> None:
+        """The route a denial takes and why, in the audit trail; a COB review is a task."""
+        reason = f"{denial.explanation}: {ROUTE_ACTIONS[denial.route]}"
+        await self._follow_up(
+            submission, "denial_routed", reason, task=denial.route == Route.COB_REVIEW
         )
 
     async def _appeal(
@@ -221,19 +267,24 @@ class PayerClaimWorkflow:
         if not codes:
             return None
         self._set_stage("prior_auth")
-        decision = await workflow.execute_activity_method(
-            EncounterActivities.request_prior_auth,
-            PriorAuthRequest(
-                encounter_id=run.encounter.encounter_id,
-                coverage=run.coverage,
-                patient=run.encounter.patient,
-                service_date=run.encounter.service_date,
-                procedure_codes=codes,
-                provider_npi=run.encounter.billing_provider.npi,
-                provider_name=run.encounter.billing_provider.name,
-            ),
-            **PAYER_CALL,
+        request = PriorAuthRequest(
+            encounter_id=run.encounter.encounter_id,
+            coverage=run.coverage,
+            patient=run.encounter.patient,
+            service_date=run.encounter.service_date,
+            procedure_codes=codes,
+            provider_npi=run.encounter.billing_provider.npi,
+            provider_name=run.encounter.billing_provider.name,
         )
+        decision = await workflow.execute_activity_method(
+            EncounterActivities.request_prior_auth, request, **PAYER_CALL
+        )
+        if decision.status == "pended" and workflow.patched(PRIOR_AUTH_FOLLOW_UP):
+            if self._rules is None:
+                self._rules = await deadline_rules(self._payer_id)
+            decision = await await_prior_auth(
+                request, self._rules, workflow.info().workflow_id, self._set_deadline
+            )
         if decision.status != "approved" or not decision.authorization_number:
             # The claim is never sent without the authorization number (DOMAIN.md §3.3).
             outcome.reason = f"prior authorization {decision.status}: {decision.reason}".strip()

@@ -21,15 +21,17 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.claims import ClaimActivities
+    from activities.encounter import EncounterActivities
     from cob.deadlines import (
         Deadline,
         DeadlineRules,
         escalation_date,
         first_status_check,
         next_status_check,
+        prior_auth_decision_due,
         timely_filing_deadline,
     )
-    from cob.model import Remittance
+    from cob.model import PriorAuthDecision, PriorAuthRequest, Remittance
     from payers.x12.claim_status import ClaimStatus
     from workflows.messages import FollowUp, StatusCheck, SubmitClaim
     from workflows.policies import LOOKUP, PAYER_CALL
@@ -189,3 +191,87 @@ class RemittanceWatch:
                 await record(self._step("remittance_received", reason, None, task=False))
                 self.on_deadline(None)
                 return remittance
+
+
+PRIOR_AUTH_ALERT = 0.8  # DOMAIN.md §4.5: alert at 80% of the decision window
+PRIOR_AUTH_DEFAULT_ALERT = timedelta(days=7)  # no regulatory window: the engine's own limit
+
+
+async def await_prior_auth(
+    request: PriorAuthRequest,
+    rules: DeadlineRules,
+    workflow_id: str,
+    on_deadline: Callable[[Deadline | None], None],
+) -> PriorAuthDecision:
+    """A pended 278 (HCR A4), asked again every day until the payer decides. For a payer
+    under CMS-0057-F the decision is due 7 calendar days after the request (a pended answer
+    does not stop the clock): a task at 80% of the window, another when it is breached. For
+    the others a task after 7 days (DOMAIN.md §4.5)."""
+    requested_at = workflow.now()
+    due_at = prior_auth_decision_due(rules, requested_at, urgent=False)
+    alert_at = (
+        requested_at + (due_at - requested_at) * PRIOR_AUTH_ALERT
+        if due_at
+        else requested_at + PRIOR_AUTH_DEFAULT_ALERT
+    )
+    if due_at:
+        on_deadline(
+            Deadline(
+                kind="prior_auth_decision",
+                due=due_at.date(),
+                rule=f"decision by {due_at:%Y-%m-%d %H:%M} UTC: 7 calendar days after the "
+                "standard request",
+                citation="CMS-0057-F (DOMAIN.md §4.5)",
+            )
+        )
+
+    def step(kind: str, reason: str, task: bool) -> FollowUp:
+        return FollowUp(
+            workflow_id=workflow_id,
+            encounter_id=request.encounter_id,
+            payer_id=request.coverage.payer_id,
+            kind=kind,
+            on=today(),
+            reason=reason,
+            due=due_at.date() if due_at else None,
+            task=task,
+        )
+
+    codes = ", ".join(request.procedure_codes)
+    await record(step("prior_auth_pended", f"278 pended for {codes}; asked again daily", False))
+    alerted = breached = False
+    asks = 0
+    while True:
+        next_ask = requested_at + timedelta(days=asks + 1)  # daily, from the request
+        wake = [next_ask]
+        if not alerted:
+            wake.append(alert_at)
+        if due_at and not breached:
+            wake.append(due_at)
+        await workflow.sleep(max(min(wake) - workflow.now(), timedelta(seconds=1)))
+        now = workflow.now()
+        if not alerted and now >= alert_at:
+            alerted = True
+            limit = f"due {due_at:%Y-%m-%d %H:%M} UTC" if due_at else "no regulatory window"
+            reason = (
+                f"278 for {codes} still pended after {(now - requested_at).days} days ({limit})"
+            )
+            await record(step("prior_auth_escalation", reason, True))
+        if due_at and not breached and now >= due_at:
+            breached = True
+            reason = f"the payer's CMS-0057-F decision window for {codes} passed at {due_at:%Y-%m-%d %H:%M} UTC"
+            await record(step("prior_auth_overdue", reason, True))
+        if now < next_ask:
+            continue
+        asks += 1
+        decision = await workflow.execute_activity_method(
+            EncounterActivities.request_prior_auth,
+            request.model_copy(update={"follow_up": asks}),
+            **PAYER_CALL,
+        )
+        if decision.status != "pended":
+            reason = f"278 {decision.status} for {codes} {decision.reason}".strip()
+            closing = step("prior_auth_decided", reason, False)
+            await record(closing.model_copy(update={"closes_tasks": True}))
+            on_deadline(None)
+            return decision
