@@ -22,10 +22,11 @@ from cob.model import (
     PriorAuthRequest,
 )
 from cob.money import ZERO, UnbalancedLine, account_line
-from ledger import writes
+from ledger import worklist, writes
 from payers.profiles import load_profiles
 from workflows.messages import (
     CloseEncounter,
+    CobReview,
     EligibilityCheck,
     EncounterClosed,
     EncounterRecord,
@@ -87,6 +88,32 @@ class EncounterActivities(PayerAndLedger):
                 "decisions": [d.model_dump() for d in record.order.decisions],
                 "excluded": record.order.excluded,
                 "needs_manual_review": record.order.needs_manual_review,
+            },
+        )
+
+    @activity.defn
+    async def review_order(self, review: CobReview) -> None:
+        """A COB review: the coverages' new positions, the denied claims set aside, and why."""
+        record = review.order
+        await self._write(
+            writes.record_coverages,
+            encounter_id=record.encounter_id,
+            benefits=record.benefits,
+            order=record.order,
+            coverages=record.coverages,
+        )
+        await self._write(writes.set_aside_claims, ccns=review.set_aside)
+        await self._write(
+            worklist.close_tasks, workflow_id=review.claim_workflow_id, resolution=review.reason
+        )
+        await self._audit(
+            record.workflow_id,
+            f"cob_review:{','.join(review.set_aside)}",
+            "cob_review",
+            {
+                "reason": review.reason,
+                "order": [c.key for c in record.order.coverages],
+                "set_aside": review.set_aside,
             },
         )
 
@@ -213,6 +240,7 @@ class EncounterActivities(PayerAndLedger):
             self.record_encounter,
             self.check_eligibility,
             self.record_order,
+            self.review_order,
             self.request_prior_auth,
             self.submit_claim,
             self.close_encounter,

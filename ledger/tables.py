@@ -89,7 +89,9 @@ class Claim(SQLModel, table=True):
     total_charge: Decimal = Field(sa_type=MONEY)
     total_paid: Decimal | None = Field(default=None, sa_type=MONEY)
     adjudication_date: date | None = None
-    replaced_by: str | None = None  # claim control number of the frequency-7 claim
+    # claim control number of the frequency-7 claim, or "cob_review" when a COB review set
+    # the claim aside to bill its payer again in another position
+    replaced_by: str | None = None
     updated_at: datetime = Field(sa_type=TIMESTAMP)
 
 
@@ -185,7 +187,6 @@ class ClaimFiling(SQLModel, table=True):
     citation: str
     on_time: bool
     updated_at: datetime = Field(sa_type=TIMESTAMP)
-
 
 
 class WorklistTask(SQLModel, table=True):

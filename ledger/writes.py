@@ -267,3 +267,17 @@ def record_filing(
         engine,
         lambda session: upsert(session, t.ClaimFiling, {"claim_control_number": ccn}, values),
     )
+
+
+def set_aside_claims(engine: Engine, *, ccns: list[str]) -> None:
+    """Claims a COB review took out of the money (their payer was billed in the wrong
+    position and is billed again): marked `replaced_by` "cob_review", kept for the audit."""
+
+    def work(session: Session) -> None:
+        for ccn in ccns:
+            if session.get(t.Claim, ccn) is not None:
+                upsert(
+                    session, t.Claim, {"claim_control_number": ccn}, {"replaced_by": "cob_review"}
+                )
+
+    in_transaction(engine, work)

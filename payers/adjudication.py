@@ -23,6 +23,8 @@ from cob.money import ZERO, cents, check_remittance_line
 from payers.coordination import later_payer_adjustments, open_balance, payment_case
 from payers.profiles import PayerProfile
 
+# RARC: secondary payment cannot be considered without the primary payer's information
+PRIMARY_PAYER_FIRST = "MA04"
 MISSING_RENDERING_PROVIDER = "N290"  # RARC: missing/incomplete/invalid rendering provider id
 MISSING_AUTHORIZATION = "M62"  # RARC: missing/incomplete/invalid treatment authorization code
 NOT_MEDICALLY_NECESSARY = "N115"  # RARC: decision based on a Local Coverage Determination
@@ -68,15 +70,26 @@ def adjudicate(
     deductible_remaining: Decimal,
     today: date,
     credit_reserve: Decimal = ZERO,
+    primary_elsewhere: str | None = None,
 ) -> Adjudication:
     """Adjudicate one claim: the remittance, the deductible it used and the credit reserve left
-    (it moves only for a plan using STANDARD_WITH_CREDIT_RESERVE)."""
+    (it moves only for a plan using STANDARD_WITH_CREDIT_RESERVE). A payer whose COB file
+    names another plan as primary (`primary_elsewhere`) denies a claim billed to it first."""
     encounter = submission.encounter
     if profile.requires_rendering_provider and encounter.rendering_provider_npi is None:
         denied = [
             _denied_line(line, "CO", "16", MISSING_RENDERING_PROVIDER, submission)
             for line in encounter.lines
         ]  # DOMAIN.md §5, CARC 16
+        return Adjudication(
+            _remittance(profile, submission, "4", today, denied), ZERO, credit_reserve
+        )
+
+    if primary_elsewhere and not submission.prior_remittances:  # DOMAIN.md §5, CARC 22
+        denied = [
+            _denied_line(line, "CO", "22", PRIMARY_PAYER_FIRST, submission)
+            for line in encounter.lines
+        ]
         return Adjudication(
             _remittance(profile, submission, "4", today, denied), ZERO, credit_reserve
         )

@@ -106,6 +106,13 @@ def year_to_date_deductibles() -> dict[str, Decimal]:
     return {key: Decimal(amount) for key, amount in data["deductible_met"].items()}
 
 
+@cache
+def other_primary_coverage() -> dict[str, str]:
+    """payer/member -> the plan the payer's COB file says is primary (payers/members.json)."""
+    data = json.loads((Path(__file__).parent / "members.json").read_text())
+    return dict(data.get("other_coverage_primary", {}))
+
+
 def deductible_used(db: sqlite3.Connection, payer_id: str, member_id: str, year: int) -> Decimal:
     row = db.execute(
         "SELECT deductible_used FROM accumulators WHERE payer_id=? AND member_id=? AND plan_year=?",
@@ -336,7 +343,10 @@ def accept(
     else:
         remaining = max(ZERO, profile.deductible - deductible_used(db, *key))
         reserve = credit_reserve(db, *key)
-        result, used, reserve_after = adjudicate(profile, sub, remaining, today, reserve)
+        elsewhere = other_primary_coverage().get(f"{profile.payer_id}/{sub.coverage.member_id}")
+        result, used, reserve_after = adjudicate(
+            profile, sub, remaining, today, reserve, primary_elsewhere=elsewhere
+        )
         move_credit_reserve(db, number, key, reserve_after - reserve)
     add_to_accumulator(db, key, used)
     ack = ClaimAcknowledgment(

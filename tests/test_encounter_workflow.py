@@ -16,6 +16,7 @@ from cob.denials import ClaimCorrection
 from cob.model import Encounter
 from ledger.db import make_engine
 from ledger.queries import audit_events, unbalanced_lines
+from ledger.worklist import tasks
 from tests.workflow_harness import example, run_encounter, running_worker
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow, claim_workflow_id
@@ -199,3 +200,38 @@ async def test_every_payer_is_paid_as_the_engine_expects(
                if e["kind"] == "payment_review"]  # fmt: skip
     assert len(reviews) == len(status.claims)
     assert all(not e["detail"]["underpaid"] for e in reviews)
+
+
+async def test_a_payer_that_says_another_pays_first_is_billed_again_after_it(
+    client, simulator, ledger_url, tmp_path
+):
+    """CO-22 (DOMAIN.md §5 COB_REVIEW): ACME01's COB file names BLUE02 as primary for member
+    ACM700800901 (payers/members.json). The engine bills BLUE02 first, then ACME01 again
+    with BLUE02's adjudication; the denied claim is set aside and the money balances."""
+    encounter = example("09-three-payers", encounter_id="E1009-cob")
+    by_payer = {c.payer_id: c for c in encounter.coverages}
+    own = by_payer["ACME01"].model_copy(update={"member_id": "ACM700800901"})
+    encounter = encounter.model_copy(update={"coverages": [own, by_payer["BLUE02"]]})
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle, status = await run_encounter(client, settings, encounter)
+    assert [(c.payer_id, c.result) for c in status.claims] == [
+        ("ACME01", "denied"), ("BLUE02", "adjudicated"), ("ACME01", "adjudicated"),
+    ]  # fmt: skip
+    denied, primary, secondary = status.claims
+    assert denied.denial.reason_code == "22" and denied.denial.route == "cob_review"
+    assert [c.claim_control_numbers for c in status.claims] == [
+        ["E1009-cob-1-1"],
+        ["E1009-cob-2-1"],
+        ["E1009-cob-3-1"],
+    ]
+    assert primary.payer_sequence == 1 and secondary.payer_sequence == 2
+    assert secondary.remittance.status == "2"  # processed as secondary
+    assert status.payer_order == ["BLUE02", "ACME01"]
+    assert status.order_rules[-1].rule.startswith("COB review: ACME01 denied CARC 22")
+    assert status.stage == "closed"
+    balanced(status)
+    engine = make_engine(ledger_url)
+    assert unbalanced_lines(engine) == []
+    (review,) = [e for e in audit_events(engine, handle.id) if e["kind"] == "cob_review"]
+    assert review["detail"]["set_aside"] == ["E1009-cob-1-1"]
+    assert tasks(engine) == []  # the review answered the claim's COB-review task

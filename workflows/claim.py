@@ -112,7 +112,7 @@ class PayerClaimWorkflow:
             return
         encounter = run.encounter
         submission = ClaimSubmission(
-            claim_control_number=f"{encounter.encounter_id}-{run.payer_sequence}-1",
+            claim_control_number=f"{encounter.encounter_id}-{run.claim_number or run.payer_sequence}-1",
             payer_sequence=run.payer_sequence,
             encounter=encounter,
             coverage=run.coverage,
@@ -170,7 +170,7 @@ class PayerClaimWorkflow:
             replaces = remittance.payer_claim_number if remittance else None
             submission = submission.model_copy(
                 update={
-                    "claim_control_number": f"{encounter.encounter_id}-{run.payer_sequence}-{attempt + 1}",
+                    "claim_control_number": f"{encounter.encounter_id}-{run.claim_number or run.payer_sequence}-{attempt + 1}",
                     "encounter": encounter,
                     "frequency": "7" if replaces else "1",
                     "original_payer_claim_number": replaces,

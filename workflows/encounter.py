@@ -14,15 +14,18 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.encounter import EncounterActivities
-    from cob.model import Benefits, Coverage, Encounter, Remittance
+    from cob.denials import Route
+    from cob.model import Benefits, Coverage, Encounter, OrderDecision, Remittance
     from cob.money import ZERO, patient_responsibility
     from cob.order import determine_payer_order
     from workflows import search_attributes
     from workflows.claim import PayerClaimWorkflow
     from workflows.messages import (
+        ClaimOutcome,
         ClaimProgress,
         ClaimRun,
         CloseEncounter,
+        CobReview,
         EligibilityCheck,
         EncounterRecord,
         EncounterRun,
@@ -32,6 +35,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.policies import LEDGER_WRITE, PAYER_CALL, payer_rejection
 
 
+# Versions (workflow.patched): a COB review reorders the payers not billed yet.
+COB_REVIEW = "cob-review"
+MAX_CLAIMS = 10  # a bound on claims per encounter, so reviews can never loop
 FINAL_CLAIM_STAGES = {"adjudicated", "denied", "rejected", "held", "lost"}
 
 
@@ -77,24 +83,26 @@ class EncounterWorkflow:
         status.order_rules = order.decisions
         status.excluded = order.excluded
         status.needs_manual_review = order.needs_manual_review
+        record_base = OrderRecord(
+            workflow_id=workflow_id,
+            encounter_id=encounter.encounter_id,
+            coverages=encounter.coverages,
+            benefits=benefits,
+            order=order,
+        )
         await workflow.execute_activity_method(
-            EncounterActivities.record_order,
-            OrderRecord(
-                workflow_id=workflow_id,
-                encounter_id=encounter.encounter_id,
-                coverages=encounter.coverages,
-                benefits=benefits,
-                order=order,
-            ),
-            **LEDGER_WRITE,
+            EncounterActivities.record_order, record_base, **LEDGER_WRITE
         )
 
         remittances: list[Remittance] = []
-        for sequence, coverage in enumerate(order.coverages, start=1):
+        payers = list(order.coverages)  # a COB review may reorder what is not billed yet
+        reviewed: set[str] = set()
+        while len(status.claims) < MAX_CLAIMS and (billed := len(remittances)) < len(payers):
             if remittances and not open_balance(remittances[-1]):
                 break  # nothing left for a later payer to pay
+            coverage, number = payers[billed], len(status.claims) + 1
             status.current_payer = coverage.payer_id
-            self._set_stage(f"claim_{sequence}")
+            self._set_stage(f"claim_{number}")
             outcome = await workflow.execute_child_workflow(
                 PayerClaimWorkflow.run,
                 ClaimRun(
@@ -102,14 +110,26 @@ class EncounterWorkflow:
                     encounter=encounter,
                     coverage=coverage,
                     benefits=benefits_by_key[coverage.key],
-                    payer_sequence=sequence,
+                    payer_sequence=billed + 1,
                     prior_remittances=list(remittances),
                     correction_wait_days=run.correction_wait_days,
                     era_poll_days=run.era_poll_days,
+                    claim_number=number if number != billed + 1 else 0,
                 ),
-                id=claim_workflow_id(workflow_id, sequence, coverage.payer_id),
+                id=claim_workflow_id(workflow_id, number, coverage.payer_id),
             )
             status.claims.append(outcome)
+            if (
+                outcome.remittance is not None
+                and outcome.denial is not None
+                and outcome.denial.route == Route.COB_REVIEW
+                and billed + 1 < len(payers)
+                and coverage.key not in reviewed
+                and workflow.patched(COB_REVIEW)
+            ):
+                reviewed.add(coverage.key)
+                await self._cob_review(record_base, payers, billed, outcome)
+                continue
             if outcome.remittance is None:
                 # A payer that never adjudicated (auth not granted, claim rejected and not
                 # fixed) blocks the later payers and the patient's bill until a team acts
@@ -139,6 +159,47 @@ class EncounterWorkflow:
         )
         self._set_stage("closed")
         return status
+
+    async def _cob_review(
+        self, record: OrderRecord, payers: list[Coverage], at: int, outcome: ClaimOutcome
+    ) -> None:
+        """DOMAIN.md §5 COB_REVIEW (CARC 22, 109, 19-21): the payer says another pays first.
+        The next payer in the order is billed first, then this one again with its
+        adjudication; the denied claim is set aside (not part of the money), and the new
+        order and why are recorded."""
+        assert self._status is not None and outcome.denial is not None
+        denier, following = payers[at], payers[at + 1]
+        payers[at], payers[at + 1] = following, denier
+        why = (
+            f"COB review: {denier.payer_id} denied {outcome.denial.explanation} as payer "
+            f"{at + 1}; {following.payer_id} is billed first, then {denier.payer_id} again"
+        )
+        decision = OrderDecision(
+            higher=following.key, lower=denier.key, rule=why, citation="DOMAIN.md §5, CARC 22"
+        )
+        self._status.payer_order = [c.payer_id for c in payers]
+        self._status.order_rules = [*self._status.order_rules, decision]
+        await workflow.execute_activity_method(
+            EncounterActivities.review_order,
+            CobReview(
+                order=record.model_copy(
+                    update={
+                        "order": record.order.model_copy(
+                            update={
+                                "coverages": list(payers),
+                                "decisions": self._status.order_rules,
+                            }
+                        )
+                    }
+                ),
+                claim_workflow_id=claim_workflow_id(
+                    record.workflow_id, len(self._status.claims), denier.payer_id
+                ),
+                set_aside=outcome.claim_control_numbers,
+                reason=why,
+            ),
+            **LEDGER_WRITE,
+        )
 
     async def _eligibility(self, encounter: Encounter, coverage: Coverage) -> Benefits:
         try:

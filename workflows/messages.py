@@ -57,6 +57,16 @@ class OrderRecord(Model):
     order: PayerOrder
 
 
+class CobReview(Model):
+    """A COB review's new order of the payers (DOMAIN.md §5, CARC 22), the denied claims it
+    sets aside (kept, no longer part of the money), and why."""
+
+    order: OrderRecord
+    claim_workflow_id: str  # the denied claim's workflow, whose open tasks the review answers
+    set_aside: list[str]  # claim control numbers
+    reason: str
+
+
 class ClaimRun(Model):
     encounter_workflow_id: str
     encounter: Encounter
@@ -66,6 +76,9 @@ class ClaimRun(Model):
     prior_remittances: list[Remittance]
     correction_wait_days: int = 30
     era_poll_days: int = Field(default=1, gt=0)  # how often the ERA mailbox is read
+    # The encounter's n-th claim (its claim control numbers are <encounter>-<n>-<attempt>);
+    # 0: the payer's position, as before COB reviews could bill a payer twice.
+    claim_number: int = Field(default=0, ge=0)
 
 
 # lost: no 835 came before the timely filing deadline passed (DOMAIN.md §4.1)
