@@ -70,8 +70,7 @@ class EncounterActivities(PayerAndLedger):
         )
         return benefits
 
-    @activity.defn
-    async def record_order(self, record: OrderRecord) -> None:
+    async def _record_coverages(self, record: OrderRecord) -> None:
         await self._write(
             writes.record_coverages,
             encounter_id=record.encounter_id,
@@ -79,6 +78,10 @@ class EncounterActivities(PayerAndLedger):
             order=record.order,
             coverages=record.coverages,
         )
+
+    @activity.defn
+    async def record_order(self, record: OrderRecord) -> None:
+        await self._record_coverages(record)
         await self._audit(
             record.workflow_id,
             "order",
@@ -95,13 +98,7 @@ class EncounterActivities(PayerAndLedger):
     async def review_order(self, review: CobReview) -> None:
         """A COB review: the coverages' new positions, the denied claims set aside, and why."""
         record = review.order
-        await self._write(
-            writes.record_coverages,
-            encounter_id=record.encounter_id,
-            benefits=record.benefits,
-            order=record.order,
-            coverages=record.coverages,
-        )
+        await self._record_coverages(record)
         await self._write(writes.set_aside_claims, ccns=review.set_aside)
         await self._write(
             worklist.close_tasks, workflow_id=review.claim_workflow_id, resolution=review.reason

@@ -12,7 +12,6 @@ from typing import Literal
 import typer
 from rich.console import Console
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
 app = typer.Typer(no_args_is_help=True, help="File an appeal, or record the reviewer's decision")
 errors = Console(stderr=True, soft_wrap=True)
@@ -20,19 +19,14 @@ errors = Console(stderr=True, soft_wrap=True)
 
 async def appeal_handle(client: Client, encounter: str) -> WorkflowHandle:
     """The appeal of the encounter's current claim, or a clear exit 1."""
-    from cli.encounters import encounter_status, encounter_workflow_id
+    from cli.encounters import encounter_status_or_none, workflow_id_of
     from workflows.encounter import claim_workflow_id
 
-    workflow_id = (
-        encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
-    )
-    try:
-        status = await encounter_status(client, workflow_id)
-    except RPCError as error:
-        if error.status != RPCStatusCode.NOT_FOUND:
-            raise
+    workflow_id = workflow_id_of(encounter)
+    status = await encounter_status_or_none(client, workflow_id)
+    if status is None:
         errors.print(f"[red]no encounter workflow {workflow_id}[/]")
-        raise typer.Exit(1) from None
+        raise typer.Exit(1)
     if not status.current_payer or not status.stage.startswith("appeal"):
         errors.print(f"[red]{workflow_id} has no appeal in progress (stage: {status.stage})[/]")
         raise typer.Exit(1)

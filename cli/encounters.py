@@ -10,6 +10,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from cob.model import Encounter
 from cob.validation import InvalidInput, validate_encounter
@@ -22,6 +23,11 @@ from workflows.messages import EncounterRun, EncounterStatus
 
 def encounter_workflow_id(encounter_id: str) -> str:
     return f"encounter-{encounter_id}"
+
+
+def workflow_id_of(encounter: str) -> str:
+    """The workflow id for what a user typed: an encounter id or the workflow id itself."""
+    return encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
 
 
 def load_encounter(path: Path, today: date | None = None) -> Encounter:
@@ -65,6 +71,16 @@ async def start_encounter(
 async def encounter_status(client: Client, workflow_id: str) -> EncounterStatus:
     handle = client.get_workflow_handle(workflow_id)
     return await handle.query(EncounterWorkflow.status)
+
+
+async def encounter_status_or_none(client: Client, workflow_id: str) -> EncounterStatus | None:
+    """The encounter's status; None when there is no such workflow."""
+    try:
+        return await encounter_status(client, workflow_id)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return None
 
 
 WITHIN = re.compile(r"^(\d{1,4})([dw]?)$")

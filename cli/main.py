@@ -13,7 +13,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from cob.validation import InvalidInput
 
@@ -191,23 +190,17 @@ def import_batch(
 @app.command()
 def status(encounter: str = typer.Argument(..., help="encounter id or workflow id")) -> None:
     """Show where an encounter is: stage, payer order, claims, money by line."""
-    from cli.encounters import encounter_status, encounter_workflow_id
+    from cli.encounters import encounter_status_or_none, workflow_id_of
     from cli.render import line_table, summary_table
     from workers.temporal import connect
 
-    workflow_id = (
-        encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
-    )
+    workflow_id = workflow_id_of(encounter)
 
     async def show() -> None:
-        client = await connect()
-        try:
-            current = await encounter_status(client, workflow_id)
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
+        current = await encounter_status_or_none(await connect(), workflow_id)
+        if current is None:
             errors.print(f"[red]no encounter workflow {workflow_id}[/]")
-            raise typer.Exit(1) from None
+            raise typer.Exit(1)
         console.print(summary_table([(workflow_id, current)]))
         if current.lines:
             console.print(line_table(current))
@@ -294,13 +287,11 @@ def tasks(
 def timeline(encounter: str = typer.Argument(..., help="encounter id or workflow id")) -> None:
     """What the engine did for an encounter, step by step with its dates, from the audit
     trail (the encounter, its claims and their appeals)."""
-    from cli.encounters import encounter_workflow_id
+    from cli.encounters import workflow_id_of
     from ledger.db import make_engine
     from ledger.queries import encounter_timeline
 
-    workflow_id = (
-        encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
-    )
+    workflow_id = workflow_id_of(encounter)
     events = encounter_timeline(make_engine(), workflow_id)
     if not events:
         errors.print(f"[red]no audit events in the ledger for {workflow_id}[/]")

@@ -99,9 +99,9 @@ class PayerClaimWorkflow:
             return await workflow.execute_activity_method(
                 ClaimActivities.fetch_remittance, claim, **PAYER_CALL
             )
-        if self._rules is None:
-            self._rules = await deadline_rules(self._payer_id)
-        watch = RemittanceWatch(claim, self._rules, run.era_poll_days, self._set_deadline)
+        watch = RemittanceWatch(
+            claim, await self._deadline_rules(), run.era_poll_days, self._set_deadline
+        )
         remittance = await watch.wait()
         self._lost_reason = watch.lost_reason
         return remittance
@@ -177,6 +177,12 @@ class PayerClaimWorkflow:
                 }
             )
 
+    async def _deadline_rules(self) -> DeadlineRules:
+        """The payer's deadline terms, read once (an activity: profiles are files)."""
+        if self._rules is None:
+            self._rules = await deadline_rules(self._payer_id)
+        return self._rules
+
     async def _submit(self, submission: ClaimSubmission) -> ClaimAcknowledgment:
         return await workflow.execute_activity_method(
             EncounterActivities.submit_claim,
@@ -237,8 +243,6 @@ class PayerClaimWorkflow:
     ) -> None:
         """DOMAIN.md §5 APPEAL: an AppealWorkflow works the levels; an overturn by the payer
         replaces the denied remittance with the payer's new adjudication."""
-        if self._rules is None:
-            self._rules = await deadline_rules(self._payer_id)
         assert self._denial is not None
         appeal = await workflow.execute_child_workflow(
             AppealWorkflow.run,
@@ -247,7 +251,7 @@ class PayerClaimWorkflow:
                 submission=submission,
                 denied=denied,
                 denial=self._denial,
-                rules=self._rules,
+                rules=await self._deadline_rules(),
                 era_poll_days=run.era_poll_days,
             ),
             id=f"{workflow.info().workflow_id}/appeal",
@@ -280,11 +284,10 @@ class PayerClaimWorkflow:
             EncounterActivities.request_prior_auth, request, **PAYER_CALL
         )
         if decision.status == "pended" and workflow.patched(PRIOR_AUTH_FOLLOW_UP):
-            if self._rules is None:
-                self._rules = await deadline_rules(self._payer_id)
             decision = await await_prior_auth(
-                request, self._rules, workflow.info().workflow_id, self._set_deadline
-            )
+                request, await self._deadline_rules(), workflow.info().workflow_id,
+                self._set_deadline,
+            )  # fmt: skip
         if decision.status != "approved" or not decision.authorization_number:
             # The claim is never sent without the authorization number (DOMAIN.md §3.3).
             outcome.reason = f"prior authorization {decision.status}: {decision.reason}".strip()
