@@ -191,6 +191,37 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
         assert "encounter-E1001-held" in soon.stdout and "2027-04-03 timely_filing" in soon.stdout
         assert "encounter-E1001-held" not in cli("list", "--deadline-within", "1d", env=env).stdout
         await http.post("/admin/hold", json={"payer_id": "ACME01", "hold": False})
+
+        # A Medicare denial (CO-50) appealed by the team through the CLI.
+        denied = json.loads(Path("examples/03-medicare-medigap.json").read_text())
+        denied["encounter_id"] = "E1010-appeal"
+        denied["coverages"] = [c for c in denied["coverages"] if c["payer_id"] == "MCARE"]
+        denied["diagnoses"] = ["J02.9"]
+        denied["lines"] = [{"line_number": 1, "procedure_code": "20610", "charge": "150.00",
+                            "diagnosis_pointers": [1]}]  # fmt: skip
+        (tmp_path / "denied.json").write_text(json.dumps(denied))
+        assert cli("submit", str(tmp_path / "denied.json"), env=env).returncode == 0
+        await wait_for(
+            lambda: _listed("encounter-E1010-appeal", "--stage", "appeal", env=env),
+            30,
+            "the Medicare denial in appeal",
+        )
+        wrong = cli("appeal", "file", "E1010-appeal", "--level", "2", env=env)
+        assert wrong.returncode == 2 and "the appeal is at level 1" in wrong.stderr
+        filed = cli("appeal", "file", "E1010-appeal", "--level", "1", "--note", "records", env=env)
+        assert filed.returncode == 0 and "level 1 appeal of claim E1010-appeal-1-1" in filed.stdout
+        upheld = cli("appeal", "decided", "E1010-appeal", "--level", "1", "--outcome", "upheld",
+                     env=env)  # fmt: skip
+        assert upheld.returncode == 0, upheld.stderr
+
+        async def reconsideration_due() -> bool:
+            worklist = cli("tasks", "--encounter", "E1010-appeal", env=env).stdout
+            return "level 2 (reconsideration)" in worklist
+
+        await wait_for(reconsideration_due, 30, "the reconsideration's filing task")
+        timeline = cli("timeline", "E1010-appeal", env=env).stdout
+        for step in ("denial_routed", "appeal_due", "appeal_filed", "appeal_upheld"):
+            assert step in timeline, timeline
         missing = cli("status", "E9999", env=env)
         assert missing.returncode == 1 and "no encounter workflow" in missing.stderr
 
