@@ -28,6 +28,7 @@ PRIMARY_PAYER_FIRST = "MA04"
 MISSING_RENDERING_PROVIDER = "N290"  # RARC: missing/incomplete/invalid rendering provider id
 MISSING_AUTHORIZATION = "M62"  # RARC: missing/incomplete/invalid treatment authorization code
 NOT_MEDICALLY_NECESSARY = "N115"  # RARC: decision based on a Local Coverage Determination
+BUNDLED = "M15"  # RARC: separately billed services bundled as components of one procedure
 PLAN_EXCLUSION = "N130"  # RARC: consult plan benefit documents for restrictions on this service
 
 ClaimStatus = Literal["1", "2", "3", "4", "19", "20", "22"]  # CLP02, DOMAIN.md §3.6
@@ -56,6 +57,12 @@ def medically_necessary(profile: PayerProfile, encounter: Encounter, line: Servi
         return True
     pointed = [encounter.diagnoses[n - 1] for n in line.diagnosis_pointers]
     return any(dx.startswith(tuple(prefixes)) for dx in pointed)
+
+
+def bundled(profile: PayerProfile, encounter: Encounter, line: ServiceLine) -> bool:
+    """Whether the line is included in another procedure billed on the same claim."""
+    into = set(profile.bundled_into.get(line.procedure_code, []))
+    return any(other.procedure_code in into for other in encounter.lines if other is not line)
 
 
 class Adjudication(NamedTuple):
@@ -104,6 +111,9 @@ def adjudicate(
             and not submission.prior_authorization_number
         ):  # DOMAIN.md §5, CARC 197
             lines.append(_denied_line(line, "CO", "197", MISSING_AUTHORIZATION, submission))
+            continue
+        if bundled(profile, encounter, line):  # DOMAIN.md §5, CARC 97
+            lines.append(_denied_line(line, "CO", "97", BUNDLED, submission))
             continue
         if not medically_necessary(profile, encounter, line):  # DOMAIN.md §5, CARC 50
             lines.append(_denied_line(line, "CO", "50", NOT_MEDICALLY_NECESSARY, submission))

@@ -51,6 +51,9 @@ class PayerProfile(BaseModel):
     # covered only with a diagnosis starting with one of its prefixes; otherwise the line is
     # denied CO-50 (DOMAIN.md §5: appeal with records).
     covered_diagnoses: dict[str, list[str]] = Field(default_factory=dict)
+    # Bundling edits: a procedure listed here is included in the payment for any of the
+    # procedures named, when one is on the same claim: denied CO-97 (DOMAIN.md §5: write off).
+    bundled_into: dict[str, list[str]] = Field(default_factory=dict)
     address: str = ""
     deadlines: DeadlineRules = DeadlineRules()  # timely filing, appeals, prompt pay (§4)
 
