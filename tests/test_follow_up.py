@@ -217,3 +217,31 @@ async def test_a_pended_prior_authorization_is_followed_up_and_its_window_escala
     (outcome,) = status.claims
     assert outcome.result == "adjudicated" and status.stage == "closed"
     assert tasks(make_engine(ledger_url)) == []  # the decision closed the escalations
+
+
+async def test_a_claim_filed_after_its_deadline_is_followed_up_before_it_is_given_up(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    """Filed 200 days after the service (ACME01 allows 180): a `filed_late` task at once,
+    the usual 276 on day 25, and lost only after the prompt-pay day plus one re-check
+    (30 + 14 days), not at the first empty ERA read."""
+    today = (await time_skipping.get_current_time()).date()
+    encounter = example(
+        "01-commercial", encounter_id="E1001-late-filed", service_date=today - timedelta(200)
+    )
+    hold(simulator, "ACME01")
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle = await start_encounter(
+            client, encounter, task_queue=settings.task_queue, era_poll_days=7
+        )
+        status = await handle.result()
+    events = claim_events(ledger_url, claim_workflow_id(handle.id, 1, "ACME01"))
+    accepted = accepted_on(events)
+    (late,) = [e for e in events if e["kind"] == "filed_late"]
+    assert late["detail"]["on"] == accepted.isoformat()
+    checks = [e["detail"]["on"] for e in events if e["kind"] == "claim_status"]
+    assert checks == [(accepted + timedelta(days=n)).isoformat() for n in (25, 39)]
+    (lost,) = [e for e in events if e["kind"] == "claim_lost"]
+    assert lost["detail"]["on"] == (accepted + timedelta(days=45)).isoformat()
+    assert not [e for e in events if e["kind"] == "filing_escalation"]
+    assert status.stage == "lost"

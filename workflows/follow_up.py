@@ -144,13 +144,29 @@ class RemittanceWatch:
         escalated = False
         payer_claim_number: str | None = None
         self.on_deadline(filing)
+        # A claim filed after its deadline is still owed an answer (most likely CO-29): it is
+        # followed up as any other, and given up after the prompt-pay day and one re-check.
+        late = self.accepted_on > filing.due
+        give_up = filing.due
+        if late:
+            give_up = self.accepted_on + timedelta(
+                days=self.rules.prompt_pay_days + self.rules.status_recheck_days
+            )
+            reason = (
+                f"claim {ccn} was filed on {self.accepted_on.isoformat()}, after the timely "
+                f"filing deadline {filing.due.isoformat()} ({filing.rule}): expect a CO-29 "
+                "denial; appeal only with proof of timely filing"
+            )
+            await record(self._step("filed_late", reason, filing.due, task=True))
+            escalated = True
         while True:
             day = today()
-            if day > filing.due:
+            if day > give_up:
                 self.lost_reason = (
                     f"no 835 from {payer_id} for claim {ccn} by the timely filing deadline "
                     f"{filing.due.isoformat()} ({filing.rule}, {filing.citation}); the payer "
                     f"accepted it on {self.accepted_on.isoformat()}"
+                    + (f"; followed up until {give_up.isoformat()}" if late else "")
                 )
                 await record(self._step("claim_lost", self.lost_reason, filing.due, task=True))
                 self.on_deadline(None)
@@ -181,7 +197,7 @@ class RemittanceWatch:
                     kind, reason, due = task
                     await record(self._step(kind, reason, due, task=True))
                 check = next_status_check(self.rules, day)
-            wake = [day + timedelta(days=self.era_poll_days), check.due, filing.due + timedelta(1)]
+            wake = [day + timedelta(days=self.era_poll_days), check.due, give_up + timedelta(1)]
             if not escalated:
                 wake.append(escalate_on)
             await sleep_until(min(wake))
