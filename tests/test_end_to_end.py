@@ -12,12 +12,14 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlmodel import Session, select
 
 from cli.demo import poll, start_examples
@@ -26,7 +28,7 @@ from ledger.queries import unbalanced_lines
 from ledger.tables import X12Document
 from tests.pyx12_check import VALIDATED, pyx12_valid
 from tests.x12_batch import batch_837, example_encounter
-from workers.devserver import DevServer, free_port
+from workers.devserver import DevServer, PortTaken, free_port
 from workers.temporal import connect
 from workflows.encounter import EncounterWorkflow, claim_workflow_id
 
@@ -74,8 +76,23 @@ async def wait_for(predicate, timeout: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
+async def dev_server_on_a_free_port(home: Path, attempts: int = 3) -> DevServer:
+    """A port found free can be taken by another process before the server binds it: then
+    the server is started again on another."""
+    for attempt in range(1, attempts + 1):
+        server = DevServer(home / f"temporal-{attempt}", port=free_port(), ui_port=None)
+        try:
+            await server.start()
+            return server
+        except PortTaken:
+            server.stop()
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
-    server = DevServer(tmp_path / "temporal", port=free_port(), ui_port=None)
+    server = await dev_server_on_a_free_port(tmp_path)
     payer_url = f"http://127.0.0.1:{free_port()}"
     env = {
         "TEMPORAL_ADDRESS": f"127.0.0.1:{server.port}",
@@ -100,7 +117,6 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
             return False
 
     try:
-        await server.start()
         await wait_for(simulator_up, 30, "the payer simulator")
         workers.append(spawn("worker", env=env))
         client = await connect(server.address)
@@ -264,3 +280,13 @@ async def record_histories(client, items, folder: Path) -> None:
                 claim_workflow_id(item.handle.id, sequence, claim.payer_id)
             )
             save_history(folder, f"{item.name}.claim-{sequence}", await child.fetch_history())
+
+
+async def test_a_taken_port_is_reported_as_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = DevServer(tmp_path / "temporal", port=taken.getsockname()[1], ui_port=None)
+        with pytest.raises(PortTaken, match="is already in use"):
+            await server.start()
+    assert server.process is None  # nothing was started

@@ -40,6 +40,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    """The dev server could not bind its port: another process took it first."""
+
+
 class DevServer:
     def __init__(self, home: Path, port: int = 7233, ui_port: int | None = 8233) -> None:
         self.home = home
@@ -58,7 +62,7 @@ class DevServer:
     async def start(self, timeout: float = 60.0) -> None:
         for port in (self.port, self.ui_port):
             if port and port_in_use(port):
-                raise RuntimeError(
+                raise PortTaken(
                     f"port {port} is already in use (is another `cob server` or `cob demo` "
                     "running?); stop it or choose other ports"
                 )
@@ -85,9 +89,10 @@ class DevServer:
         deadline = loop.time() + timeout
         while True:
             if self.process and self.process.poll() is not None:
-                raise RuntimeError(
-                    f"temporal dev server exited with {self.process.returncode}; "
-                    f"see {self.home / 'temporal-server.log'}"
+                log = self.home / "temporal-server.log"
+                error = PortTaken if "address already in use" in log.read_text() else RuntimeError
+                raise error(
+                    f"temporal dev server exited with {self.process.returncode}; see {log}"
                 )
             try:
                 client = await connect(self.address)
