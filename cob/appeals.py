@@ -37,10 +37,13 @@ class AppealDecision(Model):
     note: str = ""
 
 
+# overturned: the payer paid on reprocessing (after its own or the reviewer's decision);
+# upheld: every level upheld the denial; expired: a level's filing window closed unfiled
+AppealResult = Literal["overturned", "upheld", "expired"]
+
+
 class AppealOutcome(Model):
-    # overturned: by the payer's new 835 (remittance set) or the reviewer's decision;
-    # upheld: every level upheld the denial; expired: a level's filing window closed unfiled
-    result: Literal["overturned", "upheld", "expired"]
+    result: AppealResult
     level: int
     reason: str
     remittance: Remittance | None = None

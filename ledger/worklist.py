@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ledger import tables as t
-from ledger.db import in_transaction, upsert
+from ledger.db import in_transaction, upsert, utcnow
 from ledger.queries import row_dict
 
 
@@ -36,17 +36,13 @@ def open_task(
 
     def work(session: Session) -> None:
         if session.get(t.WorklistTask, key) is None:
-            values = {
-                "encounter_id": encounter_id,
-                "workflow_id": workflow_id,
-                "payer_id": payer_id,
-                "claim_control_number": claim_control_number,
-                "kind": kind,
-                "reason": reason,
-                "due": due,
-                "opened_on": opened_on,
-            }
-            upsert(session, t.WorklistTask, {"key": key}, values)
+            session.add(
+                t.WorklistTask(
+                    key=key, encounter_id=encounter_id, workflow_id=workflow_id,
+                    payer_id=payer_id, claim_control_number=claim_control_number, kind=kind,
+                    reason=reason, due=due, opened_on=opened_on, updated_at=utcnow(),
+                )
+            )  # fmt: skip
 
     in_transaction(engine, work)
     return key

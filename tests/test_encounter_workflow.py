@@ -234,4 +234,7 @@ async def test_a_payer_that_says_another_pays_first_is_billed_again_after_it(
     assert unbalanced_lines(engine) == []
     (review,) = [e for e in audit_events(engine, handle.id) if e["kind"] == "cob_review"]
     assert review["detail"]["set_aside"] == ["E1009-cob-1-1"]
-    assert tasks(engine) == []  # the review answered the claim's COB-review task
+    # The claim opened a COB-review task; the engine's review answered and closed it.
+    (task,) = tasks(engine, include_closed=True)
+    assert (task["kind"], task["status"]) == ("denial_routed", "closed")
+    assert task["resolution"].startswith("COB review: ACME01 denied CARC 22")

@@ -22,7 +22,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.claims import ClaimActivities
-    from cob.appeals import AppealDecision, AppealFiling, AppealOutcome, AppealRun
+    from cob.appeals import (
+        AppealDecision,
+        AppealFiling,
+        AppealOutcome,
+        AppealResult,
+        AppealRun,
+    )
     from cob.deadlines import Deadline, appeal_deadline, appeal_decision_due, prompt_pay_due
     from cob.model import Remittance
     from workflows.follow_up import record, today
@@ -177,11 +183,11 @@ class AppealWorkflow:
                 pass
 
     def _outcome(
-        self, result: str, reason: str, remittance: Remittance | None = None
+        self, result: AppealResult, reason: str, remittance: Remittance | None = None
     ) -> AppealOutcome:
         self._steps.append(f"{today().isoformat()} {result}: {reason}")
         return AppealOutcome(
-            result=result,  # type: ignore[arg-type]
+            result=result,
             level=self._level,
             reason=reason,
             remittance=remittance,

@@ -64,7 +64,6 @@ class PayerClaimWorkflow:
         self._correction: ClaimCorrection | None = None
         self._timers = False
         self._reports: list[asyncio.Task] = []
-        self._lost_reason = ""
         self._rules: DeadlineRules | None = None
         self._deadline: Deadline | None = None
 
@@ -93,18 +92,19 @@ class PayerClaimWorkflow:
         await asyncio.gather(*self._reports)
         return outcome
 
-    async def _await_remittance(self, run: ClaimRun, claim: SubmitClaim) -> Remittance | None:
-        """The 835; None when the claim is lost (no 835 by the timely filing deadline)."""
+    async def _await_remittance(
+        self, run: ClaimRun, claim: SubmitClaim
+    ) -> tuple[Remittance | None, str]:
+        """The 835, or None and why the claim is lost (no 835 by the filing deadline)."""
         if not self._timers:  # claims started before the follow-up timers
-            return await workflow.execute_activity_method(
+            remittance = await workflow.execute_activity_method(
                 ClaimActivities.fetch_remittance, claim, **PAYER_CALL
             )
+            return remittance, ""
         watch = RemittanceWatch(
             claim, await self._deadline_rules(), run.era_poll_days, self._set_deadline
         )
-        remittance = await watch.wait()
-        self._lost_reason = watch.lost_reason
-        return remittance
+        return await watch.wait(), watch.lost_reason
 
     async def _bill(self, run: ClaimRun, outcome: ClaimOutcome) -> None:
         authorization = await self._prior_authorization(run, outcome)
@@ -131,11 +131,11 @@ class PayerClaimWorkflow:
             remittance: Remittance | None = None
             if ack.accepted:
                 self._set_stage("awaiting_remittance")
-                remittance = await self._await_remittance(
+                remittance, lost = await self._await_remittance(
                     run, SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission)
                 )
                 if remittance is None:
-                    outcome.result, outcome.reason = "lost", self._lost_reason
+                    outcome.result, outcome.reason = "lost", lost
                     return
                 self._denial = route_denial(remittance)
                 if self._denial.route != Route.POST and workflow.patched(DENIAL_ROUTES):
