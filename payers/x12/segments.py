@@ -30,8 +30,11 @@ class X12Error(ValueError):
 class Separators:
     element: str = "*"
     component: str = ":"
-    repetition: str = "^"
+    repetition: str = "^"  # ISA11 in 5010; a 4010 ISA11 is a standards id, and no separator
     segment: str = "~"
+
+
+DEFAULT_SEPARATORS = Separators()
 
 
 @dataclass
@@ -39,22 +42,29 @@ class Segment:
     id: str
     elements: list[str] = field(default_factory=list)  # elements[0] is element 01
     position: int = 0
+    # the interchange's separators, so composites split on the ISA16 the file declares
+    separators: Separators = field(default=DEFAULT_SEPARATORS, repr=False, compare=False)
 
     def __getitem__(self, number: int) -> str:
         """Element by its X12 number (1-based); '' when absent."""
         return self.elements[number - 1] if 0 < number <= len(self.elements) else ""
 
-    def components(self, number: int, separators: Separators = Separators()) -> list[str]:
-        return self[number].split(separators.component)
+    def components(self, number: int, separators: Separators | None = None) -> list[str]:
+        return self[number].split((separators or self.separators).component)
 
-    def to_x12(self, separators: Separators = Separators()) -> str:
+    def component(self, number: int, part: int) -> str:
+        """Component `part` (1-based) of composite element `number`; '' when absent."""
+        parts = self.components(number)
+        return parts[part - 1] if 0 < part <= len(parts) else ""
+
+    def to_x12(self, separators: Separators = DEFAULT_SEPARATORS) -> str:
         elements = list(self.elements)
         while elements and elements[-1] == "":  # no trailing empty elements
             elements.pop()
         return separators.element.join([self.id, *elements]) + separators.segment
 
 
-def free_text(text: str, limit: int = 264, separators: Separators = Separators()) -> str:
+def free_text(text: str, limit: int = 264, separators: Separators = DEFAULT_SEPARATORS) -> str:
     """Free text (MSG, STC12) made safe to send: delimiters become spaces, at most `limit`."""
     for delimiter in (separators.element, separators.component, separators.repetition,
                       separators.segment, "\r", "\n"):  # fmt: skip
@@ -72,6 +82,7 @@ class Transaction:
     st: Segment
     body: list[Segment]  # between ST and SE
     se: Segment
+    gs: Segment = field(default_factory=lambda: Segment("GS"), repr=False)
 
     @property
     def code(self) -> str:
@@ -79,7 +90,12 @@ class Transaction:
 
     @property
     def version(self) -> str:
-        return self.st[3]  # implementation guide, e.g. 005010X222A1
+        """The implementation guide, e.g. 005010X222A1: ST03, or GS08 where ST03 is unused."""
+        return self.st[3] or self.gs[8]
+
+    @property
+    def separators(self) -> Separators:
+        return self.st.separators
 
 
 @dataclass
@@ -99,37 +115,85 @@ class Interchange:
         return [t for g in self.groups for t in g.transactions]
 
 
+def decode_x12(data: bytes) -> str:
+    """The text of an X12 file as delivered: UTF-8 or ASCII, with or without a byte-order
+    mark, or UTF-16 with one. Anything else is refused with the offset of the first bad byte."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise X12Error(
+                f"the file says UTF-16 but byte {error.start} is not: {error.reason}"
+            ) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise X12Error(
+            f"the file is not UTF-8 or ASCII text: byte {error.start} is 0x{data[error.start]:02x}"
+        ) from None
+    if "\x00" in text:
+        raise X12Error(f"the file holds a NUL byte at offset {text.index(chr(0))}: not X12 text")
+    return text
+
+
 def detect_separators(text: str) -> Separators:
+    """The separators an ISA declares: the element separator follows 'ISA', the component
+    separator is ISA16 and the segment terminator the character after it (X12.5 ISA). The
+    ISA is fixed-width, but the 16 elements are counted rather than the columns, so a sender
+    that pads a field wrongly is still read."""
     if not text.startswith("ISA"):
         raise X12Error("the document must start with ISA", "ISA", 1)
     if len(text) < ISA_LENGTH:
         raise X12Error(f"the ISA segment is {len(text)} characters, 106 expected", "ISA", 1)
-    element, repetition, component, segment = text[3], text[82], text[104], text[105]
-    if len({element, repetition, component, segment}) != 4 or element.isalnum():
-        raise X12Error("the separators in the ISA are not four distinct delimiters", "ISA", 1)
+    element = text[3]
+    if element.isalnum() or element.isspace():
+        raise X12Error(f"{element!r} after ISA cannot be the element separator", "ISA", 1)
+    at, count = 3, 0
+    while count < 16:
+        at = text.find(element, at + 1) if count else at
+        if at < 0 or at > 200:
+            raise X12Error("the ISA does not have 16 elements", "ISA", 1)
+        count += 1
+    component, segment = text[at + 1], text[at + 2] if at + 2 < len(text) else ""
+    isa = text[: at + 1].split(element)
+    repetition = isa[11] if len(isa[11]) == 1 and not isa[11].isalnum() else ""
+    if (len({element, component, segment}) != 3 or not segment or component.isalnum()
+            or (segment.isalnum()) or repetition in (element, component, segment)):  # fmt: skip
+        raise X12Error("the separators in the ISA are not distinct delimiters", "ISA", 1)
     return Separators(element, component, repetition, segment)
 
 
-def split_segments(text: str) -> tuple[Separators, list[Segment]]:
-    text = text.strip()
-    separators = detect_separators(text)
-    segments = []
-    for position, raw in enumerate(text.split(separators.segment), start=1):
-        raw = raw.strip("\r\n")
+def _split(text: str, start: int) -> tuple[Separators, list[Segment], int]:
+    """The segments of the interchange that starts at `start`, up to its IEA; and where the
+    next one would start."""
+    separators = detect_separators(text[start:])
+    segments: list[Segment] = []
+    at = start
+    while at < len(text):
+        end = text.find(separators.segment, at)
+        raw, at = (text[at:], len(text)) if end < 0 else (text[at:end], end + 1)
+        raw = raw.strip("\r\n\t ") if segments else raw.lstrip()
         if not raw:
             continue
         segment_id, *elements = raw.split(separators.element)
+        position = len(segments) + 1
         if not segment_id.isalnum() or not 2 <= len(segment_id) <= 3:
             hint = f" (the ISA declares {separators.element!r} as the element separator)"
             raise X12Error(
                 f"{segment_id[:40]!r} is not a segment id{hint}", segment_id[:3] or "?", position
             )
-        segments.append(Segment(segment_id, elements, position))
+        segments.append(Segment(segment_id, elements, position, separators))
+        if segment_id == "IEA":
+            break
+    return separators, segments, at
+
+
+def split_segments(text: str) -> tuple[Separators, list[Segment]]:
+    separators, segments, _ = _split(text.lstrip("\ufeff \t\r\n"), 0)
     return separators, segments
 
 
-def parse_interchange(text: str) -> Interchange:
-    separators, segments = split_segments(text)
+def _interchange(separators: Separators, segments: list[Segment]) -> Interchange:
     if segments[-1].id != "IEA":
         last = segments[-1]
         raise X12Error("the interchange is truncated: no IEA trailer", last.id, last.position)
@@ -144,8 +208,11 @@ def parse_interchange(text: str) -> Interchange:
         i += 1
         while segments[i].id == "ST":
             st = segments[i]
-            end = next((j for j in range(i, len(segments)) if segments[j].id == "SE"), None)
-            if end is None:
+            end = next(
+                (j for j in range(i + 1, len(segments)) if segments[j].id in ("SE", "ST", "GE")),
+                None,
+            )
+            if end is None or segments[end].id != "SE":
                 raise X12Error("no SE trailer for this transaction", "ST", st.position)
             se = segments[end]
             count = end - i + 1
@@ -155,7 +222,7 @@ def parse_interchange(text: str) -> Interchange:
                 )
             if se[2] != st[2]:
                 raise X12Error(f"SE02 {se[2]} does not match ST02 {st[2]}", "SE", se.position)
-            group.transactions.append(Transaction(st, segments[i + 1 : end], se))
+            group.transactions.append(Transaction(st, segments[i + 1 : end], se, gs))
             i = end + 1
         ge = segments[i]
         if ge.id != "GE":
@@ -173,6 +240,46 @@ def parse_interchange(text: str) -> Interchange:
             f"{isa[13]}", "IEA", iea.position,
         )  # fmt: skip
     return Interchange(separators, isa, groups)
+
+
+def parse_interchanges(text: str) -> list[Interchange]:
+    """Every interchange in a file, in order: clearinghouses batch several ISA/IEA envelopes
+    in one file, each with its own separators. A byte-order mark and whitespace around
+    segments (CR/LF line breaks, indentation) are ignored; positions count segments from the
+    file's first ISA."""
+    text = text.lstrip("\ufeff \t\r\n")
+    found: list[Interchange] = []
+    at, offset = 0, 0
+    while True:
+        separators, segments, at = _split(text, at)
+        for segment in segments:
+            segment.position += offset
+        offset += len(segments)
+        found.append(_interchange(separators, segments))
+        rest = text[at:].lstrip("\ufeff \t\r\n")
+        if not rest:
+            return found
+        at = len(text) - len(rest)
+        if not rest.startswith("ISA"):
+            raise X12Error(
+                f"{rest[:20]!r} after the IEA: only another ISA may follow", rest[:3], offset + 1
+            )
+
+
+def parse_interchange(text: str) -> Interchange:
+    """The one interchange of a document the engine exchanged with a payer."""
+    found = parse_interchanges(text)
+    if len(found) > 1:
+        second = found[1].isa
+        raise X12Error(
+            f"{len(found)} interchanges in one document; one expected", "ISA", second.position
+        )
+    return found[0]
+
+
+def transactions_of(text: str) -> list[Transaction]:
+    """Every transaction of every interchange in a file."""
+    return [t for interchange in parse_interchanges(text) for t in interchange.transactions]
 
 
 def build_interchange(
