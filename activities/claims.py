@@ -5,46 +5,23 @@ payer about the claim (276/277), and record each follow-up and worklist task (DO
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.base import PayerAndLedger, business_error
+from activities.remittances import UNMATCHED_DUE_DAYS, mailbox_posting
 from cob.deadlines import DeadlineRules
 from cob.model import ClaimAcknowledgment, Remittance
-from cob.money import UnbalancedLine, check_remittance_line
+from cob.money import UnbalancedLine, UnplaceableAmount, check_remittance_line, place_claim_level
 from ledger import documents, worklist
 from payers.client import PayerClient, PayerRejected
-from payers.era import EraDocument
 from payers.profiles import load_profiles
 from payers.x12.claim_status import ClaimStatus
-from payers.x12.remittance_835 import check_835_balance, parse_835
+from payers.x12.remittance_835 import parse_835
 from payers.x12.segments import X12Error
 from workflows.messages import FollowUp, StatusCheck, SubmitClaim
-
-
-def era_record(era: EraDocument) -> dict:
-    """An 835 as the ledger keeps it: the text as received, the claims it carries, and what
-    is wrong with it if it does not balance or parse (DOMAIN.md §3.6)."""
-    problem, claims = "", []
-    try:
-        check_835_balance(era.x12)
-    except X12Error as error:
-        problem = str(error)
-    try:
-        claims = [(r.claim_control_number, r.payer_id) for r in parse_835(era.x12)]
-    except X12Error as error:
-        problem = problem or str(error)
-    document = documents.Document(
-        key=f"era/{era.cursor}",
-        transaction="835",
-        direction="received",
-        payer_id=era.payer_id,
-        text=era.x12,
-        era_cursor=era.cursor,
-        problem=problem,
-    )
-    return {"document": document, "claims": claims}
 
 
 class ClaimActivities(PayerAndLedger):
@@ -127,19 +104,23 @@ class ClaimActivities(PayerAndLedger):
         submission = claim.submission
         ccn, payer_id = submission.claim_control_number, submission.coverage.payer_id
         await self._pick_up_eras()
-        row = await asyncio.to_thread(documents.remittance_document, self.ledger, ccn, payer_id)
-        if row is None:
+        found = await asyncio.to_thread(documents.remittance_document, self.ledger, ccn, payer_id)
+        if found is None:
             return None
+        row, position = found
         if row.problem:
             raise business_error(X12Error(f"the 835 for claim {ccn} is unusable: {row.problem}"))
-        found = [
-            r
-            for r in parse_835(row.text)
-            if r.claim_control_number == ccn and r.payer_id == payer_id
-        ]
-        remittance = found[-1]
+        remittance = parse_835(row.text)[position - 1]
+        # The ledger's link says whose claim this is: a real 835 may name its payer by ids
+        # the directory maps (TRN03, REF*2U), not by our payer id.
+        remittance = remittance.model_copy(update={"payer_id": payer_id})
         if remittance.payer_sequence == 0:  # CLP02 4/22 do not say the payer's position
             remittance = remittance.model_copy(update={"payer_sequence": submission.payer_sequence})
+        try:
+            remittance = place_claim_level(remittance, submission.encounter.lines)
+        except UnplaceableAmount as error:
+            await self._unplaceable(claim, remittance, str(error))
+            return None
         try:
             for line in remittance.lines:
                 check_remittance_line(line, remittance.payer_id)
@@ -153,6 +134,23 @@ class ClaimActivities(PayerAndLedger):
         await self._record_claim(claim, ack, remittance)
         return remittance
 
+    async def _unplaceable(self, claim: SubmitClaim, remittance: Remittance, why: str) -> None:
+        """An 835 amount the engine cannot put on a service line: the team posts it; the
+        claim keeps waiting (and following up) meanwhile. Due within the posting week."""
+        sub = claim.submission
+        on = remittance.adjudication_date
+        await self._write(
+            worklist.open_task,
+            workflow_id=claim.workflow_id,
+            encounter_id=sub.encounter.encounter_id,
+            payer_id=sub.coverage.payer_id,
+            claim_control_number=sub.claim_control_number,
+            kind="era_unplaceable_amount",
+            reason=f"{why}: post it by hand or ask the payer for a line-level 835",
+            due=on + timedelta(days=UNMATCHED_DUE_DAYS),
+            opened_on=on,
+        )
+
     async def _pick_up_eras(self) -> None:
         cursor = await asyncio.to_thread(documents.last_era_cursor, self.ledger)
         async with PayerClient(self.payer_url) as payers:
@@ -162,7 +160,13 @@ class ClaimActivities(PayerAndLedger):
                 except PayerRejected as error:
                     raise business_error(error) from error
                 for era in batch.documents:
-                    await self._write(documents.record_era, **era_record(era))
+                    posting = mailbox_posting(era)
+                    await self._write(
+                        documents.record_era,
+                        document=posting.document,
+                        claims=posting.links,
+                        provider_adjustments=posting.provider_adjustments,
+                    )
                     cursor = era.cursor
                 if not batch.more:
                     return

@@ -252,22 +252,43 @@ class LineAdjudication(Model):
     paid: Decimal
     adjustments: list[Adjustment] = Field(default_factory=list)
     remarks: list[str] = Field(default_factory=list)  # RARCs
+    control_number: str = ""  # REF*6R as the payer echoed it (free text), when not a number
+
+
+# CLP02 claim status codes valid in a 5010 835 (005010X221A1): 1-3 processed as primary,
+# secondary, tertiary; 4 denied; 19-21 processed and forwarded to the next payer; 22 reversal
+# of a previous payment; 23 not our claim, forwarded; 25 predetermination pricing only.
+ClaimStatusCode = Literal["1", "2", "3", "4", "19", "20", "21", "22", "23", "25"]
 
 
 class Remittance(Model):
-    """One payer's adjudication of one claim (the 835 CLP loop)."""
+    """One payer's adjudication of one claim (the 835 CLP loop).
+
+    The claim-level figures are the payer's own (CLP03, CLP04, CLP05 and the claim-level CAS);
+    None where a remittance was built from lines alone. The engine's money is per line: a
+    claim-level amount must be placed on a line (cob.money.place_claim_level) before posting.
+    """
 
     claim_control_number: str
     payer_id: str
     member_id: str
     payer_claim_number: str
     payer_sequence: int
-    status: Literal["1", "2", "3", "4", "19", "20", "22"]  # CLP02
+    status: ClaimStatusCode  # CLP02
     adjudication_date: date
     lines: list[LineAdjudication]
+    claim_charge: Decimal | None = None  # CLP03
+    claim_paid: Decimal | None = None  # CLP04
+    claim_patient_responsibility: Decimal | None = None  # CLP05
+    claim_adjustments: list[Adjustment] = Field(default_factory=list)  # 2100 CAS
+    claim_remarks: list[str] = Field(default_factory=list)  # MIA/MOA remark codes (RARCs)
+    filing_indicator: str = ""  # CLP06
 
     @property
     def paid(self) -> Decimal:
+        """CLP04 as the payer reported it; the lines' total where no CLP04 was read."""
+        if self.claim_paid is not None:
+            return self.claim_paid
         return sum((line.paid for line in self.lines), Decimal("0.00"))
 
 

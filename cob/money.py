@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel
 
-from cob.model import LineAdjudication, Remittance
+from cob.model import LineAdjudication, Remittance, ServiceLine
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -24,6 +24,11 @@ PRIOR_PAYER_IMPACT = ("OA", "23")
 
 class UnbalancedLine(ValueError):
     pass
+
+
+class UnplaceableAmount(ValueError):
+    """A remittance amount the engine cannot put on one service line: never dropped, never
+    guessed; the team posts it by hand."""
 
 
 def cents(amount: Decimal | int | str) -> Decimal:
@@ -119,3 +124,72 @@ def account_line(
     if account.patient_responsibility < ZERO:
         raise UnbalancedLine(f"line {line_number}: negative patient responsibility")
     return account
+
+
+def place_claim_level(remittance: Remittance, lines: list[ServiceLine]) -> Remittance:
+    """The remittance with its claim-level amounts on the claim's service lines, or
+    UnplaceableAmount. A payer may report money only at the claim level: CAS in the 2100
+    loop, or no SVC at all (005010X221A1: the 2110 loop is situational). With one billed
+    line there is only one place for it; with several, any split would be a guess.
+    Afterwards the lines carry the whole claim: Σ SVC03 = CLP04."""
+    ccn = remittance.claim_control_number
+    placed = list(remittance.lines)
+    claim_level = remittance.claim_adjustments
+    if not placed and remittance.claim_charge is not None:
+        if len(lines) != 1:
+            raise UnplaceableAmount(
+                f"the 835 reports claim {ccn} without service lines (no SVC): CLP03 "
+                f"{remittance.claim_charge}, CLP04 {remittance.paid} and the claim CAS cannot "
+                f"be split over its {len(lines)} lines"
+            )
+        only = lines[0]
+        if remittance.claim_charge != only.charge:
+            raise UnplaceableAmount(
+                f"claim {ccn}: CLP03 {remittance.claim_charge} differs from the billed "
+                f"line {only.line_number} charge {only.charge}"
+            )
+        placed = [_line_from_claim(remittance, only)]
+    elif claim_level:
+        if len(placed) != 1:
+            total = sum((a.amount for a in claim_level), ZERO)
+            reasons = ", ".join(f"{a.group}-{a.reason} {a.amount}" for a in claim_level)
+            raise UnplaceableAmount(
+                f"claim {ccn}: claim-level CAS {reasons} (total {total}) is not attributed to "
+                f"one of its {len(placed)} service lines by the payer"
+            )
+        placed = [_fold(placed[0], claim_level)]
+    lines_paid = sum((line.paid for line in placed), ZERO)
+    if remittance.claim_paid is not None and lines_paid != remittance.claim_paid:
+        raise UnplaceableAmount(
+            f"claim {ccn}: CLP04 {remittance.claim_paid} differs from the service lines' "
+            f"paid total {lines_paid}"
+        )
+    return remittance.model_copy(update={"lines": placed, "claim_adjustments": []})
+
+
+def _line_from_claim(remittance: Remittance, line: ServiceLine) -> LineAdjudication:
+    adjustments = list(remittance.claim_adjustments)
+    not_patient = sum((a.amount for a in adjustments if a.group != "PR"), ZERO)
+    return LineAdjudication(
+        line_number=line.line_number,
+        procedure_code=line.procedure_code,
+        charge=line.charge,
+        allowed=line.charge - not_patient,
+        paid=remittance.paid,
+        adjustments=adjustments,
+        remarks=list(remittance.claim_remarks),
+    )
+
+
+def _fold(line: LineAdjudication, claim_level: list) -> LineAdjudication:
+    """CLP04 = Σ SVC03 − claim CAS (005010X221A1 claim balancing): on the only line, the
+    claim-level CAS lowers its payment and joins its adjustments."""
+    total = sum((a.amount for a in claim_level), ZERO)
+    not_patient = sum((a.amount for a in claim_level if a.group != "PR"), ZERO)
+    return line.model_copy(
+        update={
+            "paid": line.paid - total,
+            "allowed": line.allowed - not_patient,
+            "adjustments": [*line.adjustments, *claim_level],
+        }
+    )

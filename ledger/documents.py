@@ -43,19 +43,64 @@ def record_documents(engine: Engine, *, documents: list[Document]) -> None:
     in_transaction(engine, work)
 
 
-def record_era(engine: Engine, *, document: Document, claims: list[tuple[str, str]]) -> None:
-    """An 835 from the ERA feed, and the (claim control number, payer id) of each of its
-    claims, in document order."""
+@dataclass(frozen=True)
+class RemittanceLink:
+    """Claim `claim_control_number` of `payer_id` is the `position`-th CLP of an 835."""
 
-    def work(session: Session) -> None:
+    position: int
+    claim_control_number: str
+    payer_id: str
+
+
+def record_era(
+    engine: Engine,
+    *,
+    document: Document,
+    claims: list[RemittanceLink],
+    provider_adjustments: list[t.ProviderAdjustment] | None = None,
+) -> bool:
+    """An 835, the claims of ours it carries and its provider-level adjustments (PLB), in
+    one transaction; False (and nothing written) when the document was stored before. Where
+    an 835 carries a claim twice (a reversal, then the corrected claim), the later CLP wins."""
+
+    def work(session: Session) -> bool:
         if not _add_once(session, document):
-            return
-        for position, (ccn, payer_id) in enumerate(claims, start=1):
-            key = {"claim_control_number": ccn, "payer_id": payer_id, "document_key": document.key}
-            if session.get(t.RemittanceDocument, key) is None:
-                session.add(t.RemittanceDocument(**key, position=position))
+            return False
+        latest: dict[tuple[str, str], int] = {}
+        for link in claims:
+            latest[(link.claim_control_number, link.payer_id)] = link.position
+        for (ccn, payer_id), position in latest.items():
+            session.add(
+                t.RemittanceDocument(
+                    claim_control_number=ccn, payer_id=payer_id,
+                    document_key=document.key, position=position,
+                )
+            )  # fmt: skip
+        for row in provider_adjustments or []:
+            session.add(row)
+        return True
 
-    in_transaction(engine, work)
+    return in_transaction(engine, work)
+
+
+def provider_adjustments(engine: Engine, payer_id: str | None = None) -> list[t.ProviderAdjustment]:
+    """The provider-level account: every PLB posted, oldest first."""
+    query = select(t.ProviderAdjustment)
+    if payer_id is not None:
+        query = query.where(t.ProviderAdjustment.payer_id == payer_id)
+    with Session(engine) as session:
+        rows = session.exec(query).all()
+    return sorted(rows, key=lambda r: (r.paid_on, r.document_key, r.seq))
+
+
+def claim_on_file(engine: Engine, ccn: str) -> t.Claim | None:
+    with Session(engine) as session:
+        return session.get(t.Claim, ccn)
+
+
+def document(engine: Engine, key: str) -> t.X12Document | None:
+    with Session(engine) as session:
+        return session.exec(select(t.X12Document).where(t.X12Document.key == key)).first()
 
 
 def last_era_cursor(engine: Engine) -> str | None:
@@ -69,11 +114,14 @@ def last_era_cursor(engine: Engine) -> str | None:
         return session.exec(query).first()
 
 
-def remittance_document(engine: Engine, ccn: str, payer_id: str) -> t.X12Document | None:
-    """The newest 835 that carries claim `ccn` from `payer_id`."""
+def remittance_document(
+    engine: Engine, ccn: str, payer_id: str
+) -> tuple[t.X12Document, int] | None:
+    """The newest 835 that carries claim `ccn` from `payer_id`, and the claim's position
+    among its CLPs (from 1)."""
     with Session(engine) as session:
         query = (
-            select(t.X12Document)
+            select(t.X12Document, t.RemittanceDocument.position)
             .join(t.RemittanceDocument, t.RemittanceDocument.document_key == t.X12Document.key)
             .where(
                 t.RemittanceDocument.claim_control_number == ccn,
@@ -81,7 +129,8 @@ def remittance_document(engine: Engine, ccn: str, payer_id: str) -> t.X12Documen
             )
             .order_by(col(t.X12Document.id).desc())
         )
-        return session.exec(query).first()
+        found = session.exec(query).first()
+        return (found[0], found[1]) if found else None
 
 
 def documents_for(engine: Engine, encounter_id: str) -> list[t.X12Document]:

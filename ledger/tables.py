@@ -173,6 +173,26 @@ class RemittanceDocument(SQLModel, table=True):
     position: int  # the claim's order in the document, so the newest CLP wins
 
 
+class ProviderAdjustment(SQLModel, table=True):
+    """A provider-level adjustment of an 835 (PLB): money the payer added to or took from a
+    payment outside any claim (interest, an overpayment recovery, a levy). Posted to the
+    provider's account with its reason and reference, never to a claim (005010X221A1 PLB)."""
+
+    __tablename__ = "provider_adjustments"
+
+    document_key: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True)  # order in the document, from 1
+    payer_id: str = Field(index=True)  # '' when the 835's payer is not in the directory
+    provider_id: str  # PLB01
+    period_end: date | None = None  # PLB02
+    reason: str  # PLB03-1, e.g. L6 interest, WO overpayment recovery
+    reference: str = ""  # PLB03-2, e.g. the claim a recovery is for
+    # positive reduces the payment (a recovery), negative increases it (interest)
+    amount: Decimal = Field(sa_type=MONEY)
+    trace_number: str = ""  # TRN02: the check or EFT it adjusted
+    paid_on: date
+
+
 class ClaimFiling(SQLModel, table=True):
     """Proof of timely filing (DOMAIN.md §4.1): when the payer accepted the claim (277CA),
     the last day it could be filed, and the rule that set that day."""

@@ -55,6 +55,9 @@ class PayerProfile(BaseModel):
     # procedures named, when one is on the same claim: denied CO-97 (DOMAIN.md §5: write off).
     bundled_into: dict[str, list[str]] = Field(default_factory=dict)
     address: str = ""
+    # What the payer's 835s call it besides payer_id: its TRN03 company id ("1" + its TIN),
+    # REF*2U or N1*PR N104 (005010X221A1 1000A), so a real ERA is matched to this payer.
+    remittance_ids: list[str] = Field(default_factory=list)
     deadlines: DeadlineRules = DeadlineRules()  # timely filing, appeals, prompt pay (§4)
 
     @field_validator("member_id_pattern")
@@ -115,3 +118,13 @@ def load_profiles(directory: Path | None = None) -> dict[str, PayerProfile]:
 
 def known_payer_ids() -> set[str]:
     return set(load_profiles())
+
+
+def payer_of_remittance(ids: list[str], profiles: dict[str, PayerProfile] | None = None) -> str | None:
+    """The directory's payer id for an 835 that calls its payer by `ids` (REF*2U, N1*PR
+    N104, TRN03), or None when no profile answers to one of them, or several do."""
+    profiles = load_profiles() if profiles is None else profiles
+    found = {
+        p.payer_id for p in profiles.values() if {p.payer_id, *p.remittance_ids} & set(ids)
+    }
+    return found.pop() if len(found) == 1 else None

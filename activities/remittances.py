@@ -1,0 +1,160 @@
+"""What an 835 means for the ledger, from the ERA mailbox or from a file a clearinghouse
+delivered (`cob era post`): the document kept as received, which claims of ours it carries,
+its provider-level adjustments (PLB), and the claims it names that the engine cannot match.
+
+Both paths store the same records, so a claim workflow picks up a posted 835 exactly as it
+picks up one from the mailbox (ledger.documents.remittance_document). Nothing is dropped: a
+claim that matches nothing becomes a worklist task; the same file posted twice stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from ledger import documents, worklist
+from ledger import tables as t
+from payers.era import EraDocument
+from payers.profiles import payer_of_remittance
+from payers.x12.remittance_835 import RemittanceAdvice, check_835_balance, parse_835, read_835
+from payers.x12.segments import X12Error
+
+# An unposted payment is reconciled within a week: the team's usual posting cycle, and well
+# inside any appeal window the remittance opens.
+UNMATCHED_DUE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class UnmatchedClaim:
+    position: int
+    claim_control_number: str
+    payer_id: str  # '' when the 835's payer is not in the directory
+    reason: str
+
+
+@dataclass
+class EraPosting:
+    document: documents.Document
+    links: list[documents.RemittanceLink] = field(default_factory=list)
+    provider_adjustments: list[t.ProviderAdjustment] = field(default_factory=list)
+    unmatched: list[UnmatchedClaim] = field(default_factory=list)
+    advices: list[RemittanceAdvice] = field(default_factory=list)
+
+
+def _plb_rows(key: str, advices: list[RemittanceAdvice], payer_of) -> list[t.ProviderAdjustment]:
+    rows = []
+    for advice in advices:
+        for adjustment in advice.provider_adjustments:
+            rows.append(
+                t.ProviderAdjustment(
+                    document_key=key, seq=len(rows) + 1, payer_id=payer_of(advice) or "",
+                    provider_id=adjustment.provider_id, period_end=adjustment.period_end,
+                    reason=adjustment.reason, reference=adjustment.reference,
+                    amount=adjustment.amount, trace_number=advice.trace_number,
+                    paid_on=advice.paid_on,
+                )
+            )  # fmt: skip
+    return rows
+
+
+def mailbox_posting(era: EraDocument) -> EraPosting:
+    """An 835 from the ERA mailbox, which says which payer sent it. One that does not
+    balance or parse is kept with its problem (the claims it names then fail loudly when
+    their workflows read it)."""
+    problem, claims, advices = "", [], []
+    try:
+        check_835_balance(era.x12)
+    except X12Error as error:
+        problem = str(error)
+    try:
+        claims = [r.claim_control_number for r in parse_835(era.x12)]
+        advices = read_835(era.x12) if not problem else []
+    except X12Error as error:
+        problem = problem or str(error)
+    document = documents.Document(
+        key=f"era/{era.cursor}", transaction="835", direction="received",
+        payer_id=era.payer_id, text=era.x12, era_cursor=era.cursor, problem=problem,
+    )  # fmt: skip
+    links = [
+        documents.RemittanceLink(position, ccn, era.payer_id)
+        for position, ccn in enumerate(claims, start=1)
+    ]
+    plbs = _plb_rows(document.key, advices, lambda advice: era.payer_id)
+    return EraPosting(document, links, plbs, [], advices)
+
+
+def file_posting(
+    text: str, claim_on_file: Callable[[str], t.Claim | None], payer_id: str | None = None
+) -> EraPosting:
+    """An 835 file as a clearinghouse delivers it (any number of ISA and ST): refused whole
+    with the segment named when it does not read or balance (X12Error), else each claim is
+    matched to a claim of ours by CLP01 and the payer (`payer_id`, or the directory's payer
+    for the 835's REF*2U / N1*PR / TRN03 ids)."""
+    advices = read_835(text)
+    key = "era/file/" + hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def payer_of(advice: RemittanceAdvice) -> str | None:
+        return payer_id or payer_of_remittance(advice.payer_ids)
+
+    posting = EraPosting(
+        documents.Document(
+            key=key,
+            transaction="835",
+            direction="received",
+            payer_id=payer_of(advices[0]) or "",
+            text=text,
+        ),  # fmt: skip
+        advices=advices,
+    )
+    position = 0
+    for advice in advices:
+        payer = payer_of(advice)
+        for remittance in advice.remittances:
+            position += 1
+            ccn = remittance.claim_control_number
+            claim = claim_on_file(ccn)
+            if payer is None:
+                reason = (
+                    f"the 835's payer {advice.payer_name!r} (ids {', '.join(advice.payer_ids) or 'none'}) "
+                    "is not in the payer directory: add its ids to the profile's "
+                    "remittance_ids, or post with --payer"
+                )
+            elif claim is None or claim.payer_id != payer:
+                reason = f"no claim {ccn} billed to {payer} on file"
+            else:
+                posting.links.append(documents.RemittanceLink(position, ccn, payer))
+                continue
+            posting.unmatched.append(UnmatchedClaim(position, ccn, payer or "", reason))
+    posting.provider_adjustments = _plb_rows(key, advices, payer_of)
+    return posting
+
+
+def post_era(ledger, posting: EraPosting, today: date) -> bool:
+    """Store the posting; a task for each claim that matched nothing. False when this very
+    document was posted before (nothing changes)."""
+    stored = documents.record_era(
+        ledger, document=posting.document, claims=posting.links,
+        provider_adjustments=posting.provider_adjustments,
+    )  # fmt: skip
+    if not stored:
+        return False
+    for claim in posting.unmatched:
+        advice_total = next(
+            (r.paid for a in posting.advices for r in a.remittances
+             if r.claim_control_number == claim.claim_control_number),
+            None,
+        )  # fmt: skip
+        worklist.open_task(
+            ledger,
+            workflow_id=f"{posting.document.key}/{claim.position}",
+            encounter_id="-",
+            payer_id=claim.payer_id,
+            claim_control_number=claim.claim_control_number,
+            kind="era_unmatched_claim",
+            reason=f"835 CLP {claim.claim_control_number} (paid {advice_total}): {claim.reason}",
+            due=today + timedelta(days=UNMATCHED_DUE_DAYS),
+            opened_on=today,
+        )
+    return True
