@@ -150,10 +150,19 @@ def test_277_claim_without_trn_is_rejected():
         parse_277(text)
 
 
-def test_276_claim_without_ref_ej_names_its_trn():
+def test_276_claim_without_ref_ej_is_read_with_no_claim_control_number():
+    """REF*EJ is situational in X212: the trace still says which claim is asked about."""
     text = build_276(INQUIRIES[:1], WHEN, 7)
     text = text.replace("REF*EJ*ENC1-P1~\n", "").replace("SE*17*0001", "SE*16*0001")
-    with pytest.raises(X12Error, match=r"segment TRN at position 14: .* has no REF\*EJ"):
+    [parsed] = parse_276(text)
+    assert (parsed.trace_number, parsed.claim_control_number) == ("T1", "")
+    assert parsed.payer_claim_number == "ICN9"
+
+
+def test_276_claim_without_dtp_names_its_trn():
+    text = build_276(INQUIRIES[:1], WHEN, 7)
+    text = text.replace("DTP*472*RD8*20240110-20240110~\n", "").replace("SE*17*", "SE*16*")
+    with pytest.raises(X12Error, match=r"segment TRN at position 14: .* has no DTP\*472"):
         parse_276(text)
 
 

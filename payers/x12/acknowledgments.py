@@ -1,26 +1,63 @@
 """Acknowledgments of a submitted 837: the 999 (005010X231A1) and the 277CA (005010X214).
 
-The 999 says whether the transaction passed syntax checks (IK5/AK9, with IK3 segment errors);
-the 277CA says, per claim, whether it entered adjudication (STC category A2) or was rejected
-(A3/A6/A7/A8, DOMAIN.md §3.5). In the 277CA the claim control number (CLM01) travels in the
-patient-level TRN*2, the payer's claim number in REF*1K, and a rejection's text in STC12.
+The 999 says whether each transaction passed syntax checks (an AK2 loop each: IK3/IK4 errors
+and the IK5 verdict; AK9 for the group); the 277CA says, per claim, whether it entered
+adjudication (STC category A2) or was rejected (A3/A6/A7/A8, DOMAIN.md §3.5). In the 277CA the
+claim control number (CLM01) travels in the patient-level TRN*2, the payer's claim number in
+REF*1K, and a rejection's text in STC12; the information receiver (2200B) and billing provider
+(2200C) levels carry statuses too, and a rejection there rejects every claim below.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from cob.model import ClaimAcknowledgment
-from payers.x12.segments import X12Error, build_interchange, free_text, parse_interchange, seg
+from payers.x12.claim_status import CATEGORIES
+from payers.x12.parties import Level, levels
+from payers.x12.segments import (
+    Segment,
+    Transaction,
+    X12Error,
+    build_interchange,
+    free_text,
+    seg,
+    transactions_of,
+)
 
 ACK_999 = "005010X231A1"
 ACK_277CA = "005010X214"
-REJECTED = {"A3", "A4", "A6", "A7", "A8"}
+REJECTED = {"A3", "A4", "A6", "A7", "A8"}  # STC01-1: not entered into adjudication (X214)
+# A2 accepted into adjudication; A5 split "upon acceptance into the adjudication system", so
+# accepted too (its parts come back under the payer's claim numbers).
+ACCEPTED = {"A2", "A5"}
+# Every other known category is no decision on the claim, and the engine must not take one:
+# A0 forwarded to another entity (that entity's 277CA decides), A1 received but "does not mean
+# that the claim has been accepted for adjudication", E* the answer was not possible, P*/F*/R*
+# belong in a 277 claim status answer. Such a claim is read as not acknowledged, so the claim
+# workflow resends it once and then opens a worklist task (DOMAIN.md §4.6).
+LEVEL_NAMES = {"21": "2200B", "19": "2200C"}  # HL03 -> the loop its STC sits in (X214)
+ACK_ACCEPTED = {"A", "E"}  # IK501 / AK901 accepted (E: with errors noted), X231A1
+ACK_REJECTED = {"R", "M", "W", "X"}  # P (AK901 only): some transaction sets were accepted
+# build_interchange numbers an interchange's transactions from 0001 and the engine sends one
+# 837 per interchange, so the ST02 a 999 must acknowledge for the engine is this one.
+SENT_ST02 = "0001"
 # guide -> (GS01 functional identifier, ST01 transaction code)
 ACKNOWLEDGED = {"005010X222A1": ("HC", "837"), "005010X223A2": ("HC", "837"),
                 "005010X221A1": ("HP", "835")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ElementError:
+    """A 999 IK4: which element of the IK3 segment (IK401, 'n' or 'n:c'), its dictionary
+    number (IK402), the IK403 syntax code and the bad value as sent (IK404)."""
+
+    position: str
+    code: str
+    reference: str = ""
+    value: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,6 +68,31 @@ class AckError:
     position: int
     code: str = "8"  # 8 = segment has data element errors; 3 = mandatory segment missing
     loop: str = ""
+    elements: tuple[ElementError, ...] = ()  # its IK4 element notes
+
+
+@dataclass(frozen=True)
+class TransactionAck:
+    """One AK2 loop: the transaction set it answers (AK201, AK202) and its IK5 verdict."""
+
+    code: str  # AK201: 837, ...
+    control: str  # AK202: the ST02 of the acknowledged transaction
+    status: str  # IK501
+    errors: tuple[AckError, ...] = ()
+    syntax_codes: tuple[str, ...] = ()  # IK502-IK506
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in ACK_ACCEPTED
+
+
+@dataclass(frozen=True)
+class GroupAck:
+    """A 999 transaction: the functional group it answers (AK1) and each transaction in it."""
+
+    group_control: str  # AK102: the GS06 of the acknowledged group
+    group_status: str  # AK901
+    transactions: tuple[TransactionAck, ...]
 
 
 def build_999(
@@ -51,17 +113,92 @@ def build_999(
     return build_interchange("FA", ACK_999, [("999", body)], sender, receiver, control_number, when)
 
 
-def parse_999(text: str) -> tuple[bool, list[AckError]]:
-    """(accepted, errors) for the first acknowledged transaction; IK5 A or E means accepted."""
-    interchange = parse_interchange(text)
-    txn = next((t for t in interchange.transactions if t.code == "999"), None)
-    if txn is None:
+def _ik3(segment: Segment) -> AckError:
+    if not segment[2].isdigit():
+        raise X12Error(f"IK302 {segment[2]!r} is not a segment position", "IK3", segment.position)
+    return AckError(segment[1], int(segment[2]), segment[4], segment[3])
+
+
+def read_999(txn: Transaction) -> GroupAck:
+    """Every AK2 loop of a 999 with its IK3/IK4 errors and IK5, and the AK9 (X231A1)."""
+    if txn.code != "999":
+        raise X12Error(f"ST01 is {txn.code}; a 999 was expected", "ST", txn.st.position)
+    group_control, ak9 = "", None
+    done: list[TransactionAck] = []
+    ak2: Segment | None = None
+    errors: list[AckError] = []
+    for s in txn.body:
+        if s.id in ("IK3", "IK4", "IK5", "CTX") and ak2 is None:
+            raise X12Error(f"{s.id} outside an AK2 loop", s.id, s.position)
+        if s.id in ("AK2", "AK9") and ak2 is not None:
+            raise X12Error(f"the AK2 loop for {ak2[1]} {ak2[2]} has no IK5", "AK2", ak2.position)
+        if s.id == "AK1":
+            group_control = s[2]
+        elif s.id == "AK2":
+            ak2, errors = s, []
+        elif s.id == "IK3":
+            errors.append(_ik3(s))
+        elif s.id == "IK4" and not errors:
+            raise X12Error("IK4 before any IK3 names its segment", "IK4", s.position)
+        elif s.id == "IK4":
+            note = ElementError(position=s[1], code=s[3], reference=s[2], value=s[4])
+            errors[-1] = replace(errors[-1], elements=(*errors[-1].elements, note))
+        elif s.id == "IK5" and ak2 is not None:
+            codes = tuple(c for c in s.elements[1:6] if c)
+            done.append(TransactionAck(ak2[1], ak2[2], s[1], tuple(errors), codes))
+            ak2 = None
+        elif s.id == "AK9":
+            ak9 = s
+    if ak2 is not None:
+        raise X12Error(f"the AK2 loop for {ak2[1]} {ak2[2]} has no IK5", "AK2", ak2.position)
+    if ak9 is None:
+        raise X12Error("the 999 has no AK9", "SE", txn.se.position)
+    return GroupAck(group_control, ak9[1], tuple(done))
+
+
+def _acks_999(text: str) -> list[tuple[Transaction, GroupAck]]:
+    found = [(t, read_999(t)) for t in transactions_of(text) if t.code == "999"]
+    if not found:
         raise X12Error("no 999 transaction in the interchange", "ST")
-    errors = [AckError(s[1], int(s[2]), s[4], s[3]) for s in txn.body if s.id == "IK3"]
-    ik5 = next((s for s in txn.body if s.id == "IK5"), None)
-    if ik5 is None:
-        raise X12Error("the 999 has no IK5", "SE", txn.se.position)
-    return ik5[1] in ("A", "E"), errors
+    return found
+
+
+def parse_999(text: str, transaction_control: str = SENT_ST02) -> tuple[bool, list[AckError]]:
+    """(accepted, errors) for the transaction whose ST02 was `transaction_control`: its IK5
+    is A or E and the AK9 did not reject the group. A 999 that does not mention it is not an
+    acceptance: an X12Error naming the AK9, unless the AK9 rejected the whole group (then it
+    was rejected with it)."""
+    found = _acks_999(text)
+    ours = [(txn, group, t) for txn, group in found for t in group.transactions
+            if t.control == transaction_control]  # fmt: skip
+    if len(ours) > 1:
+        raise X12Error(f"transaction {transaction_control} is acknowledged {len(ours)} times",
+                       "AK2")  # fmt: skip
+    if not ours:
+        silent = [g for _, g in found if not g.transactions and g.group_status in ACK_REJECTED]
+        if silent:
+            return False, []
+        txn, group = found[0]
+        answered = ", ".join(t.control for _, g in found for t in g.transactions) or "none"
+        ak9 = next(s for s in txn.body if s.id == "AK9")
+        raise X12Error(f"the 999 does not acknowledge transaction {transaction_control} "
+                       f"(it acknowledges: {answered}); not an acceptance", "AK9", ak9.position)  # fmt: skip
+    _, group, t = ours[0]
+    return t.accepted and group.group_status not in ACK_REJECTED, list(t.errors)
+
+
+def summarize_999(txn: Transaction) -> dict:
+    """A 999 as plain data for `cob x12 read`."""
+    group = read_999(txn)
+    return {
+        "group_status": group.group_status,
+        "transactions": [
+            {"control": t.control, "code": t.code, "status": t.status,
+             "errors": [{"segment": e.segment_id, "position": e.position, "code": e.code}
+                        for e in t.errors]}
+            for t in group.transactions
+        ],
+    }  # fmt: skip
 
 
 def _category(ack: ClaimAcknowledgment) -> tuple[str, str]:
@@ -132,26 +269,137 @@ def _money(amount: Decimal) -> str:
     return text.rstrip("0").rstrip(".")
 
 
+@dataclass(frozen=True)
+class Status:
+    """One status composite of an STC (STC01, or STC10/STC11) and where it was read."""
+
+    level: str  # 2200B, 2200C or 2200D
+    category: str  # its first component (STC01-1)
+    code: str  # its second (STC01-2)
+    message: str  # STC12
+    stc: Segment
+
+    @property
+    def composite(self) -> str:
+        return f"{self.category}:{self.code}"
+
+
+def _statuses(segments: list[Segment], level: str) -> list[Status]:
+    return [
+        Status(level, s.component(n, 1), s.component(n, 2), s[12], s)
+        for s in segments if s.id == "STC"
+        for n in (1, 10, 11) if n == 1 or s[n]
+    ]  # fmt: skip
+
+
+@dataclass
+class _Claim:
+    trn: Segment  # TRN*2: TRN02 is the claim control number
+    above: list[Status]  # of the 2200B and 2200C levels it sits under, the higher first
+    segments: list[Segment]  # of its 2200D loop, up to its first service line (SVC)
+
+
+def _claims(txn: Transaction) -> tuple[list[_Claim], list[Status]]:
+    """The claims of a 277CA (each TRN at a patient level, HL03 PT, opens one) and the
+    statuses of its 2200B and 2200C levels."""
+    if txn.version != ACK_277CA:
+        raise X12Error(f"ST03/GS08 is {txn.version!r}: a 277CA is {ACK_277CA}", "ST",
+                       txn.st.position)  # fmt: skip
+    claims: list[_Claim] = []
+    higher: list[Status] = []
+    for level in levels(txn):
+        if level.code in LEVEL_NAMES:
+            higher += _statuses(level.segments, LEVEL_NAMES[level.code])
+        if level.code == "PT":
+            claims += _patient_claims(level)
+    return claims, higher
+
+
+def _patient_claims(level: Level) -> list[_Claim]:
+    above = [st for code in ("21", "19") for up in [level.above(code)] if up
+             for st in _statuses(up.segments, LEVEL_NAMES[code])]  # fmt: skip
+    claims: list[_Claim] = []
+    lines = False  # inside a 2220D service line loop
+    for segment in level.segments:
+        if segment.id == "TRN":
+            claims.append(_Claim(segment, above, []))
+            lines = False
+        elif segment.id in ("STC", "REF") and not claims:
+            raise X12Error("a claim status before its TRN*2", segment.id, segment.position)
+        elif segment.id == "SVC" or lines:
+            lines = True
+        elif claims:
+            claims[-1].segments.append(segment)
+    return claims
+
+
+def _decide(claim: _Claim) -> tuple[ClaimAcknowledgment, Status | None]:
+    """The claim's acknowledgment and the status that decides it: a rejection at 2200B or
+    2200C rejects it; else its own (2200D) statuses: any rejection, else acceptance (A2, A5);
+    anything else, or an unknown category anywhere above or on it, is no decision."""
+    ccn = claim.trn[2]
+    own = _statuses(claim.segments, "2200D")
+    ref = next((s for s in claim.segments if s.id == "REF" and s[1] == "1K"), None)
+    number = ref[2] if ref else None
+    for status in claim.above:
+        if status.category in REJECTED:
+            reason = f"rejected at {status.level} (STC {status.composite})"
+            reason += f": {status.message}" if status.message else ""
+            return ClaimAcknowledgment(claim_control_number=ccn, accepted=False,
+                                       status_code=status.category, reason=reason), status  # fmt: skip
+    rejected = next((st for st in own if st.category in REJECTED), None)
+    if rejected:
+        return ClaimAcknowledgment(
+            claim_control_number=ccn, accepted=False, payer_claim_number=number,
+            status_code=rejected.category, reason=rejected.message,
+        ), rejected  # fmt: skip
+    unknown = next((st for st in claim.above + own if st.category not in CATEGORIES), None)
+    accepted = next((st for st in own if st.category in ACCEPTED), None)
+    if accepted and not unknown:
+        return ClaimAcknowledgment(
+            claim_control_number=ccn, accepted=True, payer_claim_number=number,
+            status_code=accepted.category, reason=accepted.message,
+        ), accepted  # fmt: skip
+    if unknown:
+        at = unknown.stc
+        why = (f"STC {unknown.composite!r} at {unknown.level} (position {at.position}): "
+               f"{unknown.category!r} is not a claim status category")  # fmt: skip
+    elif own:
+        at = own[0].stc
+        why = f"STC {own[0].composite} (position {at.position}) neither accepts nor rejects it"
+    else:
+        at, why = claim.trn, f"no STC for the claim (TRN at position {claim.trn.position})"
+    decider = unknown or (own[0] if own else None)
+    return ClaimAcknowledgment(
+        claim_control_number=ccn, accepted=False, payer_claim_number=number,
+        status_code=decider.category if decider else "", acknowledged=False,
+        reason=f"the 277CA is no decision on claim {ccn}: {why}",
+    ), decider  # fmt: skip
+
+
+def _decisions(text: str) -> list[tuple[ClaimAcknowledgment, Status | None]]:
+    return [_decide(claim) for t in transactions_of(text) if t.code == "277"
+            for claim in _claims(t)[0]]  # fmt: skip
+
+
 def parse_277ca(text: str) -> list[ClaimAcknowledgment]:
-    """One ClaimAcknowledgment per patient-level (HL03 PT) claim, in file order."""
-    interchange = parse_interchange(text)
-    acks: list[ClaimAcknowledgment] = []
-    for txn in (t for t in interchange.transactions if t.code == "277"):
-        level, current = "", None
-        for segment in txn.body:
-            if segment.id == "HL":
-                level, current = segment[3], None
-            elif level != "PT":
-                continue
-            elif segment.id == "TRN":
-                current = ClaimAcknowledgment(claim_control_number=segment[2], accepted=True)
-                acks.append(current)
-            elif segment.id in ("STC", "REF") and current is None:
-                raise X12Error("a claim status before its TRN*2", segment.id, segment.position)
-            elif segment.id == "STC":
-                category = segment.components(1, interchange.separators)[0]
-                current.status_code, current.accepted = category, category not in REJECTED
-                current.reason = segment[12]
-            elif segment.id == "REF" and segment[1] == "1K":
-                current.payer_claim_number = segment[2]
-    return acks
+    """One ClaimAcknowledgment per claim (a TRN*2 at a patient level), in file order, from
+    every 277 of every interchange in `text`. A claim the 277CA does not decide on comes
+    back not accepted and not acknowledged, its category kept in status_code."""
+    return [ack for ack, _ in _decisions(text)]
+
+
+def summarize_277ca(txn: Transaction) -> dict:
+    """A 277CA as plain data for `cob x12 read`."""
+    claims, higher = _claims(txn)
+    decided = [_decide(claim) for claim in claims]
+    return {
+        "claims": [
+            {"claim_control_number": ack.claim_control_number,
+             "category": status.category if status else "",
+             "status_code": status.code if status else "", "accepted": ack.accepted}
+            for ack, status in decided
+        ],
+        "levels": [{"level": st.level, "category": st.category, "status_code": st.code}
+                   for st in higher],
+    }  # fmt: skip

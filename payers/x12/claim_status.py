@@ -7,28 +7,35 @@ as TRN*2; REF*EJ is our claim control number (CLM01), REF*1K the payer's.
 
 The 276 says only whether the patient is the subscriber (a 2000E dependent level or not), not
 how they are related, so a dependent reads back as Relationship.OTHER. pyx12 has no 5010 276 map
-(DOMAIN.md §3.7): the checks here are its validation.
+(DOMAIN.md §3.7): the checks here are its validation. What X212 makes situational is read when
+present and never demanded: the service provider level (2000C, NM1*1P), the subscriber's DMG
+when the patient is a dependent, REF*EJ, the claim's AMT*T3 (and its DTP*472 when the service
+lines carry theirs). A 277 may answer at the information receiver (2200B) or provider (2200C)
+level: such a status is attached to every claim below it, and one with no claim below it comes
+back on its own, with that level's trace.
 """
 
 from __future__ import annotations
 
 import re
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import ValidationError
 
 from cob.model import Model, Person, Relationship
 from payers.x12.claim_837p import amount, d8
-from payers.x12.parties import MemberInquiry
+from payers.x12.parties import Level, MemberInquiry, levels
 from payers.x12.segments import (
     Segment,
-    Separators,
+    Transaction,
     X12Error,
     build_interchange,
-    parse_interchange,
     seg,
+    transactions_of,
 )
 
 VERSION = "005010X212"
@@ -38,30 +45,45 @@ CATEGORIES = frozenset(  # STC01-1 code set, DOMAIN.md §3.5
     "R0 R1 RQ X0".split() + [f"R{n}" for n in range(3, 18)]
 )  # fmt: skip
 AMOUNT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
-# HL03 22 forgets the previous claim's subscriber and dependent; 23 only the dependent
-FORGET = {"22": ("NM1*IL", "NM1*QC", "DMG 2000D", "DMG 2000E"), "23": ("NM1*QC", "DMG 2000E")}
+LEVEL_NAMES = {"21": "2200B", "19": "2200C"}  # HL03 -> the loop of its status (X212)
 
 
 class StatusInquiry(MemberInquiry):
     """One 2200 loop of a 276: which claim we ask about, and who we are."""
 
-    claim_control_number: str  # REF*EJ (CLM01 of the claim)
+    claim_control_number: str  # REF*EJ (CLM01 of the claim); "" when not sent
     payer_claim_number: str | None = None  # REF*1K when known
-    charge: Decimal  # AMT*T3
+    charge: Decimal | None  # AMT*T3; None when not sent (situational in X212)
+
+
+class LevelStatus(Model):
+    """A 277 status at the information receiver (2200B) or provider (2200C) level: it answers
+    for every claim below that level."""
+
+    level: Literal["2200B", "2200C"]
+    trace_number: str  # that level's TRN02
+    category: str  # STC01-1
+    status_code: str  # STC01-2
+    effective_date: date  # STC02
+    message: str = ""  # STC12
 
 
 class ClaimStatus(Model):
     """One 2200 loop of a 277: the payer's answer to the inquiry with the same trace number."""
 
     trace_number: str
-    claim_control_number: str
+    claim_control_number: str = ""  # REF*EJ; "" when the payer did not echo it
     payer_claim_number: str | None = None
     category: str  # STC01-1, DOMAIN.md §3.5
     status_code: str  # STC01-2
     effective_date: date  # STC02
-    charge: Decimal  # STC04
+    charge: Decimal | None = None  # STC04
     paid: Decimal = Decimal("0.00")  # STC05 (finalized claims)
     message: str = ""  # STC12 (X212 marks it Not Used; see build_277)
+    # "claim": the claim's own STC (2200D/E). "2200B"/"2200C": a status at that level with no
+    # claim listed below it, so it answers for every claim the 276 asked about there.
+    level: Literal["claim", "2200B", "2200C"] = "claim"
+    above: list[LevelStatus] = []  # statuses of the levels above the claim, the higher first
 
     @property
     def finalized(self) -> bool:
@@ -106,9 +128,9 @@ def _levels(inquiry: StatusInquiry, hl: int, demographics: bool) -> tuple[list[S
     dependent = inquiry.relationship != Relationship.SELF
     sub, pat = inquiry.subscriber, inquiry.patient
     out = [seg("HL", hl, 3, "22", int(dependent))]
-    out += [seg("DMG", "D8", d8(sub.birth_date), sub.sex)] if demographics else []
-    out.append(seg("NM1", "IL", "1", sub.last_name, sub.first_name, "", "", "", "MI",
-                   inquiry.member_id))  # fmt: skip
+    out += [seg("DMG", "D8", d8(sub.birth_date), sub.sex)] if demographics and sub else []
+    out.append(seg("NM1", "IL", "1", sub.last_name if sub else "", sub.first_name if sub else "",
+                   "", "", "", "MI", inquiry.member_id))  # fmt: skip
     if dependent:
         out.append(seg("HL", hl + 1, hl, "23"))
         out += [seg("DMG", "D8", d8(pat.birth_date), pat.sex)] if demographics else []
@@ -134,7 +156,8 @@ def build_276(inquiries: list[StatusInquiry], when: datetime, control_number: in
         levels, hl = _levels(i, hl, demographics=True)
         body += [*levels, seg("TRN", "1", i.trace_number),
                  *_claim_refs(i.payer_claim_number, i.claim_control_number),
-                 seg("AMT", "T3", amount(i.charge)), _service_date(i.service_date)]  # fmt: skip
+                 *([seg("AMT", "T3", amount(i.charge))] if i.charge is not None else []),
+                 _service_date(i.service_date)]  # fmt: skip
     return build_interchange(
         "HR", VERSION, [("276", body)], first.provider_npi, first.payer_id, control_number, when
     )
@@ -158,10 +181,11 @@ def build_277(
         if status.category not in CATEGORIES:
             raise ValueError(f"{status.category!r} is not a claim status category (DOMAIN §3.5)")
         paid = amount(status.paid) if status.finalized or status.paid else ""
+        charge = amount(status.charge) if status.charge is not None else ""
         levels, hl = _levels(i, hl, demographics=False)
         stc01 = f"{status.category}:{status.status_code}"
         body += [*levels, seg("TRN", "2", status.trace_number),
-                 seg("STC", stc01, d8(status.effective_date), "", amount(status.charge), paid,
+                 seg("STC", stc01, d8(status.effective_date), "", charge, paid,
                      *[""] * 6, status.message),
                  *_claim_refs(status.payer_claim_number, status.claim_control_number),
                  _service_date(i.service_date)]  # fmt: skip
@@ -170,46 +194,60 @@ def build_277(
     )
 
 
-Loop = tuple[dict[str, Segment], str, list[Segment]]  # segments above it by key, HL03, 2200 body
+def _checked(txn: Transaction, code: str) -> Transaction:
+    """`txn`, once it is a `code` of this guide in a group of the right GS01."""
+    if txn.code != code:
+        raise X12Error(f"ST01 is {txn.code}; a {code} was expected", "ST", txn.st.position)
+    if txn.version != VERSION:
+        raise X12Error(f"ST03 is {txn.version!r}, not {VERSION}", "ST", txn.st.position)
+    if txn.gs[1] != FUNCTIONAL_ID[code]:
+        raise X12Error(f"GS01 is {txn.gs[1]!r}, not {FUNCTIONAL_ID[code]}", "GS",
+                       txn.gs.position)  # fmt: skip
+    return txn
 
 
-def _claim_loops(text: str, code: str, trace_type: str) -> tuple[Separators, list[Loop]]:
-    """Each 2200D/E loop (its TRN up to the next HL or 2220 SVC) with the NM1/DMG segments of
-    the levels above it, keyed 'NM1*PR', 'NM1*IL', 'DMG 2000D', ..."""
-    interchange = parse_interchange(text)
-    loops: list[Loop] = []
-    for group in interchange.groups:
-        for txn in group.transactions:
-            if txn.code != code:
-                raise X12Error(f"ST01 is {txn.code}; a {code} was expected", "ST", txn.st.position)
-            if txn.version != VERSION:
-                raise X12Error(f"ST03 is {txn.version!r}, not {VERSION}", "ST", txn.st.position)
-            if group.gs[1] != FUNCTIONAL_ID[code]:
-                raise X12Error(f"GS01 is {group.gs[1]!r}, not {FUNCTIONAL_ID[code]}", "GS",
-                               group.gs.position)  # fmt: skip
-            above: dict[str, Segment] = {}
-            level, claim, lines = "", None, False
-            for s in txn.body:
-                if s.id == "HL":
-                    level, claim = s[3], None
-                    for key in FORGET.get(level, ()):
-                        above.pop(key, None)
-                elif s.id == "TRN" and level in FORGET:
-                    if s[1] != trace_type:
-                        raise X12Error(f"TRN01 is {s[1]!r}; a {code} uses {trace_type}", "TRN",
-                                       s.position)  # fmt: skip
-                    claim, lines = [s], False
-                    loops.append((dict(above), level, claim))
-                elif claim is not None:
-                    lines = lines or s.id == "SVC"
-                    claim += [] if lines else [s]
-                elif s.id in ("STC", "REF", "AMT", "DTP") and level in FORGET:
-                    raise X12Error(f"no TRN*{trace_type} opens this claim loop", s.id, s.position)
-                elif s.id == "NM1":
-                    above[f"NM1*{s[1]}"] = s
-                elif s.id == "DMG":
-                    above["DMG 2000D" if level == "22" else "DMG 2000E"] = s
-    return interchange.separators, loops
+def _transactions(text: str, code: str) -> list[Transaction]:
+    """Every transaction in `text` (several interchanges, groups and STs), each checked."""
+    return [_checked(txn, code) for txn in transactions_of(text)]
+
+
+@dataclass
+class _Claim:
+    """One 2200D/E loop: its TRN and what follows, up to its first service line (SVC), and
+    each 2210/2220 service line loop."""
+
+    level: Level  # the subscriber (22) or dependent (23) level it sits in
+    segments: list[Segment]
+    lines: list[list[Segment]] = field(default_factory=list)
+
+    @property
+    def trn(self) -> Segment:
+        return self.segments[0]
+
+
+def _claims(level: Level, code: str, trace_type: str) -> list[_Claim]:
+    claims: list[_Claim] = []
+    for s in level.segments:
+        if s.id == "TRN":
+            if s[1] != trace_type:
+                raise X12Error(f"TRN01 is {s[1]!r}; a {code} uses {trace_type}", "TRN",
+                               s.position)  # fmt: skip
+            claims.append(_Claim(level, [s]))
+        elif not claims:
+            if s.id in ("STC", "REF", "AMT", "DTP", "SVC"):
+                raise X12Error(f"no TRN*{trace_type} opens this claim loop", s.id, s.position)
+        elif s.id == "SVC":
+            claims[-1].lines.append([s])
+        elif claims[-1].lines:
+            claims[-1].lines[-1].append(s)
+        else:
+            claims[-1].segments.append(s)
+    return claims
+
+
+def _all_claims(txn: Transaction, code: str, trace_type: str) -> list[_Claim]:
+    return [claim for level in levels(txn) if level.code in ("22", "23")
+            for claim in _claims(level, code, trace_type)]  # fmt: skip
 
 
 def _find(segments: list[Segment], segment_id: str, qualifier: str | None = None) -> Segment | None:
@@ -223,11 +261,9 @@ def _required(found: Segment | None, what: str, trn: Segment) -> Segment:
 
 
 def _claim_numbers(claim: list[Segment]) -> tuple[str, str | None]:
-    """REF*EJ (ours, required) and REF*1K (the payer's, when it has one)."""
-    payers = _find(claim, "REF", "1K")
-    return _required(_find(claim, "REF", "EJ"), "REF*EJ", claim[0])[2], payers[
-        2
-    ] if payers else None
+    """REF*EJ (ours, "" when not sent: situational in X212) and REF*1K (the payer's)."""
+    ours, payers = _find(claim, "REF", "EJ"), _find(claim, "REF", "1K")
+    return (ours[2] if ours else ""), (payers[2] if payers else None)
 
 
 def _amount(segment: Segment, n: int) -> Decimal:
@@ -247,9 +283,7 @@ def _date(segment: Segment, n: int, qualifier: str = "D8") -> date:
                    segment.position)  # fmt: skip
 
 
-def _person(above: dict[str, Segment], name: str, demographics: str, trn: Segment) -> Person:
-    nm1 = _required(above.get(name), name, trn)
-    dmg = _required(above.get(demographics), demographics, trn)
+def _person(nm1: Segment, dmg: Segment) -> Person:
     try:
         fields = {"first_name": nm1[4], "last_name": nm1[3], "sex": dmg[3] or "U"}
         return Person.model_validate(fields | {"birth_date": _date(dmg, 2)})
@@ -258,44 +292,131 @@ def _person(above: dict[str, Segment], name: str, demographics: str, trn: Segmen
         raise X12Error(f"{problem['loc'][0]}: {problem['msg']}", "NM1", nm1.position) from error
 
 
-def parse_276(text: str) -> list[StatusInquiry]:
-    """One StatusInquiry per 2200D/E loop, in file order."""
-    inquiries = []
-    for above, level, claim in _claim_loops(text, "276", "1")[1]:
-        trn, (ours, payers) = claim[0], _claim_numbers(claim)
-        subscriber = _person(above, "NM1*IL", "DMG 2000D", trn)
-        provider = _required(above.get("NM1*1P"), "NM1*1P", trn)
-        dtp = _required(_find(claim, "DTP", "472"), "DTP*472", trn)
-        inquiries.append(StatusInquiry(
+def _inquiry(claim: _Claim) -> StatusInquiry:
+    trn, level = claim.trn, claim.level
+    subscriber_level = level.above("22") or level
+    member = _required(subscriber_level.find("NM1", "IL"), "NM1*IL", trn)
+    subscriber_dmg = subscriber_level.find("DMG")
+    if level.code == "23":
+        name = _required(level.find("NM1", "QC"), "NM1*QC", trn)
+        patient = _person(name, _required(level.find("DMG"), "DMG 2000E", trn))
+        # the subscriber's DMG is situational when the patient is a dependent
+        subscriber = _person(member, subscriber_dmg) if subscriber_dmg else None
+    else:
+        subscriber = patient = _person(member, _required(subscriber_dmg, "DMG 2000D", trn))
+    source = level.above("20")
+    payer = _required(source.find("NM1", "PR") if source else None, "NM1*PR", trn)
+    provider_level = level.above("19")  # 2000C is situational
+    provider = (provider_level.find("NM1", "1P") if provider_level else None) or Segment("NM1")
+    dates = [d for d in [_find(claim.segments, "DTP", "472")] if d] or [
+        d for line in claim.lines for d in [_find(line, "DTP", "472")] if d
+    ]  # the claim's dates, else its first service line's
+    dtp = _required(dates[0] if dates else None, "DTP*472 on the claim or a service line", trn)
+    charge = _find(claim.segments, "AMT", "T3")
+    ours, payers = _claim_numbers(claim.segments)
+    try:
+        return StatusInquiry(
             trace_number=trn[2], claim_control_number=ours, payer_claim_number=payers,
-            payer_id=_required(above.get("NM1*PR"), "NM1*PR", trn)[9],
-            provider_name=provider[3], provider_npi=provider[9], member_id=above["NM1*IL"][9],
-            subscriber=subscriber,
-            patient=_person(above, "NM1*QC", "DMG 2000E", trn) if level == "23" else subscriber,
-            relationship=Relationship.OTHER if level == "23" else Relationship.SELF,
-            charge=_amount(_required(_find(claim, "AMT", "T3"), "AMT*T3", trn), 2),
-            service_date=_date(dtp, 3, dtp[2]),
+            payer_id=payer[9], provider_name=provider[3], provider_npi=provider[9],
+            member_id=member[9], subscriber=subscriber, patient=patient,
+            relationship=Relationship.OTHER if level.code == "23" else Relationship.SELF,
+            charge=_amount(charge, 2) if charge else None, service_date=_date(dtp, 3, dtp[2]),
+        )  # fmt: skip
+    except ValidationError as error:
+        problem = error.errors()[0]
+        raise X12Error(f"{problem['loc'][0]}: {problem['msg']}", "TRN", trn.position) from error
+
+
+def parse_276(text: str) -> list[StatusInquiry]:
+    """One StatusInquiry per 2200D/E loop, in file order, from every 276 in `text`."""
+    return [_inquiry(claim) for txn in _transactions(text, "276")
+            for claim in _all_claims(txn, "276", "1")]  # fmt: skip
+
+
+def _stc(stc: Segment) -> tuple[str, str]:
+    """(STC01-1, STC01-2), the category checked against the code set."""
+    category, status_code = stc.component(1, 1), stc.component(1, 2)
+    if category not in CATEGORIES:
+        raise X12Error(f"STC01-1 {category!r} is not a claim status category (DOMAIN.md §3.5)",
+                       "STC", stc.position)  # fmt: skip
+    if not status_code:
+        raise X12Error("STC01-2 (claim status code) is missing", "STC", stc.position)
+    return category, status_code
+
+
+def _level_statuses(level: Level) -> list[LevelStatus]:
+    """The STCs of a 2200B (HL03 21) or 2200C (HL03 19) loop."""
+    trn = level.find("TRN") or Segment("TRN")
+    found = []
+    for stc in (s for s in level.segments if s.id == "STC"):
+        category, status_code = _stc(stc)
+        found.append(LevelStatus(
+            level=LEVEL_NAMES[level.code], trace_number=trn[2], category=category,  # type: ignore[arg-type]
+            status_code=status_code, effective_date=_date(stc, 2), message=stc[12],
         ))  # fmt: skip
-    return inquiries
+    return found
+
+
+def _status(claim: _Claim) -> ClaimStatus:
+    trn = claim.trn
+    stc = _required(_find(claim.segments, "STC"), "STC", trn)  # the first, claim-level STC
+    category, status_code = _stc(stc)
+    ours, payers = _claim_numbers(claim.segments)
+    above = [status for code in ("21", "19") for up in [claim.level.above(code)] if up
+             for status in _level_statuses(up)]  # fmt: skip
+    return ClaimStatus(
+        trace_number=trn[2], claim_control_number=ours, payer_claim_number=payers,
+        category=category, status_code=status_code, effective_date=_date(stc, 2),
+        charge=_amount(stc, 4) if stc[4] else None,
+        paid=_amount(stc, 5) if stc[5] else Decimal("0.00"), message=stc[12], above=above,
+    )  # fmt: skip
+
+
+def _statuses(txn: Transaction) -> list[ClaimStatus]:
+    """Each claim's status and, in its place in the file, each 2200B/2200C status with no
+    claim listed below it."""
+    statuses = []
+    for level in levels(txn):
+        if level.code in LEVEL_NAMES and not any(
+            below.code in ("22", "23") and below.find("TRN") for below in level.below()
+        ):
+            statuses += [
+                ClaimStatus(
+                    trace_number=s.trace_number, category=s.category, status_code=s.status_code,
+                    effective_date=s.effective_date, message=s.message, level=s.level,
+                )
+                for s in _level_statuses(level)
+            ]  # fmt: skip
+        if level.code in ("22", "23"):
+            statuses += [_status(claim) for claim in _claims(level, "277", "2")]
+    return statuses
 
 
 def parse_277(text: str) -> list[ClaimStatus]:
-    """One ClaimStatus per 2200D/E loop, in file order; the first (claim-level) STC counts."""
-    separators, loops = _claim_loops(text, "277", "2")
-    statuses = []
-    for _, _, claim in loops:
-        trn, (ours, payers) = claim[0], _claim_numbers(claim)
-        stc = _required(_find(claim, "STC"), "STC", trn)
-        category, status_code = (stc.components(1, separators) + [""])[:2]
-        if category not in CATEGORIES:
-            raise X12Error(f"STC01-1 {category!r} is not a claim status category (DOMAIN.md §3.5)",
-                           "STC", stc.position)  # fmt: skip
-        if not status_code:
-            raise X12Error("STC01-2 (claim status code) is missing", "STC", stc.position)
-        statuses.append(ClaimStatus(
-            trace_number=trn[2], claim_control_number=ours, payer_claim_number=payers,
-            category=category, status_code=status_code, effective_date=_date(stc, 2),
-            charge=_amount(stc, 4), paid=_amount(stc, 5) if stc[5] else Decimal("0.00"),
-            message=stc[12],
-        ))  # fmt: skip
-    return statuses
+    """The answers of every 277 in `text`, in file order: one per 2200D/E claim loop (its first,
+    claim-level STC counts, with the statuses of the levels above it attached), and one per
+    2200B/2200C status that has no claim below it."""
+    return [status for txn in _transactions(text, "277") for status in _statuses(txn)]
+
+
+def summarize_276(txn: Transaction) -> dict:
+    """A 276 as plain data for `cob x12 read`."""
+    return {
+        "inquiries": [
+            {"trace_number": claim.trn[2],
+             "claim_control_number": _claim_numbers(claim.segments)[0]}
+            for claim in _all_claims(_checked(txn, "276"), "276", "1")
+        ]
+    }  # fmt: skip
+
+
+def summarize_277(txn: Transaction) -> dict:
+    """A 277 as plain data for `cob x12 read`: its claims (2200B/2200C statuses are not
+    claims; parse_277 attaches them)."""
+    return {
+        "claims": [
+            {"trace_number": s.trace_number, "claim_control_number": s.claim_control_number,
+             "category": s.category, "status_code": s.status_code}
+            for s in _statuses(_checked(txn, "277")) if s.level == "claim"
+        ]
+    }  # fmt: skip
