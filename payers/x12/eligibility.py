@@ -96,13 +96,15 @@ def _loops(
     rejection: list[Segment], answer: list[Segment],
 ) -> list[Segment]:  # fmt: skip
     """HL 20/21/22 (and 23 for a dependent), with `answer` (EQ or EBs) in the patient's loop."""
-    names = [n for p in (inquiry.subscriber, inquiry.patient) for n in (p.last_name, p.first_name)]
+    people = [p for p in (inquiry.subscriber, inquiry.patient) if p is not None]
+    names = [n for p in people for n in (p.last_name, p.first_name)]
     texts = [inquiry.trace_number, inquiry.provider_name, inquiry.group_number or "", *names]
     for text in [*texts, payer_id, member_id]:
         _plain(text, "element")
     dependent = inquiry.relationship != Relationship.SELF
     trace = seg("TRN", trace_type, inquiry.trace_number, ORIGINATOR)
-    sub = inquiry.subscriber
+    sub = inquiry.subscriber  # None: a dependent's subscriber named by member id alone
+    sub_name = (sub.last_name, sub.first_name) if sub else ("", "")
     out = [
         seg("HL", 1, "", "20", 1),
         seg("NM1", "PR", "2", payer_id, "", "", "", "", "PI", payer_id),  # no payer names: id
@@ -110,10 +112,10 @@ def _loops(
         seg("NM1", "1P", "2", inquiry.provider_name, "", "", "", "", "XX", inquiry.provider_npi),
         seg("HL", 3, 2, "22", int(dependent)),
         *([] if dependent else [trace]),
-        seg("NM1", "IL", "1", sub.last_name, sub.first_name, "", "", "", "MI", member_id),
+        seg("NM1", "IL", "1", *sub_name, "", "", "", "MI", member_id),
         *([seg("REF", "6P", inquiry.group_number)] if inquiry.group_number else []),
         *rejection,  # 2100C AAA sits after REF/N4, before DMG
-        _dmg(sub),
+        *([_dmg(sub)] if sub else []),
     ]
     if dependent:
         patient = inquiry.patient

@@ -1,71 +1,109 @@
 """Read a 270 or 271 (005010X279A1) back into data (building them: `payers.x12.eligibility`).
 
-pyx12 has no 5010 270/271 map (DOMAIN.md §3.7), so these structural checks are the validation:
-one transaction of the right type and guide, one inquiry (HL 20/21/22, optionally 23), and the
-segments the codec needs, each error naming the segment and, where it exists, its position.
+pyx12 has no 5010 270/271 map (DOMAIN.md §3.7), so these structural checks are the validation,
+each error naming the segment and, where it exists, its position. A 270 sent in real time asks
+about one patient (HL 20/21/22, optionally 23); a 271 may answer several, each in its own HL 22
+(or HL 23 under it), in one or several transactions. What the guide makes situational is read
+when present and never demanded: the subscriber's name and DMG when the patient is a
+dependent, the dependent's INS, the TRN (the trace then is BHT03, which the 271 echoes), the
+EB04 insurance type. EB codes this codec does not read into `Benefits` (EB*L primary care
+provider, EB*R other payer, EB*D benefit description, ...) are kept on the answer, never refused.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from pydantic import ValidationError
 
 from cob.model import Benefits, CobMethod, Person, PlanType, Relationship
 from cob.money import ZERO, cents
 from payers.x12.eligibility import (
     COB_METHOD,
+    ORIGINATOR,
     PLAN_TYPE,
     RELATIONSHIP,
     VERSION,
     EligibilityInquiry,
 )
-from payers.x12.parties import procedure_code
-from payers.x12.segments import Segment, Separators, Transaction, X12Error, parse_interchange
+from payers.x12.parties import Level, levels, procedure_code
+from payers.x12.segments import (
+    Segment,
+    Transaction,
+    X12Error,
+    parse_interchange,
+    transactions_of,
+)
 
 DEDUCTIBLE_PERIOD = {"23": "deductible", "29": "deductible_remaining"}  # calendar year, remaining
-Loops = dict[str, list[Segment]]  # HL03 level code -> that HL and the segments under it
+# EB01 1-5 are active coverage (5: pending investigation), 6-8 inactive (element 1390)
+COVERAGE = {"1": True, "2": True, "3": True, "4": True, "5": True,
+            "6": False, "7": False, "8": False}  # fmt: skip
+READ = {*COVERAGE, "A", "B", "C"}  # the EB01 codes Benefits holds
+OUT_OF_NETWORK = "N"  # EB12
+PAYER_LEVELS = {"20": "2100A", "21": "2100B"}  # HL03 -> the loop its AAA sits in
+GUIDES = (VERSION, "005010X279")  # read: the guide and the one its addenda (A1) amend
 
 
-def _transaction(text: str, code: str, functional_id: str) -> tuple[Transaction, Separators]:
-    interchange = parse_interchange(text)  # envelope counts and control numbers
-    transactions = interchange.transactions
-    if len(transactions) != 1:
-        extra = transactions[1].st.position if len(transactions) > 1 else None
-        raise X12Error(f"one {code} per interchange; this one has {len(transactions)}", "ST", extra)
-    txn, gs = transactions[0], interchange.groups[0].gs
+class InquiryRejected(X12Error):
+    """The payer answered the 271 at its own or the receiver's level (AAA in 2100A/2100B):
+    it rejected the inquiry itself, and no patient is answered. AAA03 is the reason code,
+    AAA04 whether to resubmit."""
+
+    def __init__(self, aaa: Segment, loop: str):
+        self.code, self.follow_up, self.loop = aaa[3], aaa[4], loop
+        super().__init__(
+            f"the payer rejected the inquiry at {loop}: AAA03 {aaa[3]} (AAA01 {aaa[1]}, "
+            f"AAA04 {aaa[4]})",
+            "AAA",
+            aaa.position,
+        )
+
+
+def _checked(txn: Transaction, code: str, functional_id: str) -> Transaction:
     if txn.code != code:
         raise X12Error(f"ST01 {txn.code} is not a {code}", "ST", txn.st.position)
-    if txn.version != VERSION or gs[8] != VERSION:
-        raise X12Error(f"ST03/GS08 {txn.version}/{gs[8]} is not {VERSION}", "ST", txn.st.position)
-    if gs[1] != functional_id:
-        raise X12Error(f"GS01 {gs[1]} is not {functional_id} for a {code}", "GS", gs.position)
-    return txn, interchange.separators
+    if txn.version not in GUIDES or txn.gs[8] not in GUIDES:
+        raise X12Error(f"ST03/GS08 {txn.version}/{txn.gs[8]} is not {VERSION}", "ST",
+                       txn.st.position)  # fmt: skip
+    if txn.gs[1] != functional_id:
+        raise X12Error(f"GS01 {txn.gs[1]} is not {functional_id} for a {code}", "GS",
+                       txn.gs.position)  # fmt: skip
+    return txn
 
 
-def _loops(txn: Transaction) -> Loops:
-    """Segments grouped by HL level: 20 payer, 21 provider, 22 subscriber, 23 dependent."""
-    loops: Loops = {}
-    current: list[Segment] | None = None
-    for segment in txn.body:
-        if segment.id == "HL":
-            if segment[3] in loops:
-                raise X12Error(f"a second HL level {segment[3]}: one inquiry per transaction",
-                               "HL", segment.position)  # fmt: skip
-            current = loops[segment[3]] = [segment]
-        elif current is not None:
-            current.append(segment)
-    for level in ("20", "21", "22"):
-        if level not in loops:
-            raise X12Error(f"no HL level {level} (payer, provider, subscriber all needed)", "HL")
-    return loops
+def _one_inquiry(txn: Transaction) -> dict[str, Level]:
+    """A real-time 270 asks about one patient: HL 20, 21, 22, and 23 when a dependent."""
+    found: dict[str, Level] = {}
+    for level in levels(txn):
+        if level.code in found:
+            raise X12Error(f"a second HL level {level.code}: one inquiry per transaction",
+                           "HL", level.hl.position)  # fmt: skip
+        found[level.code] = level
+    for code in ("20", "21", "22"):
+        if code not in found:
+            raise X12Error(f"no HL level {code} (payer, provider, subscriber all needed)", "HL")
+    return found
 
 
-def _find(loop: list[Segment], segment_id: str, qualifier: str, what: str) -> Segment:
-    found = next((s for s in loop if s.id == segment_id and s[1] == qualifier), None)
+def _find(level: Level, segment_id: str, qualifier: str, what: str) -> Segment:
+    found = level.find(segment_id, qualifier)
     if found is None:
-        raise X12Error(f"no {segment_id}*{qualifier} ({what}) in the HL {loop[0][3]} loop at "
-                       f"position {loop[0].position}", segment_id)  # fmt: skip
+        raise X12Error(f"no {segment_id}*{qualifier} ({what}) in the HL {level.code} loop at "
+                       f"position {level.hl.position}", segment_id)  # fmt: skip
+    return found
+
+
+def _named(level: Level, what: str) -> Segment:
+    """The level's NM1, whatever its entity code (2100A payer: PR, 2B, 36, GP, P5; 2100B
+    receiver: 1P, FA, 2B, 80, ...)."""
+    found = level.find("NM1")
+    if found is None:
+        raise X12Error(f"no NM1 ({what}) in the HL {level.code} loop at position "
+                       f"{level.hl.position}", "NM1")  # fmt: skip
     return found
 
 
@@ -88,31 +126,158 @@ def _person(name: Segment, dmg: Segment) -> Person:
     )
 
 
-def parse_270(text: str) -> EligibilityInquiry:
-    """Exactly one inquiry per interchange."""
-    txn, _ = _transaction(text, "270", "HS")
-    loops = _loops(txn)
-    subscriber_loop = loops["22"]
-    patient_loop = loops.get("23", subscriber_loop)
+def _inquiry(txn: Transaction) -> EligibilityInquiry:
+    found = _one_inquiry(txn)
+    subscriber_loop = found["22"]
+    patient_loop = found.get("23", subscriber_loop)
     member = _find(subscriber_loop, "NM1", "IL", "subscriber")
-    subscriber = _person(member, _find(subscriber_loop, "DMG", "D8", "subscriber birth date"))
+    subscriber_dmg = subscriber_loop.find("DMG", "D8")
+    subscriber: Person | None = None
+    if "23" not in found or subscriber_dmg is not None:  # situational for a dependent
+        dmg = subscriber_dmg or _find(subscriber_loop, "DMG", "D8", "subscriber birth date")
+        subscriber = _person(member, dmg)
     patient, relationship = subscriber, Relationship.SELF
-    if "23" in loops:
+    if "23" in found:
         name = _find(patient_loop, "NM1", "03", "dependent")
         patient = _person(name, _find(patient_loop, "DMG", "D8", "dependent birth date"))
-        ins = _find(patient_loop, "INS", "N", "dependent relationship")
-        if ins[2] not in RELATIONSHIP:
+        ins = patient_loop.find("INS", "N")  # situational: without it, a dependent of some kind
+        if ins is not None and ins[2] not in RELATIONSHIP:
             raise X12Error(f"INS02 {ins[2]!r} is not 01, 19 or G8", "INS", ins.position)
-        relationship = RELATIONSHIP[ins[2]]
+        relationship = RELATIONSHIP[ins[2]] if ins else Relationship.OTHER
     _find(patient_loop, "EQ", "30", "health benefit plan coverage inquiry")
-    provider = _find(loops["21"], "NM1", "1P", "provider")
-    group = next((s[2] for s in subscriber_loop if s.id == "REF" and s[1] == "6P"), None)
-    return EligibilityInquiry(
-        trace_number=_find(patient_loop, "TRN", "1", "trace number")[2],
-        payer_id=_find(loops["20"], "NM1", "PR", "payer")[9],
-        provider_name=provider[3], provider_npi=provider[9], member_id=member[9],
-        subscriber=subscriber, patient=patient, relationship=relationship, group_number=group,
-        service_date=_date(_find(patient_loop, "DTP", "291", "service date"), 3),
+    trn, payer = _find(patient_loop, "TRN", "1", "trace number"), _named(found["20"], "payer")
+    provider = _named(found["21"], "information receiver")
+    group = subscriber_loop.find("REF", "6P")
+    dtp = _find(patient_loop, "DTP", "291", "service date")
+    # each field and the segment it came from, to name it when the value is refused
+    fields: dict[str, tuple[Any, Segment]] = {
+        "trace_number": (trn[2], trn), "payer_id": (payer[9], payer),
+        "provider_name": (provider[3], provider), "provider_npi": (provider[9], provider),
+        "member_id": (member[9], member), "group_number": (group[2] if group else None, member),
+        "service_date": (_date(dtp, 3), dtp),
+    }  # fmt: skip
+    try:
+        return EligibilityInquiry(
+            **{name: value for name, (value, _) in fields.items()},
+            subscriber=subscriber, patient=patient, relationship=relationship,
+        )  # fmt: skip
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = str(problem["loc"][0]) if problem["loc"] else ""
+        at = fields.get(name, (None, txn.st))[1]
+        raise X12Error(f"{name}: {problem['msg']}", at.id, at.position) from error
+
+
+def parse_270(text: str) -> EligibilityInquiry:
+    """Exactly one inquiry per interchange: the real-time exchange the simulator answers."""
+    interchange = parse_interchange(text)  # envelope counts and control numbers
+    transactions = interchange.transactions
+    if len(transactions) != 1:
+        extra = transactions[1].st.position if len(transactions) > 1 else None
+        raise X12Error(f"one 270 per interchange; this one has {len(transactions)}", "ST", extra)
+    return _inquiry(_checked(transactions[0], "270", "HS"))
+
+
+def _people(txn: Transaction) -> list[tuple[Level, str]]:
+    """Each subscriber (HL 22) and dependent (HL 23) level with the NM109 of its NM1*IL or
+    NM1*03 ("" when the level names none)."""
+    return [(level, (level.find("NM1", "IL" if level.code == "22" else "03") or Segment("NM1"))[9])
+            for level in levels(txn) if level.code in ("22", "23")]  # fmt: skip
+
+
+def summarize_270(txn: Transaction) -> dict:
+    """A 270 as plain data for `cob x12 read`: the member id of each subscriber and dependent
+    level (a dependent is usually named without one)."""
+    _checked(txn, "270", "HS")
+    return {"inquiries": [{"member_id": member_id} for _, member_id in _people(txn)]}
+
+
+@dataclass
+class PatientAnswer:
+    """One patient a 271 answers about: a subscriber (HL 22) or a dependent (HL 23 under it)."""
+
+    trace: str  # TRN*2 (ours first), else the transaction's BHT03
+    payer_id: str  # 2100A NM109
+    subscriber_id: str  # 2100C NM109: the coverage's member id
+    segments: list[Segment]  # the patient's 2100 and 2110 loops
+    rejection: Segment | None  # an AAA of its 2100 loops (or the subscriber's)
+    errors: list[str] = field(default_factory=list)  # every AAA03 about this patient
+
+    @property
+    def eligibility_codes(self) -> list[str]:
+        return _eligibility_codes(self.segments)
+
+    @property
+    def unread_codes(self) -> list[str]:
+        """EB01 codes kept here but not read into Benefits (EB*L, EB*R, EB*D, EB*CB, ...)."""
+        return [code for code in self.eligibility_codes if code not in READ]
+
+    def coverage(self) -> Segment | None:
+        return _coverage(self.segments)
+
+
+def _eligibility_codes(segments: list[Segment]) -> list[str]:
+    return sorted({s[1] for s in segments if s.id == "EB"})
+
+
+def _coverage(segments: list[Segment]) -> Segment | None:
+    """The EB that says active or not: EB01 1-8 without a procedure (EB13), preferring one
+    for service type 30 (health benefit plan coverage)."""
+    found = [s for s in segments if s.id == "EB" and s[1] in COVERAGE and not s[13]]
+    plan = [s for s in found if "30" in _repeats(s, 3)]
+    return (plan or found or [None])[0]
+
+
+def _repeats(segment: Segment, number: int) -> list[str]:
+    """A repeated element (EB03 service types 1^33^98) split on the ISA11 separator."""
+    repetition = segment.separators.repetition
+    return segment[number].split(repetition) if repetition else [segment[number]]
+
+
+def _trace(levels_: list[Level], bht03: str) -> str:
+    trns = [s for level in levels_ for s in level.segments if s.id == "TRN" and s[1] == "2"]
+    ours = [s for s in trns if s[3] == ORIGINATOR]
+    return (ours or trns)[0][2] if trns else bht03
+
+
+def _before_eb(segments: list[Segment]) -> list[Segment]:
+    """The 2100 loop: what comes before the first EB (its 2110 loops)."""
+    first = next((n for n, s in enumerate(segments) if s.id == "EB"), len(segments))
+    return segments[:first]
+
+
+def _patients(txn: Transaction) -> list[PatientAnswer]:
+    """Each patient of a 270 or 271: a subscriber without dependents (or with EBs of its
+    own), and each dependent, in file order."""
+    body = txn.body
+    bht03 = body[0][3] if body and body[0].id == "BHT" else ""
+    answers = []
+    for level in levels(txn):
+        if level.code != "22":
+            continue
+        dependents = [child for child in level.children if child.code == "23"]
+        own = any(s.id == "EB" for s in level.segments)
+        for patient in ([level] if own or not dependents else []) + dependents:
+            answers.append(_patient(level, patient, bht03))
+    return answers
+
+
+def _patient(subscriber: Level, patient: Level, bht03: str) -> PatientAnswer:
+    source = subscriber.above("20")
+    payer = source.find("NM1") if source else None
+    member = subscriber.find("NM1", "IL")
+    if member is None:
+        raise X12Error(f"no NM1*IL (subscriber) in the HL 22 loop at position "
+                       f"{subscriber.hl.position}", "NM1")  # fmt: skip
+    scope = [subscriber] if patient is subscriber else [subscriber, patient]
+    aaa = [s for level in scope for s in level.segments if s.id == "AAA"]
+    in_2100 = [s for level in scope for s in _before_eb(level.segments) if s.id == "AAA"]
+    has_coverage = any(s.id == "EB" and s[1] in COVERAGE for s in patient.segments)
+    rejection = (in_2100 or ([] if has_coverage else aaa) or [None])[0]
+    return PatientAnswer(
+        trace=_trace(scope[::-1], bht03), payer_id=payer[9] if payer else "",
+        subscriber_id=member[9], segments=patient.segments, rejection=rejection,
+        errors=[s[3] for s in aaa],
     )  # fmt: skip
 
 
@@ -128,7 +293,9 @@ def _decimal(segment: Segment, number: int, what: str) -> Decimal:
     return value
 
 
-def _plan_type(segment: Segment) -> PlanType:
+def _plan_type(segment: Segment, default: PlanType) -> PlanType:
+    if not segment[4]:  # EB04 is situational: the coverage the engine asked about
+        return default
     if segment[4] not in PLAN_TYPE:
         raise X12Error(f"EB04 {segment[4]!r} is not an insurance type this codec reads "
                        f"({', '.join(PLAN_TYPE)})", "EB", segment.position)  # fmt: skip
@@ -142,60 +309,104 @@ def _cob_method(segment: Segment) -> CobMethod:
     return CobMethod(value)
 
 
-def _benefits(loop: list[Segment], separators: Separators, ids: dict[str, Any]) -> Benefits:
-    """The EB/MSG segments of the patient's 2110 loops (conventions: eligibility docstring)."""
+def _benefits(answer: PatientAnswer, ids: dict[str, Any], default: PlanType) -> Benefits:
+    """The EB/MSG segments of the patient's 2110 loops (conventions: eligibility docstring).
+    Out-of-network terms (EB12 N) and EB codes Benefits has no place for are left out."""
     terms: dict[str, Any] = {"prior_auth_procedures": [], "copay_procedures": []}
-    coverage: Segment | None = None
+    coverage = answer.coverage()
     copays: list[tuple[Decimal, Segment]] = []
     last: Segment | None = None  # the EB a MSG belongs to
-    for s in loop:
+    for s in answer.segments:
         if s.id == "MSG" and last is not None and last[1] == "1" and s[1].startswith(COB_METHOD):
             terms["cob_method"] = _cob_method(s)
-        elif s.id == "MSG" and last is not None and last[1] == "6":
+        elif s.id == "MSG" and last is not None and COVERAGE.get(last[1]) is False:
             terms["reason"] = s[1]
         if s.id != "EB":
             continue
         last, code = s, s[1]
-        if code in ("1", "6") and not s[13]:
-            coverage = coverage or s
-        elif code == "1" and s[11] == "Y":
-            terms["prior_auth_procedures"].append(procedure_code(s, 13, separators))
+        if code == "1" and s[11] == "Y" and s[13]:
+            terms["prior_auth_procedures"].append(procedure_code(s, 13, s.separators))
+        elif s[12] == OUT_OF_NETWORK or (code in COVERAGE and not s[13]):
+            continue
         elif code == "C" and s[6] in DEDUCTIBLE_PERIOD:
             terms[DEDUCTIBLE_PERIOD[s[6]]] = _decimal(s, 7, "an amount")
-        elif code == "A":
+        elif code == "A" and s[8]:
             terms["coinsurance"] = _decimal(s, 8, "a percent")
-        elif code == "B":
+        elif code == "B" and s[7]:
             copays.append((_decimal(s, 7, "an amount"), s))
-            terms["copay_procedures"] += [procedure_code(s, 13, separators)] if s[13] else []
-        else:
-            raise X12Error(f"EB01 {code!r} (EB06 {s[6]!r}, EB11 {s[11]!r}) is not one this codec "
-                           "reads: 1, 6, A, B, C with EB06 23/29", "EB", s.position)  # fmt: skip
+            terms["copay_procedures"] += [procedure_code(s, 13, s.separators)] if s[13] else []
     if coverage is None:
-        raise X12Error("no EB*1 or EB*6 (coverage status) for the patient", "EB")
+        raise X12Error("no EB*1-8 (coverage status) for the patient", "EB")
     for copay, s in copays[1:]:
         if copay != copays[0][0]:
             raise X12Error(f"EB07 copay {copay} differs from the first copay {copays[0][0]}: "
                            "Benefits holds one copay", "EB", s.position)  # fmt: skip
     terms["copay"] = copays[0][0] if copays else ZERO
-    return Benefits(**ids, active=coverage[1] == "1", plan_type=_plan_type(coverage), **terms)
+    return Benefits(**ids, active=COVERAGE[coverage[1]], plan_type=_plan_type(coverage, default),
+                    **terms)  # fmt: skip
+
+
+@dataclass
+class Answer271:
+    """What one 271 transaction says: each patient, and the AAA03 codes of its payer (2100A)
+    and receiver (2100B) levels."""
+
+    txn: Transaction
+    patients: list[PatientAnswer]
+    rejections: list[tuple[Segment, str]]  # (AAA, its loop) at 2100A/2100B
+
+    @property
+    def errors(self) -> list[str]:
+        return [aaa[3] for aaa, _ in self.rejections]
+
+
+def read_271(txn: Transaction) -> Answer271:
+    _checked(txn, "271", "HB")
+    rejections = [(s, PAYER_LEVELS[level.code]) for level in levels(txn)
+                  if level.code in PAYER_LEVELS for s in level.segments if s.id == "AAA"]  # fmt: skip
+    return Answer271(txn, _patients(txn), rejections)
 
 
 def parse_271(
-    text: str, *, default_plan_type: PlanType = PlanType.COMMERCIAL
+    text: str, *, default_plan_type: PlanType = PlanType.COMMERCIAL, trace: str | None = None
 ) -> tuple[str, Benefits]:
-    """(trace number from TRN*2, benefits). An AAA answer has no EB04: `default_plan_type`."""
-    txn, separators = _transaction(text, "271", "HB")
-    loops = _loops(txn)
-    patient_loop = loops.get("23", loops["22"])
-    trace = _find(patient_loop, "TRN", "2", "the inquiry's trace number")[2]
-    member_id = _find(loops["22"], "NM1", "IL", "subscriber")[9]
-    ids: dict[str, Any] = {
-        "payer_id": _find(loops["20"], "NM1", "PR", "payer")[9],
-        "member_id": member_id,
-    }
-    rejection = next((s for s in loops["22"] + loops.get("23", []) if s.id == "AAA"), None)
+    """(trace, benefits) of the one patient answered (with `trace`, the one with that trace)
+    in every 271 of `text`. An AAA about the patient is an inactive answer with its code; an
+    answer without EB04 reports `default_plan_type`. A payer that rejected the inquiry itself
+    (AAA in 2100A/2100B, no patient) raises InquiryRejected with its AAA03."""
+    answers = [read_271(txn) for txn in transactions_of(text)]
+    patients = [p for a in answers for p in a.patients if trace is None or p.trace == trace]
+    if not patients:
+        rejection = next((r for a in answers for r in a.rejections), None)
+        if rejection is not None:
+            raise InquiryRejected(*rejection)
+        wanted = f" with trace {trace!r}" if trace is not None else ""
+        raise X12Error(f"no subscriber level (HL 22) answers the inquiry{wanted}", "HL")
+    if len(patients) > 1:
+        raise X12Error(f"{len(patients)} patients are answered (traces "
+                       f"{', '.join(p.trace for p in patients)}); one was asked about", "HL")  # fmt: skip
+    patient = patients[0]
+    ids = {"payer_id": patient.payer_id, "member_id": patient.subscriber_id}
+    rejection = patient.rejection
     if rejection is None:
-        return trace, _benefits(patient_loop, separators, ids)
-    reason = (f"member id {member_id} not found (AAA 72)" if rejection[3] == "72"
+        return patient.trace, _benefits(patient, ids, default_plan_type)
+    reason = (f"member id {patient.subscriber_id} not found (AAA 72)" if rejection[3] == "72"
               else f"the payer rejected the inquiry (AAA {rejection[3]})")  # fmt: skip
-    return trace, Benefits(**ids, active=False, plan_type=default_plan_type, reason=reason)
+    return patient.trace, Benefits(**ids, active=False, plan_type=default_plan_type, reason=reason)
+
+
+def summarize_271(txn: Transaction) -> dict:
+    """A 271 as plain data for `cob x12 read`: per subscriber (HL 22) and dependent (HL 23)
+    level, its NM109, whether its EBs say active (EB01 1-5) or inactive (6-8), its EB01 codes
+    and the AAA03 codes in it; and the AAA03 codes at the payer and receiver levels."""
+    answer = read_271(txn)
+    people = []
+    for level, member_id in _people(txn):
+        coverage = _coverage(level.segments)
+        people.append({
+            "member_id": member_id,
+            "active": COVERAGE[coverage[1]] if coverage else None,
+            "eligibility_codes": _eligibility_codes(level.segments),
+            "errors": [s[3] for s in level.segments if s.id == "AAA"],
+        })  # fmt: skip
+    return {"subscribers": people, "errors": answer.errors}

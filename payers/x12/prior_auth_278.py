@@ -27,6 +27,14 @@ Choices where the guide or the brief leaves room:
   written AAA*N**72*C in 2010C (invalid/missing subscriber id; correct and resubmit), no HCR.
 - `reason` travels as given in 2000E MSG01 (none when empty); names are not upper-cased, so a
   parsed request equals the one built.
+
+Reading what others send, the situational parts are read when present and never demanded: the
+subscriber's DMG when the patient is a dependent (then the subscriber may be named by member id
+alone), the dependent's INS (without it, Relationship.OTHER), the UMO's and requester's entity
+codes (2010A X3 or another payer code, 2010B 1P, FA, ...: the level's NM1 is read), the
+response's TRN*2 (else BHT03, which echoes the request's trace), and the event-level HCR (else
+the service-level HCRs, when they agree). Any AAA in a response is a rejection: AAA01 says only
+whether the request itself was valid.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from payers.x12.parties import MemberInquiry, procedure_code
 from payers.x12.segments import (
     Segment,
     Separators,
+    Transaction,
     X12Error,
     build_interchange,
     parse_interchange,
@@ -99,10 +108,12 @@ def _check_text(body: list[Segment]) -> list[Segment]:
     return body
 
 
-def _person_segments(code: str, person: Person, member_id: str | None) -> list[Segment]:
+def _person_segments(code: str, person: Person | None, member_id: str | None) -> list[Segment]:
+    """NM1 and DMG; a subscriber not named (a dependent's, by member id alone) has no DMG."""
     ids = ("MI", member_id) if member_id else ()
-    return [seg("NM1", code, "1", person.last_name, person.first_name, "", "", "", *ids),
-            seg("DMG", "D8", d8(person.birth_date), person.sex)]  # fmt: skip
+    name = (person.last_name, person.first_name) if person else ("", "")
+    dmg = [seg("DMG", "D8", d8(person.birth_date), person.sex)] if person else []
+    return [seg("NM1", code, "1", *name, "", "", "", *ids), *dmg]
 
 
 def _body(inq: PriorAuthInquiry, when: datetime, purpose: str, aaa: Segment | None = None,
@@ -115,7 +126,7 @@ def _body(inq: PriorAuthInquiry, when: datetime, purpose: str, aaa: Segment | No
         seg("HL", 2, 1, "21", 1),
         seg("NM1", "1P", "2", inq.provider_name, "", "", "", "", "XX", inq.provider_npi),
         seg("HL", 3, 2, "22", 1),
-        subscriber[0], *([aaa] if aaa else []), subscriber[1],  # 2010C: NM1, AAA, DMG
+        subscriber[0], *([aaa] if aaa else []), *subscriber[1:],  # 2010C: NM1, AAA, DMG
     ]  # fmt: skip
     event = 4
     if inq.relationship != Relationship.SELF:
@@ -188,20 +199,27 @@ class _Loop:
         return found
 
 
-def _read(text: str, purpose: str) -> tuple[Separators, Segment, list[_Loop]]:
-    """The first transaction's ST and HL loops, after checking it is a 278 of this purpose."""
+def _read(text: str, purpose: str) -> tuple[Separators, Transaction, list[_Loop]]:
+    """The first transaction and its HL loops, after checking it is a 278 of this purpose."""
     interchange = parse_interchange(text)
     if not interchange.transactions:
         raise X12Error("the interchange holds no transaction", "GS")
     txn = interchange.transactions[0]
+    return interchange.separators, txn, _loops(txn, purpose)
+
+
+def _loops(txn: Transaction, purpose: str | None) -> list[_Loop]:
+    """The HL loops of a 278 of this purpose (BHT02 13 request, 11 response; None: either)."""
     if txn.code != "278":
         raise X12Error(f"ST01 is {txn.code}, not 278", "ST", txn.st.position)
     if txn.version != VERSION:
         raise X12Error(f"ST03 is {txn.version!r}, not {VERSION}", "ST", txn.st.position)
     bht = txn.body[0] if txn.body else txn.se
-    kind = "request" if purpose == REQUEST else "response"
-    if bht.id != "BHT" or bht[2] != purpose:
-        raise X12Error(f"a 278 {kind} starts with BHT*0007*{purpose}", bht.id, bht.position)
+    wanted = (purpose,) if purpose else (REQUEST, RESPONSE)
+    if bht.id != "BHT" or bht[2] not in wanted:
+        kind = {REQUEST: "request", RESPONSE: "response"}.get(purpose or "", "request or response")
+        raise X12Error(f"a 278 {kind} starts with BHT*0007*{'/'.join(wanted)}", bht.id,
+                       bht.position)  # fmt: skip
     loops: list[_Loop] = []
     for segment in txn.body[1:]:
         if segment.id == "HL":
@@ -210,7 +228,7 @@ def _read(text: str, purpose: str) -> tuple[Separators, Segment, list[_Loop]]:
             raise X12Error("a segment before the first HL", segment.id, segment.position)
         else:
             loops[-1].segments.append(segment)
-    return interchange.separators, txn.st, loops
+    return loops
 
 
 def _level(loops: list[_Loop], code: str, name: str) -> _Loop:
@@ -248,18 +266,25 @@ def _person(loop: _Loop, code: str) -> Person:
                   sex=dmg[3] or "U")  # fmt: skip
 
 
+def _named(loop: _Loop) -> Segment:
+    """The level's NM1, whatever its entity code (X217 allows several for UMO and requester)."""
+    return loop.need("NM1")
+
+
 def parse_278_request(text: str) -> PriorAuthInquiry:
-    separators, st, loops = _read(text, REQUEST)
-    payer = _level(loops, "20", "UMO").need("NM1", "X3")
-    provider = _level(loops, "21", "requester").need("NM1", "1P")
+    separators, txn, loops = _read(text, REQUEST)
+    payer = _named(_level(loops, "20", "UMO"))
+    provider = _level(loops, "21", "requester").find("NM1") or Segment("NM1")
     subscriber_loop, event = _level(loops, "22", "subscriber"), _level(loops, "EV", "patient event")
-    subscriber = _person(subscriber_loop, "IL")
-    patient, relationship = subscriber, Relationship.SELF
     dependent = next((loop for loop in loops if loop.hl[3] == "23"), None)
+    subscriber: Person | None = None
+    if dependent is None or subscriber_loop.find("DMG"):  # situational for a dependent
+        subscriber = _person(subscriber_loop, "IL")
+    patient, relationship = subscriber, Relationship.SELF
     if dependent is not None:
-        patient, ins = _person(dependent, "QC"), dependent.need("INS", "N")
-        relationship = RELATIONSHIP.get(ins[2], Relationship.SELF)
-        if relationship == Relationship.SELF:
+        patient, ins = _person(dependent, "QC"), dependent.find("INS", "N")
+        relationship = RELATIONSHIP.get(ins[2], Relationship.SELF) if ins else Relationship.OTHER
+        if ins and relationship == Relationship.SELF:
             raise X12Error(f"INS02 {ins[2]!r} is not a dependent relationship (01, 19, G8)",
                            "INS", ins.position)  # fmt: skip
     event.need("UM")
@@ -267,7 +292,7 @@ def parse_278_request(text: str) -> PriorAuthInquiry:
     if not services:
         raise X12Error("the request has no service loop (HL03 SS), so no SV1", "SV1")
     return _model(
-        PriorAuthInquiry, st, trace_number=event.need("TRN", "1")[2], payer_id=payer[9],
+        PriorAuthInquiry, txn.st, trace_number=event.need("TRN", "1")[2], payer_id=payer[9],
         provider_name=provider[3], provider_npi=provider[9],
         member_id=subscriber_loop.need("NM1", "IL")[9], subscriber=subscriber, patient=patient,
         relationship=relationship, service_date=_date(event.need("DTP", "AAH", "472"), 3),
@@ -275,23 +300,37 @@ def parse_278_request(text: str) -> PriorAuthInquiry:
     )  # fmt: skip
 
 
+def _decision_hcr(event: _Loop, loops: list[_Loop]) -> Segment:
+    """The event-level HCR, else the service-level HCRs when they all say the same."""
+    hcr = event.find("HCR")
+    if hcr is not None:
+        return hcr
+    services = [h for loop in loops if loop.hl[3] == "SS" for h in [loop.find("HCR")] if h]
+    if not services:
+        raise X12Error(f"the patient event loop at position {event.hl.position} has neither an "
+                       "HCR decision nor an AAA rejection", "HCR")  # fmt: skip
+    differing = next((h for h in services if h.elements[:2] != services[0].elements[:2]), None)
+    if differing is not None:
+        raise X12Error(f"service-level HCR {differing[1]}*{differing[2]} differs from "
+                       f"{services[0][1]}*{services[0][2]}: one decision is read per request",
+                       "HCR", differing.position)  # fmt: skip
+    return services[0]
+
+
 def parse_278_response(text: str) -> tuple[str, PriorAuthDecision]:
-    """(trace number, decision); an AAA*N anywhere is a rejected request, so a denial."""
-    _, _, loops = _read(text, RESPONSE)
-    payer_id = _level(loops, "20", "UMO").need("NM1", "X3")[9]
+    """(trace number, decision); an AAA anywhere is a rejected request, so a denial."""
+    _, txn, loops = _read(text, RESPONSE)
+    payer_id = _named(_level(loops, "20", "UMO"))[9]
     event = _level(loops, "EV", "patient event")
-    trace = event.need("TRN", "2")[2]
+    trn = event.find("TRN", "2")
+    trace = trn[2] if trn else txn.body[0][3]  # BHT03 echoes the request's trace
     message = (event.find("MSG") or Segment("MSG"))[1]
-    rejection = next((s for loop in loops for s in loop.segments
-                      if s.id == "AAA" and s[1] == "N"), None)  # fmt: skip
+    rejection = next((s for loop in loops for s in loop.segments if s.id == "AAA"), None)
     if rejection is not None:
         code = rejection[3]
         reason = message or AAA_REASONS.get(code, f"request rejected (AAA03 {code})")
         return trace, PriorAuthDecision(payer_id=payer_id, status="denied", reason=reason)
-    hcr = event.find("HCR")
-    if hcr is None:
-        raise X12Error(f"the patient event loop at position {event.hl.position} has neither an "
-                       "HCR decision nor an AAA rejection", "HCR")  # fmt: skip
+    hcr = _decision_hcr(event, loops)
     if hcr[1] not in ACTIONS:
         raise X12Error(f"HCR01 {hcr[1]!r} is not a certification action code "
                        f"({' '.join(ACTIONS)})", "HCR", hcr.position)  # fmt: skip
@@ -299,3 +338,14 @@ def parse_278_response(text: str) -> tuple[str, PriorAuthDecision]:
     reason = f"{meaning}: {message}" if meaning and message else meaning or message
     return trace, PriorAuthDecision(payer_id=payer_id, status=status,
                                     authorization_number=hcr[2] or None, reason=reason)  # fmt: skip
+
+
+def summarize_278(txn: Transaction) -> dict:
+    """A 278 as plain data for `cob x12 read`: every HCR, event level first, in file order."""
+    loops = _loops(txn, None)
+    kind = "request" if txn.body[0][2] == REQUEST else "response"
+    return {
+        "kind": kind,
+        "decisions": [{"action": s[1], "authorization_number": s[2]}
+                      for loop in loops for s in loop.segments if s.id == "HCR"],
+    }  # fmt: skip
