@@ -77,7 +77,7 @@ def record_era(
                 )
             )  # fmt: skip
         for row in provider_adjustments or []:
-            session.add(row)
+            session.add(t.ProviderAdjustment.model_validate(row.model_dump()))
         return True
 
     return in_transaction(engine, work)

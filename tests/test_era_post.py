@@ -1,0 +1,84 @@
+"""`cob era post` as a billing team runs it, on a public Medicare Part A 835 (two claims paid
+at the claim level with claim CAS, and a PLB): matched claims linked for their workflows,
+unmatched ones become tasks, the PLB lands in the provider-level account, and posting the
+same file twice changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from ledger import tables as t
+from ledger.db import dispose_engine, make_engine, utcnow
+from tests.test_cli import cob
+
+PART_A = Path(__file__).parent / "x12_corpus/linuxforhealth/835_005010X221A1/medicare-part-a.835"
+
+
+def claim(ccn: str, payer_id: str) -> t.Claim:
+    return t.Claim(
+        claim_control_number=ccn, encounter_id=f"E{ccn}", payer_id=payer_id, member_id="M1",
+        payer_sequence=1, frequency="1", accepted=True, ack_status_code="A2",
+        total_charge=D("100.00"), updated_at=utcnow(),
+    )  # fmt: skip
+
+
+def ledger_rows(home: Path, table) -> list:
+    url = f"sqlite:///{home / 'ledger.db'}"
+    with Session(make_engine(url)) as session:
+        rows = list(session.exec(select(table)).all())
+    dispose_engine(url)
+    return rows
+
+
+def test_claims_on_file_are_posted_once_and_the_plb_is_kept(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Session(make_engine(url)) as session:
+        session.add_all([claim("666123", "MCARE"), claim("777777", "MCARE")])
+        session.commit()
+    dispose_engine(url)
+    env = {"COB_HOME": str(tmp_path)}
+
+    first = cob("era", "post", str(PART_A), "--payer", "MCARE", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "CLP 666123 status 1 charge 211366.97 paid 138018.40: posted" in first.stdout
+    assert "CLP 777777 status 1 charge 15000.00 paid 11980.33: posted" in first.stdout
+    assert "PLB CV -1.27 ref CP provider 6543210903" in first.stdout
+    assert "2 claim(s) posted, 0 unmatched, 1 provider adjustment(s)" in first.stdout
+
+    again = cob("era", "post", str(PART_A), "--payer", "MCARE", env=env)
+    assert again.returncode == 0 and "already posted" in again.stdout
+    links = ledger_rows(tmp_path, t.RemittanceDocument)
+    assert sorted((r.claim_control_number, r.payer_id, r.position) for r in links) == [
+        ("666123", "MCARE", 1), ("777777", "MCARE", 2)]  # fmt: skip
+    [plb] = ledger_rows(tmp_path, t.ProviderAdjustment)
+    assert (plb.payer_id, plb.reason, plb.reference, plb.amount) == ("MCARE", "CV", "CP", D("-1.27"))
+    assert plb.paid_on == date(2002, 9, 16) and plb.trace_number == "12345"
+    account = cob("era", "adjustments", env=env)
+    assert "1 adjustment(s); net reduction of payments -1.27" in account.stdout
+
+
+def test_claims_that_match_nothing_become_tasks_not_silence(tmp_path: Path) -> None:
+    env = {"COB_HOME": str(tmp_path)}
+    result = cob("era", "post", str(PART_A), env=env)
+    assert result.returncode == 1
+    assert "unmatched claim 666123: the 835's payer 'INSURANCE COMPANY OF TIMBUCKTU' " \
+        "(ids 999, 1512345678) is not in the payer directory" in result.stderr
+    tasks = ledger_rows(tmp_path, t.WorklistTask)
+    assert sorted((task.kind, task.claim_control_number) for task in tasks) == [
+        ("era_unmatched_claim", "666123"), ("era_unmatched_claim", "777777")]  # fmt: skip
+    assert all(task.due is not None and task.due > task.opened_on for task in tasks)
+    again = cob("era", "post", str(PART_A), env=env)
+    assert again.returncode == 0 and len(ledger_rows(tmp_path, t.WorklistTask)) == 2
+
+
+def test_a_file_that_does_not_balance_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.835"
+    broken.write_text(PART_A.read_text().replace("BPR*C*150000.00", "BPR*C*150001.00"))
+    result = cob("era", "post", str(broken), "--payer", "MCARE", env={"COB_HOME": str(tmp_path)})
+    assert result.returncode == 2
+    assert "segment BPR at position 4: BPR02 150001.00 differs" in result.stderr
+    assert ledger_rows(tmp_path, t.X12Document) == []
