@@ -245,3 +245,56 @@ async def test_a_claim_filed_after_its_deadline_is_followed_up_before_it_is_give
     assert lost["detail"]["on"] == (accepted + timedelta(days=45)).isoformat()
     assert not [e for e in events if e["kind"] == "filing_escalation"]
     assert status.stage == "lost"
+
+
+def clearinghouse_835(ccn: str, paid_on: date) -> str:
+    """An 835 as a clearinghouse delivers it for a payer that names itself only by TRN03 and
+    its name (no REF*2U), with CR/LF after each segment and prompt-pay interest in a PLB."""
+    day = paid_on.strftime("%Y%m%d")
+    body = [
+        f"BPR*I*136.5*C*ACH*CCP*01*999999999*DA*123456*1987654321**01*999988880*DA*98765*{day}",
+        "TRN*1*EFT20261*1987654321", f"DTM*405*{day}", "N1*PR*ACME HEALTH PLAN",
+        "N1*PE*RIVERSIDE FAMILY MEDICINE*XX*1234567893", "LX*1",
+        f"CLP*{ccn}*1*195*135*20*12*ACMEICN77", "NM1*QC*1*RIVERA*ANA****MI*ACM123456789",
+        "SVC*HC:99213*150*100", "CAS*CO*45*30", "CAS*PR*2*20",
+        "SVC*HC:85025*45*35", "CAS*CO*45*10",
+        "PLB*1234567893*20261231*L6*-1.5",
+    ]  # fmt: skip
+    segments = [
+        "ISA*00*          *00*          *ZZ*CLEARINGHOUSE  *ZZ*RIVERSIDE      *261101*1200*^*00501*000000077*0*P*:",
+        "GS*HP*CLEARINGHOUSE*RIVERSIDE*20261101*1200*77*X*005010X221A1", "ST*835*0001", *body,
+        f"SE*{len(body) + 2}*0001", "GE*1*77", "IEA*1*000000077",
+    ]  # fmt: skip
+    return "\ufeff" + "".join(s + "~\r\n" for s in segments)
+
+
+async def test_an_835_posted_from_a_file_is_picked_up_by_the_waiting_claim(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    from activities.remittances import file_posting, post_era
+    from ledger.documents import claim_on_file
+    from ledger.queries import encounter_summary
+
+    encounter = await seen_lately(time_skipping, "E1001-posted")
+    ccn = f"{encounter.encounter_id}-1-1"
+    hold(simulator, "ACME01")  # the mailbox never brings this claim's 835
+    ledger = make_engine(ledger_url)
+    try:
+        async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+            handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
+            await time_skipping.sleep(timedelta(days=3))
+            today = (await time_skipping.get_current_time()).date()
+            posting = file_posting(
+                clearinghouse_835(ccn, today), lambda c: claim_on_file(ledger, c), "ACME01"
+            )
+            assert [link.claim_control_number for link in posting.links] == [ccn]
+            assert post_era(ledger, posting, today)
+            assert not post_era(ledger, posting, today)  # twice: nothing changes
+            status = await handle.result()
+    finally:
+        hold(simulator, "ACME01", on=False)
+    assert status.stage == "closed"
+    summary = encounter_summary(ledger, encounter.encounter_id)
+    [claim] = summary["claims"]
+    assert claim["payer_claim_number"] == "ACMEICN77" and claim["total_paid"] == "135.00"
+    assert summary["patient_responsibility"] == "20.00"
