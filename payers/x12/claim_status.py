@@ -45,7 +45,8 @@ CATEGORIES = frozenset(  # STC01-1 code set, DOMAIN.md §3.5
     "R0 R1 RQ X0".split() + [f"R{n}" for n in range(3, 18)]
 )  # fmt: skip
 AMOUNT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
-LEVEL_NAMES = {"21": "2200B", "19": "2200C"}  # HL03 -> the loop of its status (X212)
+StatusLevel = Literal["2200B", "2200C"]
+LEVEL_NAMES: dict[str, StatusLevel] = {"21": "2200B", "19": "2200C"}  # HL03 -> STC loop, X212
 
 
 class StatusInquiry(MemberInquiry):
@@ -60,7 +61,7 @@ class LevelStatus(Model):
     """A 277 status at the information receiver (2200B) or provider (2200C) level: it answers
     for every claim below that level."""
 
-    level: Literal["2200B", "2200C"]
+    level: StatusLevel
     trace_number: str  # that level's TRN02
     category: str  # STC01-1
     status_code: str  # STC01-2
@@ -351,7 +352,7 @@ def _level_statuses(level: Level) -> list[LevelStatus]:
     for stc in (s for s in level.segments if s.id == "STC"):
         category, status_code = _stc(stc)
         found.append(LevelStatus(
-            level=LEVEL_NAMES[level.code], trace_number=trn[2], category=category,  # type: ignore[arg-type]
+            level=LEVEL_NAMES[level.code], trace_number=trn[2], category=category,
             status_code=status_code, effective_date=_date(stc, 2), message=stc[12],
         ))  # fmt: skip
     return found

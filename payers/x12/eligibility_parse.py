@@ -132,14 +132,16 @@ def _inquiry(txn: Transaction) -> EligibilityInquiry:
     patient_loop = found.get("23", subscriber_loop)
     member = _find(subscriber_loop, "NM1", "IL", "subscriber")
     subscriber_dmg = subscriber_loop.find("DMG", "D8")
-    subscriber: Person | None = None
-    if "23" not in found or subscriber_dmg is not None:  # situational for a dependent
+    if "23" not in found:
         dmg = subscriber_dmg or _find(subscriber_loop, "DMG", "D8", "subscriber birth date")
-        subscriber = _person(member, dmg)
-    patient, relationship = subscriber, Relationship.SELF
-    if "23" in found:
-        name = _find(patient_loop, "NM1", "03", "dependent")
-        patient = _person(name, _find(patient_loop, "DMG", "D8", "dependent birth date"))
+        patient = _person(member, dmg)
+        subscriber: Person | None = patient
+        relationship = Relationship.SELF
+    else:
+        # the subscriber's name and DMG are situational when the patient is a dependent
+        subscriber = _person(member, subscriber_dmg) if subscriber_dmg else None
+        dependent = _find(patient_loop, "NM1", "03", "dependent")
+        patient = _person(dependent, _find(patient_loop, "DMG", "D8", "dependent birth date"))
         ins = patient_loop.find("INS", "N")  # situational: without it, a dependent of some kind
         if ins is not None and ins[2] not in RELATIONSHIP:
             raise X12Error(f"INS02 {ins[2]!r} is not 01, 19 or G8", "INS", ins.position)
@@ -163,9 +165,9 @@ def _inquiry(txn: Transaction) -> EligibilityInquiry:
         )  # fmt: skip
     except ValidationError as error:
         problem = error.errors()[0]
-        name = str(problem["loc"][0]) if problem["loc"] else ""
-        at = fields.get(name, (None, txn.st))[1]
-        raise X12Error(f"{name}: {problem['msg']}", at.id, at.position) from error
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        at = fields.get(field, (None, txn.st))[1]
+        raise X12Error(f"{field}: {problem['msg']}", at.id, at.position) from error
 
 
 def parse_270(text: str) -> EligibilityInquiry:
@@ -225,7 +227,7 @@ def _coverage(segments: list[Segment]) -> Segment | None:
     for service type 30 (health benefit plan coverage)."""
     found = [s for s in segments if s.id == "EB" and s[1] in COVERAGE and not s[13]]
     plan = [s for s in found if "30" in _repeats(s, 3)]
-    return (plan or found or [None])[0]
+    return next(iter(plan or found), None)
 
 
 def _repeats(segment: Segment, number: int) -> list[str]:
@@ -273,7 +275,7 @@ def _patient(subscriber: Level, patient: Level, bht03: str) -> PatientAnswer:
     aaa = [s for level in scope for s in level.segments if s.id == "AAA"]
     in_2100 = [s for level in scope for s in _before_eb(level.segments) if s.id == "AAA"]
     has_coverage = any(s.id == "EB" and s[1] in COVERAGE for s in patient.segments)
-    rejection = (in_2100 or ([] if has_coverage else aaa) or [None])[0]
+    rejection = next(iter(in_2100 or ([] if has_coverage else aaa)), None)
     return PatientAnswer(
         trace=_trace(scope[::-1], bht03), payer_id=payer[9] if payer else "",
         subscriber_id=member[9], segments=patient.segments, rejection=rejection,
@@ -377,16 +379,16 @@ def parse_271(
     answers = [read_271(txn) for txn in transactions_of(text)]
     patients = [p for a in answers for p in a.patients if trace is None or p.trace == trace]
     if not patients:
-        rejection = next((r for a in answers for r in a.rejections), None)
-        if rejection is not None:
-            raise InquiryRejected(*rejection)
+        payer_level = next((r for a in answers for r in a.rejections), None)
+        if payer_level is not None:
+            raise InquiryRejected(*payer_level)
         wanted = f" with trace {trace!r}" if trace is not None else ""
         raise X12Error(f"no subscriber level (HL 22) answers the inquiry{wanted}", "HL")
     if len(patients) > 1:
         raise X12Error(f"{len(patients)} patients are answered (traces "
                        f"{', '.join(p.trace for p in patients)}); one was asked about", "HL")  # fmt: skip
     patient = patients[0]
-    ids = {"payer_id": patient.payer_id, "member_id": patient.subscriber_id}
+    ids: dict[str, Any] = {"payer_id": patient.payer_id, "member_id": patient.subscriber_id}
     rejection = patient.rejection
     if rejection is None:
         return patient.trace, _benefits(patient, ids, default_plan_type)
