@@ -296,3 +296,94 @@ def test_domain_x5_msp_replacement_is_valid_balanced_and_reads_back():
     assert (claim.payer_sequence, claim.medicare_basis, claim.filing_indicator) == (2, "12", "MB")
     (prior,) = claim.remittances()
     assert (prior.paid, prior.lines[0].allowed) == (D("120"), D("150"))  # OTAF 150, MSP-1
+
+
+# 2320 claim-level CAS (005010X222A1): the prior payer took 10 of deductible at claim level.
+# AMT*D 50 = SVD02 60 - 2320 CAS 10; CLM02 100 = AMT*D 50 + 2320 CAS 10 + 2430 CAS 40.
+X1_CLAIM_CAS = X1.replace(
+    "SBR*P*18*GRP123******CI~\nAMT*D*60~", "SBR*P*18*GRP123******CI~\nCAS*PR*1*10~\nAMT*D*50~"
+).replace("SE*35*0001~", "SE*36*0001~")
+
+
+def test_claim_level_cas_of_the_prior_payer_balances(tmp_path):
+    ok, ack = validate(X1_CLAIM_CAS, tmp_path)
+    assert ok, ack
+    check_837p_balance(X1_CLAIM_CAS)  # the old check said AMT*D 50 != SVD02 60 (rule 3)
+    [parsed] = parse_837p(X1_CLAIM_CAS)
+    [other] = parsed.other_payers
+    assert (other.paid, other.claim_adjustments) == (
+        D("50"),
+        [Adjustment(group="PR", reason="1", amount=D("10"))],
+    )
+
+
+def test_claim_level_cas_left_out_of_clm02_is_refused_naming_amt():
+    bad = X1_CLAIM_CAS.replace("AMT*D*50~", "AMT*D*60~")  # 60 + 10 + 40 = 110, CLM02 is 100
+    with pytest.raises(
+        X12Error,
+        match=r"segment AMT at position 24: CLM02 100 != AMT\*D 60 \+ 2320 CAS 10 \+ 2430 CAS 40",
+    ):
+        check_837p_balance(bad)
+
+
+def test_a_later_payer_listed_for_information_is_not_balanced():
+    # A third payer's 2320/2330 with no AMT*D and no 2430 line: it has not paid yet.
+    later = "SBR*T*18*******MC~\nOI***Y*P**Y~\nNM1*IL*1*SMITH*JANE****MI*MCD1~\nNM1*PR*2*MEDICAID*****PI*77027~\n"
+    text = X1.replace("LX*1~", later + "LX*1~").replace("SE*35*0001~", "SE*39*0001~")
+    assert pyx12_valid(text)
+    check_837p_balance(text)  # the old check wanted CLM02 100 = 0 for payer 77027
+    [parsed] = parse_837p(text)
+    assert [o.payer_id for o in parsed.other_payers] == ["111112222", "77027"]
+    assert [r.payer_id for r in parsed.remittances()] == ["111112222"]  # 77027 has not adjudicated
+
+
+def test_line_adjudications_without_amt_d_are_refused_naming_the_sbr():
+    with pytest.raises(
+        X12Error,
+        match=r"segment SBR at position 22: payer 111112222 has 2430 lines \(SVD\) but its 2320 has no AMT\*D",
+    ):
+        check_837p_balance(X1.replace("AMT*D*60~\n", "").replace("SE*35*", "SE*34*"))
+
+
+def test_a_2320_without_its_2330b_payer_is_refused_by_reader_and_balance():
+    text = X1.replace("NM1*PR*2*PRIMARY HEALTH PLAN*****PI*111112222~\n", "").replace(
+        "SE*35*", "SE*34*"
+    )
+    with pytest.raises(
+        X12Error, match=r"segment SBR at position 22: this 2320 \(other subscriber\) has no 2330B"
+    ):
+        parse_837p(text)
+    with pytest.raises(
+        X12Error, match=r"segment SBR at position 22: this 2320 .* has no 2330B payer"
+    ):
+        check_837p_balance(text)
+
+
+def test_hi_and_composites_split_on_the_isa16_of_the_file():
+    # ISA16 '>' instead of ':': every composite of the body is written with '>'.
+    text = X1.replace("*T*:~", "*T*>~").replace("11:B:1", "11>B>1").replace("ABK:J020", "ABK>J020")
+    text = text.replace("HC:99213", "HC>99213")
+    [parsed] = parse_837p(text)
+    assert (parsed.place_of_service, parsed.frequency, parsed.diagnoses) == ("11", "1", ["J020"])
+    assert (
+        parsed.lines[0].procedure_code == "99213"
+        and parsed.lines[0].adjudications[0].procedure_code == "99213"
+    )
+    with pytest.raises(
+        X12Error, match=r"segment CLM at position 20: CLM05 '11:B:1' is not facility code"
+    ):
+        parse_837p(X1.replace("*T*:~", "*T*>~"))  # the ISA says '>' and the body uses ':'
+
+
+def test_a_prior_payer_written_zz_is_kept_for_its_payments_but_not_as_a_coverage():
+    # build_837p writes SBR09 ZZ for a prior payer whose coverage the encounter does not hold.
+    text = X1.replace("SBR*P*18*GRP123******CI~", "SBR*P*18*GRP123******ZZ~")
+    [parsed] = parse_837p(text)
+    submission = parsed.to_submission()
+    assert [c.payer_id for c in submission.encounter.coverages] == ["999996666"]
+    assert [r.paid for r in submission.prior_remittances] == [D("60")]
+    with pytest.raises(
+        X12Error,
+        match=r"segment SBR at position 22: SBR09 'ZZ' \(mutually defined\) has no plan type",
+    ):
+        parsed.require_plan_types()
