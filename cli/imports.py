@@ -1,8 +1,10 @@
 """`cob import FILE.837`: a practice-management system's 837P batch becomes encounters.
 
-Each claim is checked as `cob submit` checks an encounter; a bad claim is reported with its
-reason and skipped, and the good ones start. A file that is not a well-formed interchange is
-refused whole, with the segment and position at fault.
+Every interchange and transaction of the file is read. A transaction that is not an 837P
+(an 837I, an 837D, a 4010 file) is refused with its reason; each claim of an 837P is read,
+balanced (COB) and checked as `cob submit` checks an encounter, and a bad claim is reported
+with its reason and skipped while the good ones start. A file that is not well-formed X12
+(undecodable text, a broken envelope) is refused whole, with the segment and position at fault.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from pydantic import ValidationError
 
 from cob.model import Encounter, Model
 from cob.validation import InvalidInput, field_path, validate_encounter
-from payers.x12.claim_837p_parse import parse_837p
+from payers.x12.claim_837p import check_837p_balance
+from payers.x12.claim_837p_parse import ParsedClaim, UnreadClaim, read_837p, refusal_of_837
+from payers.x12.segments import X12Error, decode_x12, transactions_of
+
+
+class ReadyClaim(Model):
+    claim_control_number: str  # CLM01; the encounter id is CLM01 or derived from it
+    encounter: Encounter
 
 
 class SkippedClaim(Model):
@@ -22,28 +31,68 @@ class SkippedClaim(Model):
     reason: str
 
 
+class RefusedTransaction(Model):
+    control_number: str  # ST02
+    reason: str
+
+
 class ImportBatch(Model):
-    encounters: list[Encounter]
+    claims: list[ReadyClaim]
     skipped: list[SkippedClaim]
+    refused: list[RefusedTransaction]
+
+    @property
+    def encounters(self) -> list[Encounter]:
+        return [claim.encounter for claim in self.claims]
 
 
-def read_837_batch(text: str, known_payers: Collection[str], today: date) -> ImportBatch:
-    """Raises X12Error for a malformed interchange; sorts its claims into good and skipped."""
-    batch = ImportBatch(encounters=[], skipped=[])
-    for claim in parse_837p(text):
-        try:
-            encounter = claim.to_submission().encounter
-            batch.encounters.append(
-                validate_encounter(encounter.model_dump(mode="json"), known_payers, today)
-            )
-        except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            reason = f"{field_path(first['loc'])}: {first['msg']}"
-            batch.skipped.append(
-                SkippedClaim(claim_control_number=claim.claim_control_number, reason=reason)
-            )
-        except (InvalidInput, KeyError, ValueError) as error:
-            batch.skipped.append(
-                SkippedClaim(claim_control_number=claim.claim_control_number, reason=str(error))
-            )
+def read_837_batch(data: bytes | str, known_payers: Collection[str], today: date) -> ImportBatch:
+    """Raises X12Error for a file that is not X12 text or has a malformed envelope; sorts the
+    claims of its 837Ps into ready and skipped, and its other transactions into refused."""
+    text = decode_x12(data) if isinstance(data, bytes) else data
+    batch = ImportBatch(claims=[], skipped=[], refused=[])
+    first_of: dict[str, str] = {}  # encounter id -> the CLM01 that took it
+    for transaction in transactions_of(text):
+        control = transaction.st[2]
+        if refusal := refusal_of_837(transaction):
+            batch.refused.append(RefusedTransaction(control_number=control, reason=refusal))
+            continue
+        claims = read_837p(transaction)
+        if not claims:
+            reason = f"ST {control} holds no claim (CLM)"
+            batch.refused.append(RefusedTransaction(control_number=control, reason=reason))
+        for claim in claims:
+            try:
+                encounter = _encounter(claim, known_payers, today)
+                if encounter.encounter_id in first_of:
+                    raise ValueError(
+                        f"encounter id {encounter.encounter_id} is already taken by claim "
+                        f"{first_of[encounter.encounter_id]} earlier in this file"
+                    )
+                first_of[encounter.encounter_id] = claim.claim_control_number
+                batch.claims.append(
+                    ReadyClaim(claim_control_number=claim.claim_control_number, encounter=encounter)
+                )
+            except ValidationError as error:
+                first = error.errors(include_url=False)[0]
+                reason = f"{field_path(first['loc'])}: {first['msg']}"
+                batch.skipped.append(
+                    SkippedClaim(claim_control_number=claim.claim_control_number, reason=reason)
+                )
+            except (X12Error, InvalidInput, ValueError) as error:
+                batch.skipped.append(
+                    SkippedClaim(claim_control_number=claim.claim_control_number, reason=str(error))
+                )
     return batch
+
+
+def _encounter(
+    claim: ParsedClaim | UnreadClaim, known_payers: Collection[str], today: date
+) -> Encounter:
+    """The claim as a checked encounter; raises with the reason it is skipped."""
+    if isinstance(claim, UnreadClaim):
+        raise claim.error
+    claim.require_plan_types()  # each other payer becomes a coverage of the encounter
+    check_837p_balance(claim.segments)  # 005010X222A1 COB balancing, before money moves
+    encounter = claim.to_submission().encounter
+    return validate_encounter(encounter.model_dump(mode="json"), known_payers, today)
