@@ -387,3 +387,18 @@ def test_a_prior_payer_written_zz_is_kept_for_its_payments_but_not_as_a_coverage
         match=r"segment SBR at position 22: SBR09 'ZZ' \(mutually defined\) has no plan type",
     ):
         parsed.require_plan_types()
+
+
+def test_what_the_engine_repeats_on_its_own_claims_is_required_of_an_imported_one():
+    no_phone = X1.replace("PER*IC*JERRY*TE*3055552222~\n", "").replace("SE*35*", "SE*34*")
+    with pytest.raises(
+        X12Error, match=r"segment NM1 at position 8: no telephone number \(PER TE\)"
+    ):
+        parse_837p(no_phone)
+    no_address = X1.replace("N3*234 SEAWAY ST~\nN4*MIAMI*FL*331111234~\n", "").replace(
+        "SE*35*", "SE*33*"
+    )
+    with pytest.raises(
+        X12Error, match=r"segment NM1 at position 9: the billing provider has no address"
+    ):
+        parse_837p(no_address)

@@ -471,10 +471,16 @@ def _billing_provider(level: _Level, header: list[Segment]) -> Provider:
         raise X12Error(
             f"REF02 {ref[2]!r}: the billing provider's tax id must be 9 digits", "REF", ref.position
         )
+    # 2010AA N3/N4 and a 1000A PER are required by the guide, and the claims the engine
+    # writes for this encounter repeat them.
+    address = _address(loop)
+    if address is None:
+        raise X12Error("the billing provider has no address (2010AA N3/N4)", "NM1", nm1.position)
     phone = _phone(loop) or _phone(_nm1_loops(header).get("41", []))
-    return Provider(
-        name=name or nm1[9], npi=nm1[9], tax_id=ref[2], address=_address(loop) or "", phone=phone
-    )
+    if not phone:
+        raise X12Error("no telephone number (PER TE) for the billing provider in 2010AA or the "
+                       "submitter (1000A)", "NM1", nm1.position)  # fmt: skip
+    return Provider(name=name or nm1[9], npi=nm1[9], tax_id=ref[2], address=address, phone=phone)
 
 
 def _claim(loop: _ClaimLoop, header: list[Segment]) -> ParsedClaim:
@@ -526,6 +532,10 @@ def _claim(loop: _ClaimLoop, header: list[Segment]) -> ParsedClaim:
             )
         patient = _person(pat["QC"][0], _first(pat["QC"], "DMG"), True, "patient")
         patient_address = _address(pat["QC"])
+        if patient_address is None:  # required in 2010CA, and the engine's claims repeat it
+            raise X12Error(
+                "the patient has no address (2010CA N3/N4)", "NM1", pat["QC"][0].position
+            )
         pat_segment = _first(pat[""], "PAT")
         relationship = RELATIONSHIP.get(pat_segment[1] if pat_segment else "", Relationship.OTHER)
 
