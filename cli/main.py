@@ -141,9 +141,13 @@ def submit(file: Path, wait: bool = typer.Option(False, help="wait for the encou
 def import_batch(
     file: Path, dry_run: bool = typer.Option(False, help="check the claims, start nothing")
 ) -> None:
-    """Start an encounter for every good claim of an 837P batch; report and skip bad ones."""
+    """Start an encounter for every good claim of an 837P batch; report and skip bad ones.
+
+    Exit 0: every claim started; 1: some claims or transactions were skipped; 2: nothing in
+    the file can be read (not X12, a broken envelope, or no 837P claim in it)."""
     from datetime import date
 
+    from rich.markup import escape
     from temporalio.exceptions import WorkflowAlreadyStartedError
 
     from cli.encounters import start_encounter
@@ -153,38 +157,59 @@ def import_batch(
     from workers.temporal import connect
 
     try:
-        batch = read_837_batch(file.read_text(), known_payer_ids(), date.today())
+        batch = read_837_batch(file.read_bytes(), known_payer_ids(), date.today())
     except (OSError, X12Error) as error:
-        errors.print(f"[red]cannot import[/] {file}: {error}", highlight=False)
+        errors.print(
+            f"[red]cannot import[/] {escape(str(file))}: {escape(str(error))}", highlight=False
+        )
         raise typer.Exit(2) from None
+    total = len(batch.claims) + len(batch.skipped)
+    if total == 0:  # an 837I, a 4010 file, no claim at all: one line per transaction refused
+        for reason in [r.reason for r in batch.refused] or ["the file holds no 837 transaction"]:
+            errors.print(
+                f"[red]cannot import[/] {escape(str(file))}: {escape(reason)}", highlight=False
+            )
+        raise typer.Exit(2)
+    for refused in batch.refused:
+        errors.print(f"skipped transaction: {escape(refused.reason)}", highlight=False)
     for skipped in batch.skipped:
         errors.print(
-            f"skipped claim {skipped.claim_control_number}: {skipped.reason}", highlight=False
+            f"skipped claim {escape(skipped.claim_control_number)}: {escape(skipped.reason)}",
+            highlight=False,
         )
+
+    def named(ready) -> str:  # the encounter id is CLM01 unless CLM01 does not fit one
+        ccn, encounter_id = ready.claim_control_number, ready.encounter.encounter_id
+        return ccn if ccn == encounter_id else f"{ccn} as encounter {encounter_id}"
 
     async def start() -> int:
         client = await connect()
         refused = 0
-        for encounter in batch.encounters:
+        for ready in batch.claims:
             try:
-                handle = await start_encounter(client, encounter)
-                console.print(f"started claim {encounter.encounter_id} as {handle.id}")
+                handle = await start_encounter(client, ready.encounter)
+                console.print(
+                    f"started claim {escape(named(ready))} as {handle.id}", highlight=False
+                )
             except WorkflowAlreadyStartedError:
                 refused += 1
-                errors.print(f"skipped claim {encounter.encounter_id}: already started")
+                errors.print(
+                    f"skipped claim {escape(named(ready))}: already started", highlight=False
+                )
         return refused
 
     refused = 0
     if dry_run:
-        for encounter in batch.encounters:
-            console.print(f"ready claim {encounter.encounter_id}")
+        for ready in batch.claims:
+            console.print(f"ready claim {escape(named(ready))}", highlight=False)
     else:
         refused = run(start())
+    transactions = f", {len(batch.refused)} transactions refused" if batch.refused else ""
     console.print(
-        f"{len(batch.encounters) - refused} of {len(batch.encounters) + len(batch.skipped)} "
-        f"claims {'ready' if dry_run else 'started'}, {len(batch.skipped) + refused} skipped"
+        f"{len(batch.claims) - refused} of {total} claims {'ready' if dry_run else 'started'}, "
+        f"{len(batch.skipped) + refused} skipped{transactions}"
     )
-    raise typer.Exit(1 if batch.skipped or refused else 0)
+    raise typer.Exit(1 if batch.skipped or batch.refused or refused else 0)
 
 
 @app.command()
