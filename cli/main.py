@@ -22,8 +22,12 @@ app.add_typer(payers_app, name="payers")
 explain_app = typer.Typer(no_args_is_help=True, help="Check one case by hand: JSON in, JSON out")
 app.add_typer(explain_app, name="explain")
 from cli.appeals import app as appeals_app  # noqa: E402
+from cli.era import app as era_app  # noqa: E402
+from cli.x12 import app as x12_app  # noqa: E402
 
 app.add_typer(appeals_app, name="appeal")
+app.add_typer(era_app, name="era")
+app.add_typer(x12_app, name="x12")
 console = Console()
 if not console.is_terminal:  # logs and pipes: wide enough for the summary table
     console = Console(width=150)
@@ -343,9 +347,13 @@ def documents(
     """List the X12 documents the ledger kept for an encounter (sent and received, 835s
     included), or write them out to validate or hand to an auditor."""
     from ledger.db import make_engine
-    from ledger.documents import documents_for
+    from ledger.documents import documents_for, provider_adjustments
 
-    kept = documents_for(make_engine(), encounter)
+    ledger = make_engine()
+    kept = documents_for(ledger, encounter)
+    adjustments: dict[str, list] = {}
+    for plb in provider_adjustments(ledger):
+        adjustments.setdefault(plb.document_key, []).append(plb)
     if not kept:
         errors.print(f"[red]no X12 documents in the ledger for encounter {encounter}[/]")
         raise typer.Exit(1)
@@ -361,6 +369,9 @@ def documents(
         problem = f"  PROBLEM: {document.problem}" if document.problem else ""
         print(f"{n:2d} {document.recorded_at:%Y-%m-%d %H:%M:%S} {document.direction:8} "
               f"{document.transaction:5} {document.payer_id:7} {about}{where}{problem}")  # fmt: skip
+        for plb in adjustments.get(document.key, []):
+            print(f"   PLB {plb.reason} {plb.amount} ref {plb.reference or '-'} "
+                  "(provider-level account, `cob era adjustments`)")  # fmt: skip
 
 
 def _explain(file: Path, table: bool, answer, render) -> None:

@@ -181,7 +181,10 @@ class ParsedClaim:
             out.append(Remittance(
                 claim_control_number=self.claim_control_number, payer_id=other.payer_id, member_id=other.member_id,
                 payer_claim_number=other.payer_claim_number, payer_sequence=other.sequence, status="1",
-                adjudication_date=when or self.lines[0].service_date, lines=lines))  # fmt: skip
+                adjudication_date=when or self.lines[0].service_date, lines=lines,
+                # 2320 AMT*D and CAS: what the payer paid and adjusted for the whole claim
+                claim_charge=self.charge, claim_paid=other.paid if other.adjudicated else None,
+                claim_adjustments=other.claim_adjustments))  # fmt: skip
         return out
 
     def require_plan_types(self) -> None:
