@@ -132,13 +132,19 @@ def file_posting(
 
 
 def post_era(ledger, posting: EraPosting, today: date) -> bool:
-    """Store the posting; a task for each claim that matched nothing. False when this very
-    document was posted before (nothing changes)."""
+    """Store the posting; a task for each claim that matched nothing. When this very
+    document was posted before, only claims that match now and did not then are linked
+    (their tasks closed), and False is returned: nothing else changes."""
     stored = documents.record_era(
         ledger, document=posting.document, claims=posting.links,
         provider_adjustments=posting.provider_adjustments,
     )  # fmt: skip
     if not stored:
+        key = posting.document.key
+        for position in documents.add_links(ledger, document_key=key, claims=posting.links):
+            worklist.close_tasks(
+                ledger, workflow_id=f"{key}/{position}", resolution="matched on a later post"
+            )
         return False
     for claim in posting.unmatched:
         advice_total = next(

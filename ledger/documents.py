@@ -83,6 +83,23 @@ def record_era(
     return in_transaction(engine, work)
 
 
+def add_links(engine: Engine, *, document_key: str, claims: list[RemittanceLink]) -> list[int]:
+    """Link claims of an 835 stored before that were not linked then (its payer or claims
+    were not on file); the positions newly linked."""
+
+    def work(session: Session) -> list[int]:
+        added = []
+        for link in claims:
+            key = {"claim_control_number": link.claim_control_number, "payer_id": link.payer_id,
+                   "document_key": document_key}  # fmt: skip
+            if session.get(t.RemittanceDocument, key) is None:
+                session.add(t.RemittanceDocument(**key, position=link.position))
+                added.append(link.position)
+        return added
+
+    return in_transaction(engine, work)
+
+
 def provider_adjustments(engine: Engine, payer_id: str | None = None) -> list[t.ProviderAdjustment]:
     """The provider-level account: every PLB posted, oldest first."""
     query = select(t.ProviderAdjustment)

@@ -82,3 +82,19 @@ def test_a_file_that_does_not_balance_is_refused_and_nothing_is_stored(tmp_path:
     assert result.returncode == 2
     assert "segment BPR at position 4: BPR02 150001.00 differs" in result.stderr
     assert ledger_rows(tmp_path, t.X12Document) == []
+
+
+def test_a_file_posted_before_its_payer_was_known_is_linked_when_posted_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Session(make_engine(url)) as session:
+        session.add_all([claim("666123", "MCARE"), claim("777777", "MCARE")])
+        session.commit()
+    dispose_engine(url)
+    env = {"COB_HOME": str(tmp_path)}
+    assert cob("era", "post", str(PART_A), env=env).returncode == 1  # payer unknown: 2 tasks
+    again = cob("era", "post", str(PART_A), "--payer", "MCARE", env=env)
+    assert again.returncode == 0 and "already posted" in again.stdout
+    links = ledger_rows(tmp_path, t.RemittanceDocument)
+    assert sorted((r.claim_control_number, r.position) for r in links) == [("666123", 1), ("777777", 2)]
+    assert {task.status for task in ledger_rows(tmp_path, t.WorklistTask)} == {"closed"}
+    assert len(ledger_rows(tmp_path, t.ProviderAdjustment)) == 1  # the PLB is posted once
