@@ -14,7 +14,12 @@ from activities.base import PayerAndLedger, business_error
 from activities.remittances import UNMATCHED_DUE_DAYS, mailbox_posting
 from cob.deadlines import DeadlineRules
 from cob.model import ClaimAcknowledgment, Remittance
-from cob.money import UnbalancedLine, UnplaceableAmount, check_remittance_line, place_claim_level
+from cob.money import (
+    UnbalancedLine,
+    UnplaceableAmount,
+    adjudication_to_post,
+    check_remittance_line,
+)
 from ledger import documents, worklist
 from payers.client import PayerClient, PayerRejected
 from payers.profiles import load_profiles
@@ -117,7 +122,7 @@ class ClaimActivities(PayerAndLedger):
         if remittance.payer_sequence == 0:  # CLP02 4/22 do not say the payer's position
             remittance = remittance.model_copy(update={"payer_sequence": submission.payer_sequence})
         try:
-            remittance = place_claim_level(remittance, submission.encounter.lines)
+            remittance = adjudication_to_post(remittance, submission.encounter.lines)
         except UnplaceableAmount as error:
             await self._unplaceable(claim, remittance, str(error))
             return None

@@ -28,10 +28,14 @@ UNMATCHED_DUE_DAYS = 7
 
 @dataclass(frozen=True)
 class UnmatchedClaim:
+    """A claim of the 835 that needs the team: matched to nothing, or to a claim already
+    settled from an earlier 835 (a reversal or correction no workflow may be waiting for)."""
+
     position: int
     claim_control_number: str
     payer_id: str  # '' when the 835's payer is not in the directory
     reason: str
+    kind: str = "era_unmatched_claim"
 
 
 @dataclass
@@ -40,6 +44,7 @@ class EraPosting:
     links: list[documents.RemittanceLink] = field(default_factory=list)
     provider_adjustments: list[t.ProviderAdjustment] = field(default_factory=list)
     unmatched: list[UnmatchedClaim] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)  # positions already posted as they are
     advices: list[RemittanceAdvice] = field(default_factory=list)
 
 
@@ -123,8 +128,29 @@ def file_posting(
                 )
             elif claim is None or claim.payer_id != payer:
                 reason = f"no claim {ccn} billed to {payer} on file"
-            else:
+            elif claim.claim_status is None:  # the claim's workflow waits for this answer
                 posting.links.append(documents.RemittanceLink(position, ccn, payer))
+                continue
+            elif (claim.claim_status, claim.total_paid, claim.payer_claim_number) == (
+                remittance.status,
+                remittance.paid,
+                remittance.payer_claim_number,
+            ):
+                posting.duplicates.append(position)  # the same adjudication, sent again
+                continue
+            else:
+                # an appeal may be waiting for it (it reads the newest 835): link it, and
+                # tell the team, since a settled claim's workflow may be over
+                posting.links.append(documents.RemittanceLink(position, ccn, payer))
+                posting.unmatched.append(UnmatchedClaim(
+                    position, ccn, payer,
+                    f"claim {ccn} was settled from an earlier 835 (CLP02 {claim.claim_status}, "
+                    f"paid {claim.total_paid}, payer claim {claim.payer_claim_number}); this "
+                    f"one says CLP02 {remittance.status}, paid {remittance.paid}, payer claim "
+                    f"{remittance.payer_claim_number}: post the change by hand unless an "
+                    "appeal of the claim is waiting for it",
+                    kind="era_after_settlement",
+                ))  # fmt: skip
                 continue
             posting.unmatched.append(UnmatchedClaim(position, ccn, payer or "", reason))
     posting.provider_adjustments = _plb_rows(key, advices, payer_of)
@@ -158,7 +184,7 @@ def post_era(ledger, posting: EraPosting, today: date) -> bool:
             encounter_id="-",
             payer_id=claim.payer_id,
             claim_control_number=claim.claim_control_number,
-            kind="era_unmatched_claim",
+            kind=claim.kind,
             reason=f"835 CLP {claim.claim_control_number} (paid {advice_total}): {claim.reason}",
             due=today + timedelta(days=UNMATCHED_DUE_DAYS),
             opened_on=today,

@@ -49,6 +49,7 @@ def post(
         console.print(f"{file}: already posted as {posting.document.key}; nothing changed")
         raise typer.Exit(0)
     matched = {link.position for link in posting.links}
+    tasks = {claim.position: claim.kind for claim in posting.unmatched}
     position = 0
     for advice in posting.advices:
         console.print(
@@ -57,7 +58,12 @@ def post(
         )
         for remittance in advice.remittances:
             position += 1
-            verdict = "posted" if position in matched else "UNMATCHED (task opened)"
+            if position in posting.duplicates:
+                verdict = "already posted from an earlier 835 (a duplicate); nothing changed"
+            elif position in tasks:
+                verdict = f"{'posted, ' if position in matched else ''}TASK {tasks[position]}"
+            else:
+                verdict = "posted"
             console.print(
                 f"  CLP {remittance.claim_control_number} status {remittance.status} "
                 f"charge {remittance.claim_charge} paid {remittance.paid}: {verdict}"
@@ -68,11 +74,9 @@ def post(
             f"{row.provider_id}: posted to the provider-level account"
         )
     for claim in posting.unmatched:
-        errors.print(
-            f"unmatched claim {claim.claim_control_number}: {claim.reason}", highlight=False
-        )
+        errors.print(f"{claim.kind} {claim.claim_control_number}: {claim.reason}", highlight=False)
     console.print(
-        f"{len(posting.links)} claim(s) posted, {len(posting.unmatched)} unmatched, "
+        f"{len(posting.links)} claim(s) posted, {len(posting.unmatched)} for the worklist, "
         f"{len(posting.provider_adjustments)} provider adjustment(s), as {posting.document.key}"
     )
     raise typer.Exit(1 if posting.unmatched else 0)

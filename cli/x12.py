@@ -49,8 +49,9 @@ def read(
     file: Path,
     table: bool = typer.Option(False, "--table", help="a readable table instead of JSON"),
 ) -> None:
-    """Every transaction of FILE as the engine reads it; exit 2 with the segment named when
-    the file is refused."""
+    """Every transaction of FILE as the engine reads it; exit 1 when a transaction is one the
+    engine does not read (listed with the reason), 2 with the segment named when the file is
+    refused."""
     from payers.x12.read import read_x12
     from payers.x12.segments import X12Error
 
@@ -64,3 +65,4 @@ def read(
         Console(width=160).print(_table(summary))
     else:
         print(json.dumps(summary, indent=2))
+    raise typer.Exit(1 if any("refused" in t for t in summary["transactions"]) else 0)

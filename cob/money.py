@@ -126,6 +126,26 @@ def account_line(
     return account
 
 
+# CLP02 codes that are not the payer's adjudication of the claim we billed (005010X221A1):
+# posting one as the claim's answer would move money the payer did not move.
+NOT_AN_ADJUDICATION = {
+    "22": "a reversal of an earlier payment with no corrected claim after it",
+    "23": "not the payer's claim: forwarded to another payer (check the order of benefits)",
+    "25": "predetermination pricing only: an estimate, no payment",
+}
+
+
+def adjudication_to_post(remittance: Remittance, lines: list[ServiceLine]) -> Remittance:
+    """The remittance as the claim's adjudication, its claim-level amounts on its lines; or
+    UnplaceableAmount when it is no adjudication or an amount has no line to go to."""
+    why = NOT_AN_ADJUDICATION.get(remittance.status)
+    if why:
+        raise UnplaceableAmount(
+            f"claim {remittance.claim_control_number}: CLP02 {remittance.status} is {why}"
+        )
+    return place_claim_level(remittance, lines)
+
+
 def place_claim_level(remittance: Remittance, lines: list[ServiceLine]) -> Remittance:
     """The remittance with its claim-level amounts on the claim's service lines, or
     UnplaceableAmount. A payer may report money only at the claim level: CAS in the 2100

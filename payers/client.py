@@ -42,7 +42,7 @@ from payers.x12.acknowledgments import parse_277ca, parse_999
 from payers.x12.claim_837p import build_837p
 from payers.x12.claim_status import ClaimStatus, StatusInquiry, build_276, parse_277
 from payers.x12.eligibility import build_270, inquiry_for
-from payers.x12.eligibility_parse import parse_271
+from payers.x12.eligibility_parse import InquiryRejected, parse_271
 from payers.x12.parties import MemberInquiry
 from payers.x12.prior_auth_278 import build_278_request, parse_278_response
 from payers.x12.prior_auth_278 import inquiry_for as prior_auth_inquiry_for
@@ -143,9 +143,20 @@ class PayerClient:
         inquiry = inquiry_for(coverage, patient, service_date, provider, trace)
         request = build_270(inquiry, datetime.now(), control_number("270", trace))
         answer = await self._exchange("270", "271", coverage.payer_id, request)
-        trace_back, benefits = self._read(
-            lambda text: parse_271(text, default_plan_type=coverage.plan_type), answer
-        )
+        try:
+            trace_back, benefits = self._read(
+                lambda text: parse_271(text, default_plan_type=coverage.plan_type, trace=trace),
+                answer,
+            )
+        except PayerRejected as error:
+            rejected = error.__cause__
+            if not isinstance(rejected, InquiryRejected):
+                raise
+            # AAA03 42 "unable to respond at current time", AAA04 P/R "resubmit": the payer's
+            # system is not answering, which is transient and retried, never a decision
+            if rejected.code == "42" or rejected.follow_up in ("P", "R"):
+                raise PayerUnavailable(f"271 AAA: {rejected}") from rejected
+            raise PayerRejected("AAA", str(rejected)) from rejected
         if trace_back != trace:
             raise PayerRejected("271", f"TRN*2 {trace_back!r} does not answer trace {trace!r}")
         return benefits
@@ -193,6 +204,10 @@ class PayerClient:
         answer = await self._exchange("276", "277", inquiry.payer_id, request)
         statuses = self._read(parse_277, answer)
         found = next((s for s in statuses if s.trace_number == inquiry.trace_number), None)
+        if found is None and len(statuses) == 1 and statuses[0].level != "claim":
+            # one 276 asks about one claim: a status only at the receiver or provider level
+            # (e.g. E0, E1: the payer cannot answer now) answers it
+            found = statuses[0].model_copy(update={"trace_number": inquiry.trace_number})
         if found is None:
             raise PayerRejected("277", f"the 277 does not answer trace {inquiry.trace_number}")
         return found

@@ -18,8 +18,8 @@ from tests.test_cli import cob
 PART_A = Path(__file__).parent / "x12_corpus/linuxforhealth/835_005010X221A1/medicare-part-a.835"
 
 
-def claim(ccn: str, payer_id: str) -> t.Claim:
-    return t.Claim(
+def claim(ccn: str, payer_id: str, **settled) -> t.Claim:
+    return t.Claim(**settled,
         claim_control_number=ccn, encounter_id=f"E{ccn}", payer_id=payer_id, member_id="M1",
         payer_sequence=1, frequency="1", accepted=True, ack_status_code="A2",
         total_charge=D("100.00"), updated_at=utcnow(),
@@ -47,7 +47,7 @@ def test_claims_on_file_are_posted_once_and_the_plb_is_kept(tmp_path: Path) -> N
     assert "CLP 666123 status 1 charge 211366.97 paid 138018.40: posted" in first.stdout
     assert "CLP 777777 status 1 charge 15000.00 paid 11980.33: posted" in first.stdout
     assert "PLB CV -1.27 ref CP provider 6543210903" in first.stdout
-    assert "2 claim(s) posted, 0 unmatched, 1 provider adjustment(s)" in first.stdout
+    assert "2 claim(s) posted, 0 for the worklist, 1 provider adjustment(s)" in first.stdout
 
     again = cob("era", "post", str(PART_A), "--payer", "MCARE", env=env)
     assert again.returncode == 0 and "already posted" in again.stdout
@@ -65,7 +65,7 @@ def test_claims_that_match_nothing_become_tasks_not_silence(tmp_path: Path) -> N
     env = {"COB_HOME": str(tmp_path)}
     result = cob("era", "post", str(PART_A), env=env)
     assert result.returncode == 1
-    assert "unmatched claim 666123: the 835's payer 'INSURANCE COMPANY OF TIMBUCKTU' " \
+    assert "era_unmatched_claim 666123: the 835's payer 'INSURANCE COMPANY OF TIMBUCKTU' " \
         "(ids 999, 1512345678) is not in the payer directory" in result.stderr
     tasks = ledger_rows(tmp_path, t.WorklistTask)
     assert sorted((task.kind, task.claim_control_number) for task in tasks) == [
@@ -98,3 +98,24 @@ def test_a_file_posted_before_its_payer_was_known_is_linked_when_posted_again(tm
     assert sorted((r.claim_control_number, r.position) for r in links) == [("666123", 1), ("777777", 2)]
     assert {task.status for task in ledger_rows(tmp_path, t.WorklistTask)} == {"closed"}
     assert len(ledger_rows(tmp_path, t.ProviderAdjustment)) == 1  # the PLB is posted once
+
+
+def test_a_settled_claim_sent_again_is_a_duplicate_and_a_changed_one_a_task(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Session(make_engine(url)) as session:
+        session.add_all([
+            claim("666123", "MCARE", claim_status="1", total_paid=D("138018.40"),
+                  payer_claim_number="1999999444444"),  # exactly what the 835 says
+            claim("777777", "MCARE", claim_status="1", total_paid=D("11000.00"),
+                  payer_claim_number="1999999444445"),  # the 835 now says 11980.33
+        ])  # fmt: skip
+        session.commit()
+    dispose_engine(url)
+    result = cob("era", "post", str(PART_A), "--payer", "MCARE", env={"COB_HOME": str(tmp_path)})
+    assert result.returncode == 1
+    assert "CLP 666123 status 1 charge 211366.97 paid 138018.40: already posted" in result.stdout
+    assert "CLP 777777 status 1 charge 15000.00 paid 11980.33: posted, TASK era_after_settlement" in result.stdout
+    [task] = ledger_rows(tmp_path, t.WorklistTask)
+    assert task.kind == "era_after_settlement" and "paid 11000.00" in task.reason
+    links = ledger_rows(tmp_path, t.RemittanceDocument)
+    assert [(r.claim_control_number, r.position) for r in links] == [("777777", 2)]

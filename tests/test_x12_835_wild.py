@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cob.model import Adjustment, ServiceLine
-from cob.money import UnplaceableAmount, place_claim_level
+from cob.money import UnplaceableAmount, adjudication_to_post, place_claim_level
 from payers.x12.remittance_835 import check_835_balance, parse_835, read_835
 from payers.x12.segments import X12Error
 
@@ -114,3 +114,12 @@ def test_claim_level_cas_on_a_one_line_claim_joins_that_line():
     assert only.paid == D("60.00") and only.adjustments[-1] == Adjustment(
         group="OA", reason="94", amount=D("10"))  # fmt: skip
     assert only.paid + sum(a.amount for a in only.adjustments) == D("100")
+
+
+@pytest.mark.parametrize(
+    "status, why", [("22", "a reversal"), ("23", "not the payer's claim"), ("25", "predetermination")]
+)
+def test_a_reversal_a_forwarded_claim_or_an_estimate_is_not_posted_as_the_claims_answer(status, why):
+    [remittance] = parse_835(era([f"CLP*A1*{status}*100*0*0*12*ICN1", "CAS*CO*45*100"], "0"))
+    with pytest.raises(UnplaceableAmount, match=f"CLP02 {status} is {why}"):
+        adjudication_to_post(remittance, [line(1, "100")])
