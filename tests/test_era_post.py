@@ -26,6 +26,15 @@ def claim(ccn: str, payer_id: str, **settled) -> t.Claim:
     )  # fmt: skip
 
 
+def on_file(home: Path, *claims: t.Claim) -> None:
+    """The ledger of `home` with these claims billed."""
+    url = f"sqlite:///{home / 'ledger.db'}"
+    with Session(make_engine(url)) as session:
+        session.add_all(claims)
+        session.commit()
+    dispose_engine(url)
+
+
 def ledger_rows(home: Path, table) -> list:
     url = f"sqlite:///{home / 'ledger.db'}"
     with Session(make_engine(url)) as session:
@@ -35,11 +44,7 @@ def ledger_rows(home: Path, table) -> list:
 
 
 def test_claims_on_file_are_posted_once_and_the_plb_is_kept(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    with Session(make_engine(url)) as session:
-        session.add_all([claim("666123", "MCARE"), claim("777777", "MCARE")])
-        session.commit()
-    dispose_engine(url)
+    on_file(tmp_path, claim("666123", "MCARE"), claim("777777", "MCARE"))
     env = {"COB_HOME": str(tmp_path)}
 
     first = cob("era", "post", str(PART_A), "--payer", "MCARE", env=env)
@@ -85,11 +90,7 @@ def test_a_file_that_does_not_balance_is_refused_and_nothing_is_stored(tmp_path:
 
 
 def test_a_file_posted_before_its_payer_was_known_is_linked_when_posted_again(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    with Session(make_engine(url)) as session:
-        session.add_all([claim("666123", "MCARE"), claim("777777", "MCARE")])
-        session.commit()
-    dispose_engine(url)
+    on_file(tmp_path, claim("666123", "MCARE"), claim("777777", "MCARE"))
     env = {"COB_HOME": str(tmp_path)}
     assert cob("era", "post", str(PART_A), env=env).returncode == 1  # payer unknown: 2 tasks
     again = cob("era", "post", str(PART_A), "--payer", "MCARE", env=env)
@@ -101,16 +102,13 @@ def test_a_file_posted_before_its_payer_was_known_is_linked_when_posted_again(tm
 
 
 def test_a_settled_claim_sent_again_is_a_duplicate_and_a_changed_one_a_task(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    with Session(make_engine(url)) as session:
-        session.add_all([
-            claim("666123", "MCARE", claim_status="1", total_paid=D("138018.40"),
-                  payer_claim_number="1999999444444"),  # exactly what the 835 says
-            claim("777777", "MCARE", claim_status="1", total_paid=D("11000.00"),
-                  payer_claim_number="1999999444445"),  # the 835 now says 11980.33
-        ])  # fmt: skip
-        session.commit()
-    dispose_engine(url)
+    on_file(
+        tmp_path,
+        claim("666123", "MCARE", claim_status="1", total_paid=D("138018.40"),
+              payer_claim_number="1999999444444"),  # exactly what the 835 says
+        claim("777777", "MCARE", claim_status="1", total_paid=D("11000.00"),
+              payer_claim_number="1999999444445"),  # the 835 now says 11980.33
+    )  # fmt: skip
     result = cob("era", "post", str(PART_A), "--payer", "MCARE", env={"COB_HOME": str(tmp_path)})
     assert result.returncode == 1
     assert "CLP 666123 status 1 charge 211366.97 paid 138018.40: already posted" in result.stdout

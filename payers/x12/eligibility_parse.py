@@ -13,7 +13,6 @@ provider, EB*R other payer, EB*D benefit description, ...) are kept on the answe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -34,6 +33,7 @@ from payers.x12.segments import (
     Segment,
     Transaction,
     X12Error,
+    date_element,
     parse_interchange,
     transactions_of,
 )
@@ -107,12 +107,6 @@ def _named(level: Level, what: str) -> Segment:
     return found
 
 
-def _date(segment: Segment, number: int) -> date:
-    try:
-        return datetime.strptime(segment[number], "%Y%m%d").date()
-    except ValueError:
-        raise X12Error(f"{segment.id}{number:02d} {segment[number]!r} is not a CCYYMMDD date",
-                       segment.id, segment.position) from None  # fmt: skip
 
 
 def _person(name: Segment, dmg: Segment) -> Person:
@@ -122,7 +116,7 @@ def _person(name: Segment, dmg: Segment) -> Person:
     if sex not in ("F", "M", "U"):
         raise X12Error(f"DMG03 {sex!r} is not F, M or U", "DMG", dmg.position)
     return Person.model_validate(
-        {"last_name": name[3], "first_name": name[4], "birth_date": _date(dmg, 2), "sex": sex}
+        {"last_name": name[3], "first_name": name[4], "birth_date": date_element(dmg, 2), "sex": sex}
     )
 
 
@@ -156,7 +150,7 @@ def _inquiry(txn: Transaction) -> EligibilityInquiry:
         "trace_number": (trn[2], trn), "payer_id": (payer[9], payer),
         "provider_name": (provider[3], provider), "provider_npi": (provider[9], provider),
         "member_id": (member[9], member), "group_number": (group[2] if group else None, member),
-        "service_date": (_date(dtp, 3), dtp),
+        "service_date": (date_element(dtp, 3), dtp),
     }  # fmt: skip
     try:
         return EligibilityInquiry(

@@ -21,6 +21,7 @@ from payers.x12.segments import (
     Transaction,
     X12Error,
     build_interchange,
+    date_element,
     seg,
     transactions_of,
 )
@@ -253,14 +254,6 @@ def _first(segments: list[Segment], segment_id: str, qualifier: str | None = Non
     )
 
 
-def _d8_of(segment: Segment, number: int) -> date:
-    try:
-        return datetime.strptime(segment[number], "%Y%m%d").date()
-    except ValueError:
-        raise X12Error(f"element {number:02d} {segment[number]!r} is not a CCYYMMDD date",
-                       segment.id, segment.position) from None  # fmt: skip
-
-
 def _line(svc: Segment, segments: list[Segment], n: int) -> LineAdjudication:
     adjustments = [a for cas in segments if cas.id == "CAS" for a in _adjustments(cas)]
     control = next((s[2] for s in segments if s.id == "REF" and s[1] == "6R"), "")
@@ -311,7 +304,7 @@ def _remittance(loop: ClaimLoop, payer_id: str, paid_on: date) -> Remittance:
 
 def _provider_adjustments(plb: Segment) -> list[ProviderAdjustment]:
     """PLB03/04 ... PLB13/14: reason:reference and amount (positive reduces the payment)."""
-    period = _d8_of(plb, 2) if plb[2] else None
+    period = date_element(plb, 2) if plb[2] else None
     found = []
     for n in range(3, 14, 2):
         if not plb[n] and not plb[n + 1]:
@@ -341,9 +334,9 @@ def read_advice(txn: Transaction) -> RemittanceAdvice:
     ids += [payer[4]] if payer[4] else []
     ids += [trn[3]] if trn is not None and trn[3] else []
     if dated is not None:
-        paid_on = _d8_of(dated, 2)
+        paid_on = date_element(dated, 2)
     elif bpr[16]:
-        paid_on = _d8_of(bpr, 16)
+        paid_on = date_element(bpr, 16)
     else:
         raise X12Error("neither DTM*405 nor BPR16 dates the payment", "BPR", bpr.position)
     payer_id = ids[0] if ids else payer[2]

@@ -8,7 +8,7 @@ team can find the fault in a file. Transaction content (837P, 835, ...) lives in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 ISA_LENGTH = 106  # the ISA segment is fixed-width, its terminator included
 
@@ -70,6 +70,17 @@ def free_text(text: str, limit: int = 264, separators: Separators = DEFAULT_SEPA
                       separators.segment, "\r", "\n"):  # fmt: skip
         text = text.replace(delimiter, " ")
     return " ".join(text.split())[:limit]
+
+
+def date_element(segment: Segment, number: int) -> date:
+    """A CCYYMMDD (D8) element as a date; X12Error naming the segment when it is not one."""
+    try:
+        return datetime.strptime(segment[number], "%Y%m%d").date()
+    except ValueError:
+        raise X12Error(
+            f"{segment.id}{number:02d} {segment[number]!r} is not a CCYYMMDD date",
+            segment.id, segment.position,
+        ) from None  # fmt: skip
 
 
 def seg(segment_id: str, *elements: object) -> Segment:
