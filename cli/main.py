@@ -221,6 +221,8 @@ def status(encounter: str = typer.Argument(..., help="encounter id or workflow i
     """Show where an encounter is: stage, payer order, claims, money by line."""
     from cli.encounters import encounter_status_or_none, workflow_id_of
     from cli.render import line_table, summary_table
+    from ledger.db import make_engine
+    from ledger.documents import adjustments_naming
     from workers.temporal import connect
 
     workflow_id = workflow_id_of(encounter)
@@ -233,6 +235,12 @@ def status(encounter: str = typer.Argument(..., help="encounter id or workflow i
         console.print(summary_table([(workflow_id, current)]))
         if current.lines:
             console.print(line_table(current))
+        for plb in adjustments_naming(make_engine(), current.encounter_id):
+            console.print(
+                f"provider-level adjustment {plb.reason} {plb.amount} naming claim "
+                f"{plb.reference} ({plb.payer_id}, {plb.paid_on}, trace {plb.trace_number}): "
+                "in the provider's account, not in the lines above"
+            )
 
     run(show())
 
@@ -347,7 +355,7 @@ def documents(
     """List the X12 documents the ledger kept for an encounter (sent and received, 835s
     included), or write them out to validate or hand to an auditor."""
     from ledger.db import make_engine
-    from ledger.documents import documents_for, provider_adjustments
+    from ledger.documents import adjustments_naming, documents_for, provider_adjustments
 
     ledger = make_engine()
     kept = documents_for(ledger, encounter)
@@ -369,9 +377,14 @@ def documents(
         problem = f"  PROBLEM: {document.problem}" if document.problem else ""
         print(f"{n:2d} {document.recorded_at:%Y-%m-%d %H:%M:%S} {document.direction:8} "
               f"{document.transaction:5} {document.payer_id:7} {about}{where}{problem}")  # fmt: skip
-        for plb in adjustments.get(document.key, []):
+        for plb in adjustments.pop(document.key, []):
             print(f"   PLB {plb.reason} {plb.amount} ref {plb.reference or '-'} "
                   "(provider-level account, `cob era adjustments`)")  # fmt: skip
+    shown = {(plb.document_key, plb.seq) for plbs in adjustments.values() for plb in plbs}
+    for plb in adjustments_naming(ledger, encounter):
+        if (plb.document_key, plb.seq) in shown:  # in an 835 that carries none of its claims
+            print(f"   PLB {plb.reason} {plb.amount} names claim {plb.reference} "
+                  f"({plb.document_key}, {plb.paid_on})")  # fmt: skip
 
 
 def _explain(file: Path, table: bool, answer, render) -> None:

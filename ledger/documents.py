@@ -110,6 +110,19 @@ def provider_adjustments(engine: Engine, payer_id: str | None = None) -> list[t.
     return sorted(rows, key=lambda r: (r.paid_on, r.document_key, r.seq))
 
 
+def adjustments_naming(engine: Engine, encounter_id: str) -> list[t.ProviderAdjustment]:
+    """Provider-level adjustments whose reference (PLB03-2) names one of the encounter's
+    claims, by our claim control number or the payer's: a recovery (WO, FB) of its payment."""
+    with Session(engine) as session:
+        claims = session.exec(select(t.Claim).where(t.Claim.encounter_id == encounter_id)).all()
+        names = {c.claim_control_number for c in claims}
+        names |= {c.payer_claim_number for c in claims if c.payer_claim_number}
+        if not names:
+            return []
+        query = select(t.ProviderAdjustment).where(col(t.ProviderAdjustment.reference).in_(names))
+        return sorted(session.exec(query).all(), key=lambda r: (r.paid_on, r.document_key, r.seq))
+
+
 def claim_on_file(engine: Engine, ccn: str) -> t.Claim | None:
     with Session(engine) as session:
         return session.get(t.Claim, ccn)

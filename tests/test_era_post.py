@@ -117,3 +117,34 @@ def test_a_settled_claim_sent_again_is_a_duplicate_and_a_changed_one_a_task(tmp_
     assert task.kind == "era_after_settlement" and "paid 11000.00" in task.reason
     links = ledger_rows(tmp_path, t.RemittanceDocument)
     assert [(r.claim_control_number, r.position) for r in links] == [("777777", 2)]
+
+
+def test_a_recovery_naming_an_encounters_claim_is_shown_with_its_documents(tmp_path: Path) -> None:
+    """An 835 for another claim carries PLB WO:ICN-A1 30: the payer takes back 30.00 of the
+    payment of claim A1 (its claim number ICN-A1) from this check (005010X221A1 PLB03)."""
+    on_file(tmp_path, claim("A1", "MCARE", claim_status="1", total_paid=D("80.00"),
+                            payer_claim_number="ICN-A1"), claim("B2", "MCARE"))  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Session(make_engine(url)) as session:  # the 837 the engine sent for A1
+        session.add(t.X12Document(key="837/A1", transaction="837", direction="sent",
+                                  payer_id="MCARE", encounter_id="EA1", text="ISA~",
+                                  recorded_at=utcnow()))  # fmt: skip
+        session.commit()
+    dispose_engine(url)
+    segments = [
+        "ISA*00*          *00*          *ZZ*MEDICARE       *ZZ*CLINIC         *261101*1200*^*00501*000000005*0*P*:",
+        "GS*HP*MEDICARE*CLINIC*20261101*1200*5*X*005010X221A1", "ST*835*0001",
+        "BPR*I*70*C*CHK************20261101", "TRN*1*CHK555*1999999999", "N1*PR*MEDICARE",
+        "N1*PE*CLINIC*XX*1234567893", "LX*1", "CLP*B2*1*100*100*0*MB*ICN-B2",
+        "SVC*HC:99213*100*100", "PLB*1234567893*20261231*WO:ICN-A1*30", "SE*10*0001",
+        "GE*1*5", "IEA*1*000000005",
+    ]  # fmt: skip
+    era = tmp_path / "recovery.835"
+    era.write_text("~\n".join(segments) + "~\n")
+    env = {"COB_HOME": str(tmp_path)}
+    posted = cob("era", "post", str(era), "--payer", "MCARE", env=env)
+    assert posted.returncode == 0, posted.stderr
+    assert "PLB WO 30.00 ref ICN-A1" in posted.stdout
+    shown = cob("documents", "EA1", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "PLB WO 30.00 names claim ICN-A1" in shown.stdout
