@@ -5,7 +5,7 @@ payer about the claim (276/277), and record each follow-up and worklist task (DO
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -25,7 +25,6 @@ from payers.client import PayerClient, PayerRejected
 from payers.profiles import load_profiles
 from payers.x12.claim_status import ClaimStatus
 from payers.x12.remittance_835 import parse_835
-from payers.x12.segments import X12Error
 from workflows.messages import FollowUp, StatusCheck, SubmitClaim
 
 
@@ -113,8 +112,11 @@ class ClaimActivities(PayerAndLedger):
         if found is None:
             return None
         row, position = found
-        if row.problem:
-            raise business_error(X12Error(f"the 835 for claim {ccn} is unusable: {row.problem}"))
+        if row.problem:  # the payer's document is wrong: a person asks for it again
+            why = f"the 835 {row.key} naming claim {ccn} is unusable: {row.problem}"
+            await self._era_task(claim, "era_unusable", f"{why}: ask the payer to resend it",
+                                 row.recorded_at.date())  # fmt: skip
+            return None
         remittance = parse_835(row.text)[position - 1]
         # The ledger's link says whose claim this is: a real 835 may name its payer by ids
         # the directory maps (TRN03, REF*2U), not by our payer id.
@@ -123,14 +125,12 @@ class ClaimActivities(PayerAndLedger):
             remittance = remittance.model_copy(update={"payer_sequence": submission.payer_sequence})
         try:
             remittance = adjudication_to_post(remittance, submission.encounter.lines)
-        except UnplaceableAmount as error:
-            await self._unplaceable(claim, remittance, str(error))
-            return None
-        try:
             for line in remittance.lines:
                 check_remittance_line(line, remittance.payer_id)
-        except UnbalancedLine as error:
-            raise business_error(error) from error
+        except (UnplaceableAmount, UnbalancedLine) as error:
+            why = f"{error}: post it by hand or ask the payer for a line-level 835"
+            await self._era_task(claim, "era_unplaceable_amount", why, remittance.adjudication_date)
+            return None
         ack = ClaimAcknowledgment(
             claim_control_number=ccn,
             accepted=True,
@@ -139,19 +139,18 @@ class ClaimActivities(PayerAndLedger):
         await self._record_claim(claim, ack, remittance)
         return remittance
 
-    async def _unplaceable(self, claim: SubmitClaim, remittance: Remittance, why: str) -> None:
-        """An 835 amount the engine cannot put on a service line: the team posts it; the
-        claim keeps waiting (and following up) meanwhile. Due within the posting week."""
+    async def _era_task(self, claim: SubmitClaim, kind: str, why: str, on: date) -> None:
+        """An 835 the engine cannot post for this claim: a task for the team, due within
+        the posting week, while the claim keeps waiting (and following up) for a good one."""
         sub = claim.submission
-        on = remittance.adjudication_date
         await self._write(
             worklist.open_task,
             workflow_id=claim.workflow_id,
             encounter_id=sub.encounter.encounter_id,
             payer_id=sub.coverage.payer_id,
             claim_control_number=sub.claim_control_number,
-            kind="era_unplaceable_amount",
-            reason=f"{why}: post it by hand or ask the payer for a line-level 835",
+            kind=kind,
+            reason=why,
             due=on + timedelta(days=UNMATCHED_DUE_DAYS),
             opened_on=on,
         )

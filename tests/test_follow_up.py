@@ -247,7 +247,11 @@ async def test_a_claim_filed_after_its_deadline_is_followed_up_before_it_is_give
     assert status.stage == "lost"
 
 
-def clearinghouse_835(ccn: str, paid_on: date) -> str:
+LINE_LEVEL = ["SVC*HC:99213*150*100", "CAS*CO*45*30", "CAS*PR*2*20",
+              "SVC*HC:85025*45*35", "CAS*CO*45*10"]  # fmt: skip
+
+
+def clearinghouse_835(ccn: str, paid_on: date, claim: list[str] = LINE_LEVEL) -> str:
     """An 835 as a clearinghouse delivers it for a payer that names itself only by TRN03 and
     its name (no REF*2U), with CR/LF after each segment and prompt-pay interest in a PLB."""
     day = paid_on.strftime("%Y%m%d")
@@ -256,9 +260,7 @@ def clearinghouse_835(ccn: str, paid_on: date) -> str:
         "TRN*1*EFT20261*1987654321", f"DTM*405*{day}", "N1*PR*ACME HEALTH PLAN",
         "N1*PE*RIVERSIDE FAMILY MEDICINE*XX*1234567893", "LX*1",
         f"CLP*{ccn}*1*195*135*20*12*ACMEICN77", "NM1*QC*1*RIVERA*ANA****MI*ACM123456789",
-        "SVC*HC:99213*150*100", "CAS*CO*45*30", "CAS*PR*2*20",
-        "SVC*HC:85025*45*35", "CAS*CO*45*10",
-        "PLB*1234567893*20261231*L6*-1.5",
+        *claim, "PLB*1234567893*20261231*L6*-1.5",
     ]  # fmt: skip
     segments = [
         "ISA*00*          *00*          *ZZ*CLEARINGHOUSE  *ZZ*RIVERSIDE      *261101*1200*^*00501*000000077*0*P*:",
@@ -298,3 +300,43 @@ async def test_an_835_posted_from_a_file_is_picked_up_by_the_waiting_claim(
     [claim] = summary["claims"]
     assert claim["payer_claim_number"] == "ACMEICN77" and claim["total_paid"] == "135.00"
     assert summary["patient_responsibility"] == "20.00"
+
+
+async def test_an_835_paying_a_two_line_claim_at_the_claim_level_is_a_task_until_a_good_one(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    """CLP04 135 with claim-level CAS only (no SVC): on two billed lines any split is a guess,
+    so the team gets a task and the claim keeps waiting; the payer's line-level 835 then
+    settles it (005010X221A1: the 2110 loop is situational)."""
+    from activities.remittances import file_posting, post_era
+    from ledger.documents import claim_on_file
+
+    encounter = await seen_lately(time_skipping, "E1001-claimlevel")
+    ccn = f"{encounter.encounter_id}-1-1"
+    hold(simulator, "ACME01")
+    ledger = make_engine(ledger_url)
+    claim_level = ["CAS*CO*45*40", "CAS*PR*2*20"]
+    try:
+        async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+            handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
+            await time_skipping.sleep(timedelta(days=3))
+            today = (await time_skipping.get_current_time()).date()
+
+            def post(text: str) -> None:
+                found = file_posting(text, lambda c: claim_on_file(ledger, c), "ACME01")
+                assert post_era(ledger, found, today)
+
+            post(clearinghouse_835(ccn, today, claim_level))
+            await time_skipping.sleep(timedelta(days=2))  # two ERA checks
+            [task] = [t for t in tasks(ledger, encounter_id=encounter.encounter_id)
+                      if t["kind"] == "era_unplaceable_amount"]  # fmt: skip
+            assert "without service lines (no SVC)" in task["reason"]
+            assert "its 2 lines" in task["reason"] and task["due"] == (today + timedelta(7)).isoformat()
+            post(clearinghouse_835(ccn, today + timedelta(days=2)))
+            status = await handle.result()
+    finally:
+        hold(simulator, "ACME01", on=False)
+    assert status.stage == "closed"
+    assert {(t["kind"], t["status"]) for t in tasks(ledger, encounter_id=encounter.encounter_id,
+                                                   include_closed=True)} >= {
+        ("era_unplaceable_amount", "closed")}  # fmt: skip
