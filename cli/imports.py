@@ -14,7 +14,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from cob.model import Encounter, Model
+from cob.model import Encounter, Model, Relationship
 from cob.validation import InvalidInput, field_path, validate_encounter
 from payers.x12.claim_837p import check_837p_balance
 from payers.x12.claim_837p_parse import ParsedClaim, UnreadClaim, read_837p, refusal_of_837
@@ -95,4 +95,16 @@ def _encounter(
     claim.require_plan_types()  # each other payer becomes a coverage of the encounter
     check_837p_balance(claim.segments)  # 005010X222A1 COB balancing, before money moves
     encounter = claim.to_submission().encounter
+    dependent = [c for c in encounter.coverages if c.relationship == Relationship.CHILD]
+    if len(dependent) > 1:
+        # NAIC COB Model Regulation (Model 120) §6: a child on two parents' plans is ordered
+        # by the parents' birthdays, which an 837P never carries for a 2330A other subscriber
+        # (and carries for 2010BA only in a situational DMG); guessing them would bill the
+        # payers in an order nobody decided.
+        raise ValueError(
+            f"the patient is a dependent child on {len(dependent)} plans "
+            f"({', '.join(c.payer_id for c in dependent)}): the birthday rule needs each "
+            "subscriber's birth date, which the 837P does not carry for the other subscriber "
+            "(2330A); start this encounter with `cob submit` and the subscribers' birth dates"
+        )
     return validate_encounter(encounter.model_dump(mode="json"), known_payers, today)

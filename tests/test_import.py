@@ -9,8 +9,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from cli.imports import read_837_batch
-from cob.model import Encounter, PlanType, Relationship
+from cob.model import (
+    ClaimSubmission,
+    Encounter,
+    LineAdjudication,
+    PlanType,
+    Relationship,
+    Remittance,
+)
 from payers.profiles import known_payer_ids
+from payers.x12.claim_837p import build_837p
 from payers.x12.claim_837p_parse import encounter_id_of
 from payers.x12.segments import build_interchange, parse_interchange, seg
 from tests.test_cli import cob
@@ -310,3 +318,25 @@ def test_an_other_payer_sbr09_with_no_plan_type_skips_the_claim() -> None:
     assert [(s.claim_control_number, s.reason) for s in batch.skipped] == [
         ("C7001", "segment SBR at position 20: SBR09 'VA' (Veterans Affairs plan) has no plan type")
     ]
+
+
+def test_a_child_on_both_parents_plans_is_skipped_rather_than_ordered_on_guessed_birthdays(
+    tmp_path: Path,
+) -> None:
+    """Noah (example 02) billed to EMPL03 after ACME01 paid: the 2330A names his mother but
+    carries no birth date, so the birthday rule cannot be applied to the imported claim."""
+    noah = example_encounter("02-child-birthday-rule", encounter_id="K1")
+    empl, acme = noah.coverages
+    primary = Remittance(
+        claim_control_number="K1", payer_id="ACME01", member_id=acme.member_id,
+        payer_claim_number="ICN1", payer_sequence=1, status="1", adjudication_date=noah.service_date,
+        lines=[LineAdjudication(line_number=ln.line_number, procedure_code=ln.procedure_code,
+                                charge=ln.charge, allowed=ln.charge, paid=ln.charge)
+               for ln in noah.lines],
+    )  # fmt: skip
+    secondary = ClaimSubmission(claim_control_number="K1", payer_sequence=2, encounter=noah,
+                                coverage=empl, prior_remittances=[primary])  # fmt: skip
+    result = cob("import", str(write(tmp_path, build_837p(secondary, WHEN, 3))), "--dry-run")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "skipped claim K1: the patient is a dependent child on 2 plans (EMPL03, ACME01): " \
+        "the birthday rule needs each subscriber's birth date" in result.stderr
