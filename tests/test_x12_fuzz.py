@@ -1,12 +1,13 @@
 """Corpus files mangled the way files arrive damaged (a segment dropped, doubled or moved, the
 file cut short, a character turned into a separator or a letter, line breaks and a byte-order
-mark added): `cob x12 read` and each transaction reader answer with a result or an X12Error
-naming the fault, never another exception."""
+mark added): `cob x12 read`, `cob import`, `cob era post` and each transaction reader answer
+with a result or an X12Error naming the fault, never another exception."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from activities.remittances import file_posting
+from cli.imports import read_837_batch
+from payers.profiles import known_payer_ids
 from payers.x12.acknowledgments import parse_277ca, parse_999
 from payers.x12.claim_837p_parse import parse_837p
 from payers.x12.claim_status import parse_277
@@ -30,7 +34,9 @@ SEEDS = sorted(p for p, text in TEXTS.items() if text.startswith("ISA") and len(
 
 READERS: dict[str, Callable[[str], Any]] = {
     "835": parse_835,
+    "835 (cob era post)": lambda text: file_posting(text, lambda ccn: None, "MCARE"),
     "837P": parse_837p,
+    "837P (cob import)": lambda text: read_837_batch(text, known_payer_ids(), date(2026, 11, 30)),
     "999": parse_999,
     "277CA": parse_277ca,
     "277": parse_277,
@@ -46,6 +52,7 @@ BOM = "\ufeff"
 
 def read_by(kind: str) -> list[str]:
     """Corpus files whose transactions are all of `kind` and all read (the reader's own input)."""
+    kind = kind.split(" ")[0]
     return [
         path for path in SEEDS
         if EXPECTED[path]["verdict"] == "read"
