@@ -11,8 +11,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.base import PayerAndLedger, business_error
-from activities.remittances import UNMATCHED_DUE_DAYS, mailbox_posting
-from cob.deadlines import DeadlineRules
+from activities.remittances import mailbox_posting
+from cob.deadlines import POSTING_DAYS, DeadlineRules
 from cob.model import ClaimAcknowledgment, Remittance
 from cob.money import (
     UnbalancedLine,
@@ -151,7 +151,7 @@ class ClaimActivities(PayerAndLedger):
             claim_control_number=sub.claim_control_number,
             kind=kind,
             reason=why,
-            due=on + timedelta(days=UNMATCHED_DUE_DAYS),
+            due=on + timedelta(days=POSTING_DAYS),
             opened_on=on,
         )
 

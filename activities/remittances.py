@@ -14,16 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from cob.deadlines import POSTING_DAYS
 from ledger import documents, worklist
 from ledger import tables as t
 from payers.era import EraDocument
 from payers.profiles import payer_of_remittance
 from payers.x12.remittance_835 import RemittanceAdvice, check_835_balance, parse_835, read_835
 from payers.x12.segments import X12Error
-
-# An unposted payment is reconciled within a week: the team's usual posting cycle, and well
-# inside any appeal window the remittance opens.
-UNMATCHED_DUE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -186,7 +183,7 @@ def post_era(ledger, posting: EraPosting, today: date) -> bool:
             claim_control_number=claim.claim_control_number,
             kind=claim.kind,
             reason=f"835 CLP {claim.claim_control_number} (paid {advice_total}): {claim.reason}",
-            due=today + timedelta(days=UNMATCHED_DUE_DAYS),
+            due=today + timedelta(days=POSTING_DAYS),
             opened_on=today,
         )
     return True

@@ -14,7 +14,8 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from cob.model import Encounter, Model, Relationship
+from cob.model import Encounter, Model
+from cob.order import birthday_rule_coverages
 from cob.validation import InvalidInput, field_path, validate_encounter
 from payers.x12.claim_837p import check_837p_balance
 from payers.x12.claim_837p_parse import ParsedClaim, UnreadClaim, read_837p, refusal_of_837
@@ -95,12 +96,9 @@ def _encounter(
     claim.require_plan_types()  # each other payer becomes a coverage of the encounter
     check_837p_balance(claim.segments)  # 005010X222A1 COB balancing, before money moves
     encounter = claim.to_submission().encounter
-    dependent = [c for c in encounter.coverages if c.relationship == Relationship.CHILD]
-    if len(dependent) > 1:
-        # NAIC COB Model Regulation (Model 120) §6: a child on two parents' plans is ordered
-        # by the parents' birthdays, which an 837P never carries for a 2330A other subscriber
-        # (and carries for 2010BA only in a situational DMG); guessing them would bill the
-        # payers in an order nobody decided.
+    # The parents' birthdays decide; an 837P never carries one for a 2330A other subscriber
+    # (and for 2010BA only in a situational DMG): guessing would bill in an order nobody decided.
+    if dependent := birthday_rule_coverages(encounter.coverages):
         raise ValueError(
             f"the patient is a dependent child on {len(dependent)} plans "
             f"({', '.join(c.payer_id for c in dependent)}): the birthday rule needs each "

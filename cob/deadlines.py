@@ -72,6 +72,12 @@ class DeadlineRules(Model):
     secondary_escalation_days: int = Field(default=60, ge=0)  # for a later payer's claim
 
 
+# An 835 the engine cannot post (a claim it cannot match, an amount with no line to go to)
+# is the team's within a posting week: the usual cash-posting cycle, well inside any appeal
+# window the remittance opens (the shortest in the profiles is 60 days).
+POSTING_DAYS = 7
+
+
 def add_months(start: date, months: int) -> date:
     """The same day `months` later; the month's last day when it is shorter (Jan 31 + 1)."""
     month_index = start.month - 1 + months

@@ -22,11 +22,19 @@ from cob.model import (
     Person,
     PlanType,
     RelatedCause,
+    Relationship,
 )
 from cob.msp import MspPlacement, age_on, msp_placement
 from cob.naic import Family, Rule, family_of, naic_order
 
-__all__ = ["Rule", "age_on", "determine_payer_order", "not_covered_reason", "not_in_force_reason"]
+__all__ = [
+    "Rule",
+    "age_on",
+    "birthday_rule_coverages",
+    "determine_payer_order",
+    "not_covered_reason",
+    "not_in_force_reason",
+]
 
 _ACCIDENT_CITATION = "42 USC 1395y(b)(2)(A)(ii); DOMAIN.md §1.1, §1.3"
 WORKERS_COMP_FIRST = Rule("workers_comp_first", _ACCIDENT_CITATION)
@@ -115,6 +123,14 @@ def determine_payer_order(
         excluded=excluded,
         needs_manual_review=review,
     )
+
+
+def birthday_rule_coverages(coverages: list[Coverage]) -> list[Coverage]:
+    """The coverages of a dependent child that the birthday rule would order by their
+    subscribers' birth dates (NAIC COB Model Regulation, Model 120, §6): empty when the rule
+    cannot come into play (fewer than two plans covering the patient as a child)."""
+    dependent = [c for c in coverages if c.relationship == Relationship.CHILD]
+    return dependent if len(dependent) > 1 else []
 
 
 def not_in_force_reason(coverage: Coverage, service_date: date) -> str | None:
