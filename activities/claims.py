@@ -24,7 +24,7 @@ from ledger import documents, worklist
 from payers.client import PayerClient, PayerRejected
 from payers.profiles import load_profiles
 from payers.x12.claim_status import ClaimStatus
-from payers.x12.remittance_835 import parse_835
+from payers.x12.remittance_835 import read_claims
 from workflows.messages import FollowUp, StatusCheck, SubmitClaim
 
 
@@ -117,7 +117,7 @@ class ClaimActivities(PayerAndLedger):
             await self._era_task(claim, "era_unusable", f"{why}: ask the payer to resend it",
                                  row.recorded_at.date())  # fmt: skip
             return None
-        remittance = parse_835(row.text)[position - 1]
+        remittance, clp_at = read_claims(row.text)[position - 1]
         # The ledger's link says whose claim this is: a real 835 may name its payer by ids
         # the directory maps (TRN03, REF*2U), not by our payer id.
         remittance = remittance.model_copy(update={"payer_id": payer_id})
@@ -128,7 +128,8 @@ class ClaimActivities(PayerAndLedger):
             for line in remittance.lines:
                 check_remittance_line(line, remittance.payer_id)
         except (UnplaceableAmount, UnbalancedLine) as error:
-            why = f"{error}: post it by hand or ask the payer for a line-level 835"
+            why = (f"{error} (segment CLP at position {clp_at} of {row.key}): post it by hand "
+                   "or ask the payer for a line-level 835")  # fmt: skip
             await self._era_task(claim, "era_unplaceable_amount", why, remittance.adjudication_date)
             return None
         ack = ClaimAcknowledgment(

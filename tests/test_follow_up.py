@@ -331,6 +331,7 @@ async def test_an_835_paying_a_two_line_claim_at_the_claim_level_is_a_task_until
             [task] = [t for t in tasks(ledger, encounter_id=encounter.encounter_id)
                       if t["kind"] == "era_unplaceable_amount"]  # fmt: skip
             assert "without service lines (no SVC)" in task["reason"]
+            assert "(segment CLP at position 10 of era/file/" in task["reason"]
             assert "its 2 lines" in task["reason"] and task["due"] == (today + timedelta(7)).isoformat()
             post(clearinghouse_835(ccn, today + timedelta(days=2)))
             status = await handle.result()

@@ -320,8 +320,7 @@ def _provider_adjustments(plb: Segment) -> list[ProviderAdjustment]:
 
 def read_advice(txn: Transaction) -> RemittanceAdvice:
     """One 835 transaction; X12Error names the segment when it cannot be read."""
-    if txn.code != "835":
-        raise X12Error(f"ST01 {txn.code} is not an 835", "ST", txn.st.position)
+    _check_guide(txn)
     header, claims, plbs = _claim_loops(txn)
     bpr = _first(header, "BPR")
     if bpr is None:
@@ -350,11 +349,20 @@ def read_advice(txn: Transaction) -> RemittanceAdvice:
     )  # fmt: skip
 
 
+def _check_guide(txn: Transaction) -> None:
+    """An 835 under the 5010 guide (GS08 005010X221, with or without its A1 addendum): a 4010
+    835 (004010X091) has other codes (CAS*CR) and is not read as if it were one."""
+    if txn.code != "835":
+        raise X12Error(f"ST01 {txn.code} is not an 835", "ST", txn.st.position)
+    if not txn.version.startswith(VERSION[:10]):
+        raise X12Error(f"GS08 {txn.version!r} is not the 5010 835 guide ({VERSION}): the engine "
+                       "reads 5010 only", "GS", txn.gs.position)  # fmt: skip
+
+
 def _transactions(text: str) -> list[Transaction]:
     found = transactions_of(text)
     for txn in found:
-        if txn.code != "835":
-            raise X12Error(f"ST01 {txn.code} is not an 835", "ST", txn.st.position)
+        _check_guide(txn)
     if not found:
         raise X12Error("no 835 transaction in the file", "ST")
     return found
@@ -369,9 +377,18 @@ def read_835(text: str) -> list[RemittanceAdvice]:
     return advices
 
 
+def read_claims(text: str) -> list[tuple[Remittance, int]]:
+    """Every claim of every 835 in the file, in file order, with its CLP's position."""
+    found = []
+    for txn in _transactions(text):
+        advice = read_advice(txn)
+        found += zip(advice.remittances, advice.claim_positions, strict=True)
+    return found
+
+
 def parse_835(text: str) -> list[Remittance]:
     """Every claim of every 835 in the file, in file order."""
-    return [r for txn in _transactions(text) for r in read_advice(txn).remittances]
+    return [remittance for remittance, _ in read_claims(text)]
 
 
 def _cas_total(segments: list[Segment]) -> Decimal:
