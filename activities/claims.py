@@ -172,9 +172,28 @@ class ClaimActivities(PayerAndLedger):
                         claims=posting.links,
                         provider_adjustments=posting.provider_adjustments,
                     )
+                    if posting.document.problem and not posting.links:
+                        await self._unreadable_era(posting.document)
                     cursor = era.cursor
                 if not batch.more:
                     return
+
+    async def _unreadable_era(self, document: documents.Document) -> None:
+        """An 835 from the mailbox that names no claim the engine can read: whatever money
+        it carries is the team's to find, never dropped."""
+        today = date.today()
+        await self._write(
+            worklist.open_task,
+            workflow_id=document.key,
+            encounter_id="-",
+            payer_id=document.payer_id,
+            claim_control_number=None,
+            kind="era_unusable",
+            reason=f"the 835 {document.key} from the ERA mailbox cannot be read: "
+            f"{document.problem}; ask the payer to resend it",
+            due=today + timedelta(days=POSTING_DAYS),
+            opened_on=today,
+        )
 
     def all(self) -> list:
         return [

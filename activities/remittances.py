@@ -63,8 +63,8 @@ def _plb_rows(key: str, advices: list[RemittanceAdvice], payer_of) -> list[t.Pro
 
 def mailbox_posting(era: EraDocument) -> EraPosting:
     """An 835 from the ERA mailbox, which says which payer sent it. One that does not
-    balance or parse is kept with its problem (the claims it names then fail loudly when
-    their workflows read it)."""
+    balance or parse is kept with its problem: the claims it names get a task when their
+    workflows read it, and one that names no readable claim gets a task of its own."""
     problem, claims, advices = "", [], []
     try:
         check_835_balance(era.x12)
