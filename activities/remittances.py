@@ -154,21 +154,28 @@ def file_posting(
     return posting
 
 
-def post_era(ledger, posting: EraPosting, today: date) -> bool:
+@dataclass(frozen=True)
+class Posted:
+    first_time: bool  # False: this very document was posted before
+    linked_now: list[int] = field(default_factory=list)  # on a repost: claims matched at last
+
+
+def post_era(ledger, posting: EraPosting, today: date) -> Posted:
     """Store the posting; a task for each claim that matched nothing. When this very
     document was posted before, only claims that match now and did not then are linked
-    (their tasks closed), and False is returned: nothing else changes."""
+    (their tasks closed): nothing else changes."""
     stored = documents.record_era(
         ledger, document=posting.document, claims=posting.links,
         provider_adjustments=posting.provider_adjustments,
     )  # fmt: skip
     if not stored:
         key = posting.document.key
-        for position in documents.add_links(ledger, document_key=key, claims=posting.links):
+        linked = documents.add_links(ledger, document_key=key, claims=posting.links)
+        for position in linked:
             worklist.close_tasks(
                 ledger, workflow_id=f"{key}/{position}", resolution="matched on a later post"
             )
-        return False
+        return Posted(first_time=False, linked_now=linked)
     for claim in posting.unmatched:
         advice_total = next(
             (r.paid for a in posting.advices for r in a.remittances
@@ -186,4 +193,4 @@ def post_era(ledger, posting: EraPosting, today: date) -> bool:
             due=today + timedelta(days=POSTING_DAYS),
             opened_on=today,
         )
-    return True
+    return Posted(first_time=True)

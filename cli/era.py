@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True, help="Post an 835 file; the provider-level account")
-console = Console(width=150)
+console = Console(width=150, soft_wrap=True)  # a line is never broken mid-message
 errors = Console(stderr=True, soft_wrap=True)
 
 
@@ -44,9 +44,11 @@ def post(
     except X12Error as error:
         errors.print(f"[red]cannot post[/] {file}: {error}", highlight=False)
         raise typer.Exit(2) from None
-    stored = post_era(ledger, posting, date.today())
-    if not stored:
-        console.print(f"{file}: already posted as {posting.document.key}; nothing changed")
+    posted = post_era(ledger, posting, date.today())
+    if not posted.first_time:
+        linked = (f"; {len(posted.linked_now)} claim(s) matched now and linked, their tasks "
+                  "closed" if posted.linked_now else "; nothing changed")  # fmt: skip
+        console.print(f"{file}: already posted as {posting.document.key}{linked}")
         raise typer.Exit(0)
     matched = {link.position for link in posting.links}
     tasks = {claim.position: claim.kind for claim in posting.unmatched}

@@ -94,7 +94,9 @@ def test_a_file_posted_before_its_payer_was_known_is_linked_when_posted_again(tm
     env = {"COB_HOME": str(tmp_path)}
     assert cob("era", "post", str(PART_A), env=env).returncode == 1  # payer unknown: 2 tasks
     again = cob("era", "post", str(PART_A), "--payer", "MCARE", env=env)
-    assert again.returncode == 0 and "already posted" in again.stdout
+    assert again.returncode == 0
+    assert "already posted as era/file/" in again.stdout
+    assert "2 claim(s) matched now and linked, their tasks closed" in again.stdout
     links = ledger_rows(tmp_path, t.RemittanceDocument)
     assert sorted((r.claim_control_number, r.position) for r in links) == [("666123", 1), ("777777", 2)]
     assert {task.status for task in ledger_rows(tmp_path, t.WorklistTask)} == {"closed"}

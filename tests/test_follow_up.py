@@ -273,7 +273,7 @@ def clearinghouse_835(ccn: str, paid_on: date, claim: list[str] = LINE_LEVEL) ->
 async def test_an_835_posted_from_a_file_is_picked_up_by_the_waiting_claim(
     time_skipping, client, simulator, ledger_url, tmp_path
 ):
-    from activities.remittances import file_posting, post_era
+    from activities.remittances import Posted, file_posting, post_era
     from ledger.documents import claim_on_file
     from ledger.queries import encounter_summary
 
@@ -290,8 +290,8 @@ async def test_an_835_posted_from_a_file_is_picked_up_by_the_waiting_claim(
                 clearinghouse_835(ccn, today), lambda c: claim_on_file(ledger, c), "ACME01"
             )
             assert [link.claim_control_number for link in posting.links] == [ccn]
-            assert post_era(ledger, posting, today)
-            assert not post_era(ledger, posting, today)  # twice: nothing changes
+            assert post_era(ledger, posting, today).first_time
+            assert post_era(ledger, posting, today) == Posted(first_time=False)  # twice: nothing
             status = await handle.result()
     finally:
         hold(simulator, "ACME01", on=False)
@@ -324,7 +324,7 @@ async def test_an_835_paying_a_two_line_claim_at_the_claim_level_is_a_task_until
 
             def post(text: str) -> None:
                 found = file_posting(text, lambda c: claim_on_file(ledger, c), "ACME01")
-                assert post_era(ledger, found, today)
+                assert post_era(ledger, found, today).first_time
 
             post(clearinghouse_835(ccn, today, claim_level))
             await time_skipping.sleep(timedelta(days=2))  # two ERA checks
