@@ -80,7 +80,7 @@ def test_every_5010_claim_status_is_read(status):
 def test_an_unknown_claim_status_and_a_fractional_cent_are_refused_naming_the_segment():
     with pytest.raises(X12Error, match=r"segment CLP at position 9: CLP02 '5' is not a 5010"):
         parse_835(era(["CLP*A1*5*100*0*0*12*ICN1", "CAS*CO*45*100"], "0"))
-    with pytest.raises(X12Error, match=r"segment CLP at position 9: element 04 '99.995'"):
+    with pytest.raises(X12Error, match=r"segment CLP at position 9: CLP04 '99.995' has more than 2 decimals"):
         parse_835(era(["CLP*A1*1*100*99.995*0*12*ICN1"], "99.99"))
 
 

@@ -21,6 +21,7 @@ from payers.x12.segments import (
     Segment,
     Transaction,
     X12Error,
+    amount_text,
     build_interchange,
     free_text,
     seg,
@@ -224,8 +225,8 @@ def build_277ca(
     bad = [a.claim_control_number for a in acks if not a.accepted]
     totals = [seg("QTY", "90", len(ok))] if ok else []
     totals += [seg("QTY", "AA", len(bad))] if bad else []
-    totals += [seg("AMT", "YU", _money(sum(charge[c] for c in ok)))] if ok else []
-    totals += [seg("AMT", "YY", _money(sum(charge[c] for c in bad)))] if bad else []
+    totals += [seg("AMT", "YU", amount_text(sum(charge[c] for c in ok)))] if ok else []
+    totals += [seg("AMT", "YY", amount_text(sum(charge[c] for c in bad)))] if bad else []
     body = [
         seg("BHT", "0085", "08", f"{control_number}", today, when.strftime("%H%M"), "TH"),
         seg("HL", 1, "", "20", 1),
@@ -236,12 +237,12 @@ def build_277ca(
         seg("HL", 2, 1, "21", 1),
         seg("NM1", "41", "2", submitter_name, "", "", "", "", "46", submitter_id),
         seg("TRN", "2", f"{control_number}"),
-        seg("STC", "A1:19:PR", today, "WQ", _money(sum(charge.values()))),
+        seg("STC", "A1:19:PR", today, "WQ", amount_text(sum(charge.values()))),
         *totals,
         seg("HL", 3, 2, "19", 1),
         seg("NM1", "85", "2", provider_name, "", "", "", "", "XX", provider_npi),
         seg("TRN", "1", "0"),
-        seg("STC", "A1:19:PR", "", "WQ", _money(sum(charge.values()))),  # STC02 Not Used here
+        seg("STC", "A1:19:PR", "", "WQ", amount_text(sum(charge.values()))),  # STC02 Not Used here
         *[seg("QTY", "QA" if s[1] == "90" else "QC", s[2]) for s in totals if s.id == "QTY"],
         *[s for s in totals if s.id == "AMT"],
     ]
@@ -254,7 +255,7 @@ def build_277ca(
             seg("HL", n, 3, "PT"),
             seg("NM1", "QC", "1", last, first, "", "", "", "MI", member),
             seg("TRN", "2", ccn),
-            seg("STC", f"{category}:{status}", today, "WQ", _money(charge[ccn]),
+            seg("STC", f"{category}:{status}", today, "WQ", amount_text(charge[ccn]),
                 *[""] * 7, free_text(ack.reason)),
         ]  # fmt: skip
         body += [seg("REF", "1K", ack.payer_claim_number)] if ack.payer_claim_number else []
@@ -262,11 +263,6 @@ def build_277ca(
     return build_interchange(
         "HN", ACK_277CA, [("277", body)], payer_id, submitter_id, control_number, when
     )
-
-
-def _money(amount: Decimal) -> str:
-    text = f"{Decimal(amount).quantize(Decimal('0.01')):f}"
-    return text.rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)

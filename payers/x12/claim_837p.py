@@ -10,7 +10,7 @@ Amounts are written the short way X12 allows: no trailing zeros (100, 20.5, 12.2
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from cob.model import (
@@ -27,7 +27,10 @@ from payers.x12.segments import (
     Interchange,
     Segment,
     X12Error,
+    amount_text,
     build_interchange,
+    d8_text,
+    decimal_element,
     parse_interchange,
     seg,
 )
@@ -49,12 +52,6 @@ SUBSCRIBER_RELATIONSHIP = {Relationship.SELF: "18", Relationship.SPOUSE: "01",
 ADDRESS = re.compile(US_ADDRESS)
 
 
-def amount(value: Decimal) -> str:
-    """X12 decimal: 100, 20.5, 12.25 (rounded to cents, no trailing zeros)."""
-    text = f"{Decimal(value).quantize(Decimal('0.01')):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def sequence_letter(sequence: int) -> str:
     if not 1 <= sequence <= len(SEQUENCE_LETTERS):
         raise ValueError(f"payer sequence {sequence} has no SBR01 code (1..11)")
@@ -68,10 +65,6 @@ def address_segments(address: str, what: str) -> list[Segment]:
         raise ValueError(f"{what} address {address!r} is not 'street, city, ST zip'")
     return [seg("N3", match["street"].upper()),
             seg("N4", match["city"].upper(), match["state"].upper(), match["zip"].replace("-", ""))]  # fmt: skip
-
-
-def d8(day: date) -> str:
-    return day.strftime("%Y%m%d")
 
 
 def _name(person: Person) -> list[str]:
@@ -94,7 +87,7 @@ def _cas(adjustments) -> list[Segment]:
         for start in range(0, len(items), 6):
             elements: list[str] = [group]
             for item in items[start : start + 6]:
-                elements += [item.reason, amount(item.amount), ""]
+                elements += [item.reason, amount_text(item.amount), ""]
             out.append(seg("CAS", *elements))
     return out
 
@@ -132,7 +125,7 @@ def build_837p(
             "0019",
             "00",
             submission.claim_control_number,
-            d8(when),
+            d8_text(when),
             when.strftime("%H%M"),
             "CH",
         ),
@@ -154,7 +147,7 @@ def build_837p(
         seg("SBR", sequence_letter(submission.payer_sequence), "18" if is_self else "", cov.group_number, "",
             msp, "", "", "", FILING_INDICATOR[cov.plan_type]),
         seg("NM1", "IL", "1", *_name(subscriber), "", "", "", "MI", cov.member_id),
-        seg("DMG", "D8", d8(subscriber.birth_date), subscriber.sex),
+        seg("DMG", "D8", d8_text(subscriber.birth_date), subscriber.sex),
         seg("NM1", "PR", "2", cov.payer_id, "", "", "", "", "PI", cov.payer_id),
     ]  # fmt: skip
     patient_address = patient_address or enc.patient_address
@@ -168,9 +161,9 @@ def build_837p(
             seg("PAT", SUBSCRIBER_RELATIONSHIP[cov.relationship]),
             seg("NM1", "QC", "1", *_name(enc.patient)),
             *address_segments(patient_address, "patient"),
-            seg("DMG", "D8", d8(enc.patient.birth_date), enc.patient.sex),
+            seg("DMG", "D8", d8_text(enc.patient.birth_date), enc.patient.sex),
         ]
-    body.append(seg("CLM", submission.claim_control_number, amount(enc.total_charge), "", "",
+    body.append(seg("CLM", submission.claim_control_number, amount_text(enc.total_charge), "", "",
                     f"{enc.place_of_service}:B:{submission.frequency}", "Y", "A", "Y", "Y"))  # fmt: skip
     if submission.prior_authorization_number:
         body.append(seg("REF", "G1", submission.prior_authorization_number))
@@ -210,9 +203,9 @@ def build_837p(
                 SUBSCRIBER_RELATIONSHIP[other.relationship] if other else "18",
                 other.group_number if other else "", "", "", "", "", "",
                 FILING_INDICATOR[other.plan_type] if other else "ZZ"),
-            seg("AMT", "D", amount(remittance.paid)),
+            seg("AMT", "D", amount_text(remittance.paid)),
             # Remaining patient liability: what this payer left to the patient (its PR).
-            seg("AMT", "EAF", amount(sum((a.amount for ln in remittance.lines
+            seg("AMT", "EAF", amount_text(sum((a.amount for ln in remittance.lines
                                           for a in ln.adjustments if a.group == "PR"), Decimal(0)))),
             seg("OI", "", "", "Y", "P", "", "Y"),
             seg("NM1", "IL", "1", *_name(other_subscriber or enc.patient), "", "", "", "MI", remittance.member_id),
@@ -224,8 +217,8 @@ def build_837p(
         pointers = ":".join(str(p) for p in line.diagnosis_pointers)
         body += [
             seg("LX", line.line_number),
-            seg("SV1", procedure, amount(line.charge), "UN", line.units, "", "", pointers),
-            seg("DTP", "472", "D8", d8(enc.service_date)),
+            seg("SV1", procedure, amount_text(line.charge), "UN", line.units, "", "", pointers),
+            seg("DTP", "472", "D8", d8_text(enc.service_date)),
         ]
         for remittance in submission.prior_remittances:
             adjudication = next(
@@ -234,10 +227,10 @@ def build_837p(
             if adjudication is None:
                 continue
             body += [
-                seg("SVD", remittance.payer_id, amount(adjudication.paid), f"HC:{adjudication.procedure_code}",
+                seg("SVD", remittance.payer_id, amount_text(adjudication.paid), f"HC:{adjudication.procedure_code}",
                     "", line.units),
                 *_cas(adjudication.adjustments),
-                seg("DTP", "573", "D8", d8(remittance.adjudication_date)),
+                seg("DTP", "573", "D8", d8_text(remittance.adjudication_date)),
             ]  # fmt: skip
     return build_interchange("HC", VERSION, [("837", body)], sender_id, receiver_id, control_number, when,
                              usage=usage)  # fmt: skip
@@ -268,10 +261,8 @@ def check_837p_balance(document: str | Interchange | list[Segment]) -> None:
                 elif current is not None:
                     current.append(s)
 
-    def number(s: Segment, n: int) -> Decimal:  # an X12 decimal (R); empty is 0
-        if not re.fullmatch(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", s[n] or "0") or len(s[n]) > 18:
-            raise X12Error(f"{s.id}{n:02d} {s[n]!r} is not an amount", s.id, s.position)
-        return Decimal(s[n] or 0)
+    def number(s: Segment, n: int) -> Decimal:  # empty is 0
+        return decimal_element(s, n, empty=Decimal(0))
 
     def cas_total(s: Segment) -> Decimal:
         return sum((number(s, n) for n in range(3, 19, 3)), Decimal(0))

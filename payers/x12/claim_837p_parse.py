@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -31,7 +31,14 @@ from cob.model import (
     ServiceLine,
 )
 from payers.x12.claim_837p import MSP_TYPE, SEQUENCE_LETTERS, SUBSCRIBER_RELATIONSHIP
-from payers.x12.segments import Segment, Transaction, X12Error, transactions_of
+from payers.x12.segments import (
+    Segment,
+    Transaction,
+    X12Error,
+    date_element,
+    decimal_element,
+    transactions_of,
+)
 
 RELATIONSHIP = {code: rel for rel, code in SUBSCRIBER_RELATIONSHIP.items()}
 MEDICARE_BASIS = {code: basis for basis, code in MSP_TYPE.items()}
@@ -81,7 +88,6 @@ FILING_INDICATOR = {
 DIAGNOSIS_QUALIFIERS = ("ABK", "ABF", "BK", "BF")  # HI: ICD-10-CM, then ICD-9-CM (refused later)
 # cob.model Encounter.encounter_id
 ENCOUNTER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
-AMOUNT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 UNKNOWN_BIRTH_DATE = date(1900, 1, 1)  # a subscriber who is not the patient and has no DMG
 
 
@@ -357,27 +363,13 @@ def _nm1_loops(segments: list[Segment]) -> dict[str, list[Segment]]:
 # --- element readers: each names the segment and element at fault --------------------------
 
 
-def _amount(s: Segment, n: int) -> Decimal:
-    """An X12 decimal (R): an optional minus, digits and at most one decimal point."""
-    if not AMOUNT.fullmatch(s[n]) or len(s[n]) > 18:
-        raise X12Error(f"{s.id}{n:02d} {s[n]!r} is not an amount", s.id, s.position)
-    return Decimal(s[n])
-
-
-def _day(s: Segment, text: str, what: str) -> date:
-    try:
-        return datetime.strptime(text, "%Y%m%d").date()
-    except ValueError:
-        raise X12Error(f"{what} {text!r} is not a CCYYMMDD date", s.id, s.position) from None
-
-
 def _dtp_day(s: Segment) -> date:
     """DTP03 as a date: D8, or the first day of an RD8 range."""
     if s[2] not in ("D8", "RD8"):
         raise X12Error(
             f"DTP02 {s[2]!r}: a date (D8) or a range (RD8) is expected", "DTP", s.position
         )
-    return _day(s, s[3].split("-")[0], "DTP03")
+    return date_element(s, 3, s[2])
 
 
 def _first(
@@ -408,7 +400,7 @@ def _person(nm1: Segment, dmg: Segment | None, needs_birth_date: bool, what: str
         )
     if not nm1[3]:
         raise X12Error(f"NM103: the {what}'s name is empty", nm1.id, nm1.position)
-    birth_date = _day(dmg, dmg[2], "DMG02") if dmg is not None else UNKNOWN_BIRTH_DATE
+    birth_date = date_element(dmg, 2) if dmg is not None else UNKNOWN_BIRTH_DATE
     sex = dmg[3] if dmg is not None and dmg[3] in ("F", "M", "U") else "U"
     return Person(last_name=nm1[3], first_name=nm1[4] or nm1[3], birth_date=birth_date, sex=sex)
 
@@ -434,7 +426,7 @@ def _filing_indicator(sbr: Segment) -> str:
 
 def _adjustments(s: Segment) -> list[Adjustment]:
     try:
-        return [Adjustment(group=s[1], reason=s[n], amount=_amount(s, n + 1))
+        return [Adjustment(group=s[1], reason=s[n], amount=decimal_element(s, n + 1))
                 for n in range(2, 19, 3) if s[n]]  # fmt: skip
     except ValidationError:
         raise X12Error(f"CAS01 {s[1]!r} is not a claim adjustment group (CO, PR, OA, PI, CR)",
@@ -546,7 +538,7 @@ def _claim(loop: _ClaimLoop, header: list[Segment]) -> ParsedClaim:
         raise X12Error("CLM01 (the claim's control number) is empty", "CLM", clm.position)
     place, _, frequency = _composite(clm, 5, 3, "facility code:qualifier:frequency", (1, 3))[:3]
     claim = ParsedClaim(
-        claim_control_number=clm[1], charge=_amount(clm, 2), place_of_service=place, frequency=frequency,
+        claim_control_number=clm[1], charge=decimal_element(clm, 2), place_of_service=place, frequency=frequency,
         payer_sequence=_sequence(sbr), relationship=relationship, filing_indicator=_filing_indicator(sbr),
         group_number=sbr[3] or None, medicare_basis=sbr[5] or None, billing_provider=billing_provider,
         subscriber=subscriber, member_id=subscriber_nm1[9], payer_id=payer_nm1[9], patient=patient,
@@ -613,7 +605,7 @@ def _claim_body(claim: ParsedClaim, segments: list[Segment]) -> None:
         elif s.id == "CAS" and where == "2320" and other is not None:
             other.claim_adjustments += _adjustments(s)
         elif s.id == "AMT" and s[1] == "D" and where == "2320" and other is not None:
-            other.paid, other.adjudicated = _amount(s, 2), True
+            other.paid, other.adjudicated = decimal_element(s, 2), True
         elif s.id == "SV1" and where == "2400":
             line = _line(s, len(claim.lines) + 1)
             claim.lines.append(line)
@@ -622,7 +614,7 @@ def _claim_body(claim: ParsedClaim, segments: list[Segment]) -> None:
         elif s.id == "SVD" and line is not None:
             procedure = _composite(s, 3, 2, "qualifier:procedure code")[1]
             svd = ParsedLineAdjudication(
-                payer_id=s[1], paid=_amount(s, 2), procedure_code=procedure, units=s[5]
+                payer_id=s[1], paid=decimal_element(s, 2), procedure_code=procedure, units=s[5]
             )
             line.adjudications.append(svd)
             where = "2430"
@@ -662,7 +654,7 @@ def _line(sv1: Segment, number: int) -> ParsedLine:
     if procedure[0] != "HC":
         raise X12Error(f"SV101 qualifier {procedure[0]!r}: only HCPCS/CPT procedure codes (HC) are read",
                        "SV1", sv1.position)  # fmt: skip
-    units = _amount(sv1, 4) if sv1[4] else Decimal(1)
+    units = decimal_element(sv1, 4) if sv1[4] else Decimal(1)
     if units != units.to_integral_value():
         raise X12Error(f"SV104 {sv1[4]!r} is not a whole number of units", "SV1", sv1.position)
     pointers = [p for p in sv1.components(7) if p]
@@ -670,7 +662,7 @@ def _line(sv1: Segment, number: int) -> ParsedLine:
         raise X12Error(f"SV107 {sv1[7]!r} is not diagnosis pointers split on "
                        f"{sv1.separators.component!r}", "SV1", sv1.position)  # fmt: skip
     return ParsedLine(line_number=number, procedure_code=procedure[1], modifiers=[m for m in procedure[2:6] if m],
-                      charge=_amount(sv1, 2), units=int(units), diagnosis_pointers=[int(p) for p in pointers])  # fmt: skip
+                      charge=decimal_element(sv1, 2), units=int(units), diagnosis_pointers=[int(p) for p in pointers])  # fmt: skip
 
 
 # --- what callers use --------------------------------------------------------------------------
@@ -724,7 +716,7 @@ def summarize_837p(transaction: Transaction) -> dict:
         nm1 = _nm1_loops(subscriber.segments) if subscriber else {}
         claims.append({
             "claim_control_number": clm[1],
-            "charge": f"{_amount(clm, 2).quantize(Decimal('0.01'))}",
+            "charge": f"{decimal_element(clm, 2).quantize(Decimal('0.01'))}",
             "lines": sum(1 for s in loop.segments if s.id == "LX"),
             "payer_id": nm1["PR"][0][9] if nm1.get("PR") else "",
             "member_id": nm1["IL"][0][9] if nm1.get("IL") else "",

@@ -17,8 +17,6 @@ back on its own, with that level's trace.
 
 from __future__ import annotations
 
-import re
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,13 +25,16 @@ from typing import Literal
 from pydantic import ValidationError
 
 from cob.model import Model, Person, Relationship
-from payers.x12.claim_837p import amount, d8
 from payers.x12.parties import Level, MemberInquiry, levels
 from payers.x12.segments import (
     Segment,
     Transaction,
     X12Error,
+    amount_text,
     build_interchange,
+    d8_text,
+    date_element,
+    decimal_element,
     seg,
     transactions_of,
 )
@@ -44,7 +45,6 @@ CATEGORIES = frozenset(  # STC01-1 code set, DOMAIN.md §3.5
     "A0 A1 A2 A3 A4 A5 A6 A7 A8 D0 E0 E1 E2 E3 E4 F0 F1 F2 F3 F3F F3N F4 F5 P0 P1 P2 P3 P4 P5 "
     "R0 R1 RQ X0".split() + [f"R{n}" for n in range(3, 18)]
 )  # fmt: skip
-AMOUNT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
 StatusLevel = Literal["2200B", "2200C"]
 LEVEL_NAMES: dict[str, StatusLevel] = {"21": "2200B", "19": "2200C"}  # HL03 -> STC loop, X212
 
@@ -129,18 +129,18 @@ def _levels(inquiry: StatusInquiry, hl: int, demographics: bool) -> tuple[list[S
     dependent = inquiry.relationship != Relationship.SELF
     sub, pat = inquiry.subscriber, inquiry.patient
     out = [seg("HL", hl, 3, "22", int(dependent))]
-    out += [seg("DMG", "D8", d8(sub.birth_date), sub.sex)] if demographics and sub else []
+    out += [seg("DMG", "D8", d8_text(sub.birth_date), sub.sex)] if demographics and sub else []
     out.append(seg("NM1", "IL", "1", sub.last_name if sub else "", sub.first_name if sub else "",
                    "", "", "", "MI", inquiry.member_id))  # fmt: skip
     if dependent:
         out.append(seg("HL", hl + 1, hl, "23"))
-        out += [seg("DMG", "D8", d8(pat.birth_date), pat.sex)] if demographics else []
+        out += [seg("DMG", "D8", d8_text(pat.birth_date), pat.sex)] if demographics else []
         out.append(seg("NM1", "QC", "1", pat.last_name, pat.first_name))
     return out, hl + 1 + int(dependent)
 
 
 def _service_date(day: date) -> Segment:
-    return seg("DTP", "472", "RD8", f"{d8(day)}-{d8(day)}")  # RD8 is valid in 276 and 277
+    return seg("DTP", "472", "RD8", f"{d8_text(day)}-{d8_text(day)}")  # RD8 is valid in 276 and 277
 
 
 def _claim_refs(payer_claim_number: str | None, claim_control_number: str) -> list[Segment]:
@@ -150,14 +150,14 @@ def _claim_refs(payer_claim_number: str | None, claim_control_number: str) -> li
 
 def build_276(inquiries: list[StatusInquiry], when: datetime, control_number: int) -> str:
     first = _check_parties(inquiries)
-    body = [seg("BHT", "0010", "13", control_number, d8(when), when.strftime("%H%M"))]
+    body = [seg("BHT", "0010", "13", control_number, d8_text(when), when.strftime("%H%M"))]
     body += _header(first)
     hl = 4
     for i in inquiries:
         levels, hl = _levels(i, hl, demographics=True)
         body += [*levels, seg("TRN", "1", i.trace_number),
                  *_claim_refs(i.payer_claim_number, i.claim_control_number),
-                 *([seg("AMT", "T3", amount(i.charge))] if i.charge is not None else []),
+                 *([seg("AMT", "T3", amount_text(i.charge))] if i.charge is not None else []),
                  _service_date(i.service_date)]  # fmt: skip
     return build_interchange(
         "HR", VERSION, [("276", body)], first.provider_npi, first.payer_id, control_number, when
@@ -172,7 +172,7 @@ def build_277(
     first = _check_parties(inquiries)
     if len(statuses) != len(inquiries):
         raise ValueError(f"{len(statuses)} statuses for {len(inquiries)} inquiries")
-    body = [seg("BHT", "0010", "08", control_number, d8(when), when.strftime("%H%M"), "DG")]
+    body = [seg("BHT", "0010", "08", control_number, d8_text(when), when.strftime("%H%M"), "DG")]
     body += _header(first)
     hl = 4
     for i, status in zip(inquiries, statuses, strict=True):
@@ -181,12 +181,12 @@ def build_277(
                              f"(expected {i.trace_number})")  # fmt: skip
         if status.category not in CATEGORIES:
             raise ValueError(f"{status.category!r} is not a claim status category (DOMAIN §3.5)")
-        paid = amount(status.paid) if status.finalized or status.paid else ""
-        charge = amount(status.charge) if status.charge is not None else ""
+        paid = amount_text(status.paid) if status.finalized or status.paid else ""
+        charge = amount_text(status.charge) if status.charge is not None else ""
         levels, hl = _levels(i, hl, demographics=False)
         stc01 = f"{status.category}:{status.status_code}"
         body += [*levels, seg("TRN", "2", status.trace_number),
-                 seg("STC", stc01, d8(status.effective_date), "", charge, paid,
+                 seg("STC", stc01, d8_text(status.effective_date), "", charge, paid,
                      *[""] * 6, status.message),
                  *_claim_refs(status.payer_claim_number, status.claim_control_number),
                  _service_date(i.service_date)]  # fmt: skip
@@ -267,27 +267,10 @@ def _claim_numbers(claim: list[Segment]) -> tuple[str, str | None]:
     return (ours[2] if ours else ""), (payers[2] if payers else None)
 
 
-def _amount(segment: Segment, n: int) -> Decimal:
-    if not AMOUNT.fullmatch(segment[n]):
-        raise X12Error(f"{segment.id}{n:02d} {segment[n]!r} is not an amount", segment.id,
-                       segment.position)  # fmt: skip
-    return Decimal(segment[n])
-
-
-def _date(segment: Segment, n: int, qualifier: str = "D8") -> date:
-    """D8 CCYYMMDD, or the first day of an RD8 CCYYMMDD-CCYYMMDD period."""
-    value = segment[n].split("-")[0] if qualifier == "RD8" else segment[n]
-    with suppress(ValueError):
-        if qualifier in ("D8", "RD8") and re.fullmatch(r"\d{8}", value):
-            return datetime.strptime(value, "%Y%m%d").date()
-    raise X12Error(f"{segment.id}{n:02d} {segment[n]!r} is not a {qualifier} date", segment.id,
-                   segment.position)  # fmt: skip
-
-
 def _person(nm1: Segment, dmg: Segment) -> Person:
     try:
         fields = {"first_name": nm1[4], "last_name": nm1[3], "sex": dmg[3] or "U"}
-        return Person.model_validate(fields | {"birth_date": _date(dmg, 2)})
+        return Person.model_validate(fields | {"birth_date": date_element(dmg, 2)})
     except ValidationError as error:
         problem = error.errors()[0]
         raise X12Error(f"{problem['loc'][0]}: {problem['msg']}", "NM1", nm1.position) from error
@@ -321,7 +304,7 @@ def _inquiry(claim: _Claim) -> StatusInquiry:
             payer_id=payer[9], provider_name=provider[3], provider_npi=provider[9],
             member_id=member[9], subscriber=subscriber, patient=patient,
             relationship=Relationship.OTHER if level.code == "23" else Relationship.SELF,
-            charge=_amount(charge, 2) if charge else None, service_date=_date(dtp, 3, dtp[2]),
+            charge=decimal_element(charge, 2) if charge else None, service_date=date_element(dtp, 3, dtp[2]),
         )  # fmt: skip
     except ValidationError as error:
         problem = error.errors()[0]
@@ -353,7 +336,7 @@ def _level_statuses(level: Level) -> list[LevelStatus]:
         category, status_code = _stc(stc)
         found.append(LevelStatus(
             level=LEVEL_NAMES[level.code], trace_number=trn[2], category=category,
-            status_code=status_code, effective_date=_date(stc, 2), message=stc[12],
+            status_code=status_code, effective_date=date_element(stc, 2), message=stc[12],
         ))  # fmt: skip
     return found
 
@@ -367,9 +350,9 @@ def _status(claim: _Claim) -> ClaimStatus:
              for status in _level_statuses(up)]  # fmt: skip
     return ClaimStatus(
         trace_number=trn[2], claim_control_number=ours, payer_claim_number=payers,
-        category=category, status_code=status_code, effective_date=_date(stc, 2),
-        charge=_amount(stc, 4) if stc[4] else None,
-        paid=_amount(stc, 5) if stc[5] else Decimal("0.00"), message=stc[12], above=above,
+        category=category, status_code=status_code, effective_date=date_element(stc, 2),
+        charge=decimal_element(stc, 4) if stc[4] else None,
+        paid=decimal_element(stc, 5) if stc[5] else Decimal("0.00"), message=stc[12], above=above,
     )  # fmt: skip
 
 

@@ -35,9 +35,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from cob.model import Benefits, Coverage, Person, PlanType, Provider, Relationship
-from payers.x12.claim_837p import SUBSCRIBER_RELATIONSHIP, amount, d8
+from payers.x12.claim_837p import SUBSCRIBER_RELATIONSHIP
 from payers.x12.parties import MemberInquiry
-from payers.x12.segments import Segment, build_interchange, seg
+from payers.x12.segments import Segment, amount_text, build_interchange, d8_text, seg
 
 VERSION = "005010X279A1"
 ORIGINATOR = "9COBENGINE"  # TRN03: "9" + a user-assigned id; the engine assigns the traces
@@ -88,7 +88,7 @@ def _plain(text: str, what: str) -> str:
 
 
 def _dmg(person: Person) -> Segment:
-    return seg("DMG", "D8", d8(person.birth_date), person.sex)
+    return seg("DMG", "D8", d8_text(person.birth_date), person.sex)
 
 
 def _loops(
@@ -122,13 +122,13 @@ def _loops(
         out += [seg("HL", 4, 3, "23", 0), trace,
                 seg("NM1", "03", "1", patient.last_name, patient.first_name), _dmg(patient),
                 seg("INS", "N", SUBSCRIBER_RELATIONSHIP[inquiry.relationship])]  # fmt: skip
-    return [*out, seg("DTP", "291", "D8", d8(inquiry.service_date)), *answer]
+    return [*out, seg("DTP", "291", "D8", d8_text(inquiry.service_date)), *answer]
 
 
 def build_270(inquiry: EligibilityInquiry, when: datetime, control_number: int) -> str:
     """From the provider (ISA06 = NPI) to the payer; BHT03 repeats the trace for the 271."""
     body = [
-        seg("BHT", "0022", "13", inquiry.trace_number, d8(when), when.strftime("%H%M")),
+        seg("BHT", "0022", "13", inquiry.trace_number, d8_text(when), when.strftime("%H%M")),
         *_loops(inquiry, "1", inquiry.payer_id, inquiry.member_id, [], [seg("EQ", "30")]),
     ]
     return build_interchange("HS", VERSION, [("270", body)], inquiry.provider_npi,
@@ -141,7 +141,7 @@ def _unknown_member(benefits: Benefits) -> bool:
 
 
 def _percent(value: Decimal) -> str:
-    text = amount(value)  # 0.2 -> .2, the X12 decimal style of DOMAIN.md §3.2
+    text = amount_text(value)  # 0.2 -> .2, the X12 decimal style of DOMAIN.md §3.2
     return text[1:] if text.startswith("0.") else text
 
 
@@ -161,10 +161,10 @@ def _answer(benefits: Benefits) -> list[Segment]:
     return [
         eb("1", kind),
         seg("MSG", COB_METHOD + benefits.cob_method.value),
-        eb("C", "", "", "23", amount(benefits.deductible)),
-        eb("C", "", "", "29", amount(benefits.deductible_remaining)),
+        eb("C", "", "", "23", amount_text(benefits.deductible)),
+        eb("C", "", "", "29", amount_text(benefits.deductible_remaining)),
         eb("A", "", "", "", "", _percent(benefits.coinsurance)),
-        *[eb("B", "", "", "27", amount(benefits.copay), "", "", "", "", "",
+        *[eb("B", "", "", "27", amount_text(benefits.copay), "", "", "", "", "",
              f"HC:{_plain(p, 'procedure')}" if p else None) for p in copays],
         *[eb("1", kind, "", "", "", "", "", "", "Y", "", f"HC:{_plain(p, 'procedure')}")
           for p in benefits.prior_auth_procedures],
@@ -177,7 +177,7 @@ def build_271(
     """The payer's answer; the NM1 ids are the answer's (a payer may correct a member id)."""
     unknown = _unknown_member(benefits)
     body = [
-        seg("BHT", "0022", "11", inquiry.trace_number, d8(when), when.strftime("%H%M")),
+        seg("BHT", "0022", "11", inquiry.trace_number, d8_text(when), when.strftime("%H%M")),
         *_loops(inquiry, "2", benefits.payer_id, benefits.member_id,
                 [seg("AAA", "N", "", "72", "C")] if unknown else [],
                 [] if unknown else _answer(benefits)),

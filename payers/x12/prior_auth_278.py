@@ -47,7 +47,7 @@ from typing import Literal, TypeVar
 from pydantic import Field, ValidationError
 
 from cob.model import Model, Person, PriorAuthDecision, PriorAuthRequest, Relationship
-from payers.x12.claim_837p import SUBSCRIBER_RELATIONSHIP, d8
+from payers.x12.claim_837p import SUBSCRIBER_RELATIONSHIP
 from payers.x12.parties import MemberInquiry, procedure_code
 from payers.x12.segments import (
     Segment,
@@ -55,6 +55,8 @@ from payers.x12.segments import (
     Transaction,
     X12Error,
     build_interchange,
+    d8_text,
+    date_element,
     parse_interchange,
     seg,
 )
@@ -112,7 +114,7 @@ def _person_segments(code: str, person: Person | None, member_id: str | None) ->
     """NM1 and DMG; a subscriber not named (a dependent's, by member id alone) has no DMG."""
     ids = ("MI", member_id) if member_id else ()
     name = (person.last_name, person.first_name) if person else ("", "")
-    dmg = [seg("DMG", "D8", d8(person.birth_date), person.sex)] if person else []
+    dmg = [seg("DMG", "D8", d8_text(person.birth_date), person.sex)] if person else []
     return [seg("NM1", code, "1", *name, "", "", "", *ids), *dmg]
 
 
@@ -120,7 +122,7 @@ def _body(inq: PriorAuthInquiry, when: datetime, purpose: str, aaa: Segment | No
           hcr: Segment | None = None, reason: str = "") -> list[Segment]:  # fmt: skip
     subscriber = _person_segments("IL", inq.subscriber, inq.member_id)
     body = [
-        seg("BHT", "0007", purpose, inq.trace_number, d8(when), when.strftime("%H%M")),
+        seg("BHT", "0007", purpose, inq.trace_number, d8_text(when), when.strftime("%H%M")),
         seg("HL", 1, "", "20", 1),
         seg("NM1", "X3", "2", inq.payer_id, "", "", "", "", "PI", inq.payer_id),
         seg("HL", 2, 1, "21", 1),
@@ -138,7 +140,7 @@ def _body(inq: PriorAuthInquiry, when: datetime, purpose: str, aaa: Segment | No
         seg("TRN", "2" if purpose == RESPONSE else "1", inq.trace_number, inq.provider_npi),
         seg("UM", "HS", "I"),  # health services review, initial (DOMAIN.md §3.3)
         *([hcr] if hcr else []),
-        seg("DTP", "AAH", "D8", d8(inq.service_date)),
+        seg("DTP", "AAH", "D8", d8_text(inq.service_date)),
         *([seg("MSG", reason)] if reason else []),
     ]
     for n, code in enumerate(inq.procedure_codes, start=event + 1):
@@ -239,16 +241,8 @@ def _level(loops: list[_Loop], code: str, name: str) -> _Loop:
 
 
 def _date(segment: Segment, n: int) -> date:
-    """Element n as a D8 date, or the first day of an RD8 range; the qualifier precedes it."""
-    qualifier = segment[n - 1]
-    value = segment[n].split("-")[0] if qualifier == "RD8" else segment[n]
-    try:
-        if qualifier in ("D8", "RD8") and re.fullmatch(r"\d{8}", value):
-            return datetime.strptime(value, "%Y%m%d").date()
-    except ValueError:
-        pass
-    raise X12Error(f"{segment.id}{n:02d} {segment[n]!r} is not a {qualifier or 'D8'} date",
-                   segment.id, segment.position)  # fmt: skip
+    """Element n as a date under the qualifier that precedes it (DMG01, DTP02)."""
+    return date_element(segment, n, segment[n - 1])
 
 
 def _model(model: type[M], at: Segment, **fields: object) -> M:

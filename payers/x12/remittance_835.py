@@ -8,7 +8,6 @@ the arithmetic it does not check.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +19,10 @@ from payers.x12.segments import (
     Segment,
     Transaction,
     X12Error,
+    amount_element,
+    amount_text,
     build_interchange,
+    d8_text,
     date_element,
     seg,
     transactions_of,
@@ -43,26 +45,6 @@ class ProviderAdjustment:
     period_end: date | None = None  # PLB02, the provider's fiscal period, as read
 
 
-def money(amount: Decimal) -> str:
-    """Canonical X12 amount: 2 decimals at most, no trailing zeros (100, 22.5, -80)."""
-    text = f"{Decimal(amount).quantize(CENT):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _amount(segment: Segment, number: int) -> Decimal:
-    raw = segment[number]
-    try:
-        return Decimal(raw or "0").quantize(CENT)
-    except ArithmeticError:
-        raise X12Error(
-            f"element {number:02d} {raw!r} is not an amount", segment.id, segment.position
-        ) from None
-
-
-def _d8(value: date) -> str:
-    return value.strftime("%Y%m%d")
-
-
 def _cas_segments(adjustments: list[Adjustment]) -> list[Segment]:
     grouped: dict[str, list[Adjustment]] = defaultdict(list)
     for adjustment in adjustments:
@@ -73,7 +55,7 @@ def _cas_segments(adjustments: list[Adjustment]) -> list[Segment]:
     for group, items in grouped.items():
         for start in range(0, len(items), 6):  # up to 6 reason/amount triplets per CAS
             triplets = [
-                x for a in items[start : start + 6] for x in (a.reason, money(a.amount), "")
+                x for a in items[start : start + 6] for x in (a.reason, amount_text(a.amount), "")
             ]
             out.append(seg("CAS", group, *triplets))
     return out
@@ -91,18 +73,18 @@ def _claim(remit: Remittance, filing_indicator: str, patient: tuple[str, str] | 
         )
     last, first = patient or ("", "")
     out = [
-        seg("CLP", remit.claim_control_number, remit.status, money(charge), money(remit.paid),
-            money(patient_share), filing_indicator, remit.payer_claim_number),
+        seg("CLP", remit.claim_control_number, remit.status, amount_text(charge), amount_text(remit.paid),
+            amount_text(patient_share), filing_indicator, remit.payer_claim_number),
         *_cas_segments(remit.claim_adjustments),
         seg("NM1", "QC", "1", last, first, "", "", "", "MI", remit.member_id),
     ]  # fmt: skip
     for line in remit.lines:
-        out.append(seg("SVC", f"HC:{line.procedure_code}", money(line.charge), money(line.paid)))
+        out.append(seg("SVC", f"HC:{line.procedure_code}", amount_text(line.charge), amount_text(line.paid)))
         if service_date is not None:
-            out.append(seg("DTM", "472", _d8(service_date)))
+            out.append(seg("DTM", "472", d8_text(service_date)))
         out += _cas_segments(line.adjustments)
         out.append(seg("REF", "6R", line.line_number))
-        out.append(seg("AMT", "B6", money(line.allowed)))
+        out.append(seg("AMT", "B6", amount_text(line.allowed)))
         out += [seg("LQ", "HE", remark) for remark in line.remarks]
     return out
 
@@ -134,11 +116,11 @@ def build_835(
         total = sum((r.paid for r in group), ZERO) - sum((p.amount for p in plbs), ZERO)
         if total < 0:
             raise ValueError(f"the payment total {total} is negative; carry it with a PLB FB")
-        method = ("I", money(total), "C", "CHK") if total else ("H", "0", "C", "NON")
+        method = ("I", amount_text(total), "C", "CHK") if total else ("H", "0", "C", "NON")
         body = [
-            seg("BPR", *method, *[""] * 11, _d8(paid_on)),
+            seg("BPR", *method, *[""] * 11, d8_text(paid_on)),
             seg("TRN", "1", f"{control_number}-{n}", "1" + payer_id.rjust(9, "0")[-9:]),
-            seg("DTM", "405", _d8(paid_on)),
+            seg("DTM", "405", d8_text(paid_on)),
             seg("N1", "PR", payer_name),
             seg("N3", payer_address[0]),
             seg("N4", *payer_address[1:]),
@@ -152,7 +134,7 @@ def build_835(
             body += _claim(remit, filing_indicator, patients.get(ccn), service_dates.get(ccn))
         for start in range(0, len(plbs), 6):
             pairs = [x for p in plbs[start : start + 6]
-                     for x in (f"{p.reason}:{p.reference}" if p.reference else p.reason, money(p.amount))]  # fmt: skip
+                     for x in (f"{p.reason}:{p.reference}" if p.reference else p.reason, amount_text(p.amount))]  # fmt: skip
             body.append(seg("PLB", payee_npi, f"{paid_on.year}1231", *pairs))
         transactions.append(("835", body))
     # ST03 is Not Used in X221A1 (pyx12 rejects it).
@@ -166,7 +148,6 @@ def build_835(
 # (N1*PE), 2000 (LX, TS3, TS2), 2100 claim (CLP, CAS, NM1, MIA, MOA, REF, DTM, AMT), 2110
 # service line (SVC, DTM, CAS, REF, AMT, LQ), summary (PLB).
 
-AMOUNT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")  # X12 type R: digits, a point, a sign
 CLAIM_STATUSES = get_args(ClaimStatusCode)
 GROUPS = ("CO", "OA", "PI", "PR")  # CAS01 in a 5010 835 (CR is not valid there)
 
@@ -195,16 +176,7 @@ class RemittanceAdvice:
 
 
 def _amount(segment: Segment, number: int) -> Decimal:
-    """An amount element; empty is 0. More than 2 decimals is refused, never rounded."""
-    raw = segment[number]
-    if not raw:
-        return ZERO
-    if not AMOUNT.fullmatch(raw) or Decimal(raw) != Decimal(raw).quantize(CENT):
-        raise X12Error(
-            f"element {number:02d} {raw!r} is not an amount in dollars and cents",
-            segment.id, segment.position,
-        )  # fmt: skip
-    return Decimal(raw).quantize(CENT)
+    return amount_element(segment, number, empty=ZERO)
 
 
 def _adjustments(cas: Segment) -> list[Adjustment]:

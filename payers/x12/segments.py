@@ -7,8 +7,11 @@ team can find the fault in a file. Transaction content (837P, 835, ...) lives in
 
 from __future__ import annotations
 
+import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 ISA_LENGTH = 106  # the ISA segment is fixed-width, its terminator included
 
@@ -72,15 +75,51 @@ def free_text(text: str, limit: int = 264, separators: Separators = DEFAULT_SEPA
     return " ".join(text.split())[:limit]
 
 
-def date_element(segment: Segment, number: int) -> date:
-    """A CCYYMMDD (D8) element as a date; X12Error naming the segment when it is not one."""
-    try:
-        return datetime.strptime(segment[number], "%Y%m%d").date()
-    except ValueError:
-        raise X12Error(
-            f"{segment.id}{number:02d} {segment[number]!r} is not a CCYYMMDD date",
-            segment.id, segment.position,
-        ) from None  # fmt: skip
+# X12 data element types (X12.6): R is an optional minus, digits and at most one decimal
+# point, at most 18 characters wide here; an amount in dollars has at most 2 decimals.
+DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+CENT = Decimal("0.01")
+
+
+def decimal_element(segment: Segment, number: int, empty: Decimal | None = None) -> Decimal:
+    """An R (decimal) element, e.g. units; `empty` when given and the element is empty."""
+    raw = segment[number]
+    if not raw and empty is not None:
+        return empty
+    if not DECIMAL.fullmatch(raw) or len(raw) > 18:
+        raise X12Error(f"{segment.id}{number:02d} {raw!r} is not an amount", segment.id,
+                       segment.position)  # fmt: skip
+    return Decimal(raw)
+
+
+def amount_element(segment: Segment, number: int, empty: Decimal | None = None) -> Decimal:
+    """An amount in dollars and cents; more than 2 decimals is refused, never rounded."""
+    value = decimal_element(segment, number, empty)
+    if value != value.quantize(CENT):
+        raise X12Error(f"{segment.id}{number:02d} {segment[number]!r} has more than 2 decimals",
+                       segment.id, segment.position)  # fmt: skip
+    return value.quantize(CENT)
+
+
+def date_element(segment: Segment, number: int, qualifier: str = "D8") -> date:
+    """A date element: D8 CCYYMMDD, or the first day of an RD8 CCYYMMDD-CCYYMMDD period;
+    X12Error naming the segment when it is not one."""
+    value = segment[number].split("-")[0] if qualifier == "RD8" else segment[number]
+    if qualifier in ("D8", "RD8") and re.fullmatch(r"\d{8}", value):
+        with suppress(ValueError):
+            return datetime.strptime(value, "%Y%m%d").date()
+    raise X12Error(f"{segment.id}{number:02d} {segment[number]!r} is not a {qualifier or 'D8'} "
+                   "date", segment.id, segment.position)  # fmt: skip
+
+
+def amount_text(value: Decimal) -> str:
+    """An amount as X12 writes it: cents at most, no trailing zeros (100, 22.5, -80)."""
+    text = f"{Decimal(value).quantize(CENT):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def d8_text(day: date) -> str:
+    return day.strftime("%Y%m%d")
 
 
 def seg(segment_id: str, *elements: object) -> Segment:
