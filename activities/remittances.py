@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -19,7 +20,7 @@ from ledger import documents, worklist
 from ledger import tables as t
 from payers.era import EraDocument
 from payers.profiles import payer_of_remittance
-from payers.x12.remittance_835 import RemittanceAdvice, check_835_balance, parse_835, read_835
+from payers.x12.remittance_835 import RemittanceAdvice, parse_835, read_835
 from payers.x12.segments import X12Error
 
 
@@ -67,14 +68,12 @@ def mailbox_posting(era: EraDocument) -> EraPosting:
     workflows read it, and one that names no readable claim gets a task of its own."""
     problem, claims, advices = "", [], []
     try:
-        check_835_balance(era.x12)
+        advices = read_835(era.x12)  # read and balanced
+        claims = [r.claim_control_number for a in advices for r in a.remittances]
     except X12Error as error:
         problem = str(error)
-    try:
-        claims = [r.claim_control_number for r in parse_835(era.x12)]
-        advices = read_835(era.x12) if not problem else []
-    except X12Error as error:
-        problem = problem or str(error)
+        with suppress(X12Error):  # unbalanced but readable: its claims learn of the problem
+            claims = [r.claim_control_number for r in parse_835(era.x12)]
     document = documents.Document(
         key=f"era/{era.cursor}", transaction="835", direction="received",
         payer_id=era.payer_id, text=era.x12, era_cursor=era.cursor, problem=problem,

@@ -128,11 +128,6 @@ def claim_on_file(engine: Engine, ccn: str) -> t.Claim | None:
         return session.get(t.Claim, ccn)
 
 
-def document(engine: Engine, key: str) -> t.X12Document | None:
-    with Session(engine) as session:
-        return session.exec(select(t.X12Document).where(t.X12Document.key == key)).first()
-
-
 def last_era_cursor(engine: Engine) -> str | None:
     """Where the last ERA pickup stopped: the cursor of the newest 835 stored from the feed."""
     with Session(engine) as session:

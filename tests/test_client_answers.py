@@ -4,10 +4,8 @@ information receiver level (005010X279A1, 005010X212)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime
 from decimal import Decimal as D
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from cob.model import Coverage, Person, PlanType, Provider
 from payers.client import PayerClient, PayerRejected, PayerUnavailable
 from payers.x12.claim_status import StatusInquiry
 from payers.x12.segments import build_interchange, seg
-from workers.devserver import free_port
+from tests.payer_stub import payer_stub
 
 CORPUS = Path(__file__).parent / "x12_corpus" / "linuxforhealth"
 JANE = Person(first_name="JANE", last_name="DOE", birth_date=date(1980, 4, 12), sex="F")
@@ -25,31 +23,9 @@ COVERAGE = Coverage(payer_id="ACME01", member_id="ACM123", plan_type=PlanType.CO
                     effective_date=date(2024, 1, 1))  # fmt: skip
 
 
-class Canned:
-    """A payer endpoint that answers every POST with one X12 document."""
-
-    def __init__(self, answer: str) -> None:
-        canned = answer.encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/edi-x12")
-                self.send_header("Content-Length", str(len(canned)))
-                self.end_headers()
-                self.wfile.write(canned)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def canned(x12: str):
+    """A payer that answers every request with one X12 document."""
+    return payer_stub(lambda method, path: ("application/edi-x12", x12.encode()))
 
 
 def aaa_271(code: str, follow_up: str) -> str:
@@ -65,37 +41,29 @@ def aaa_271(code: str, follow_up: str) -> str:
 
 @pytest.mark.parametrize("code, follow_up", [("42", "R"), ("79", "P")])
 async def test_a_271_saying_resubmit_later_is_transient_not_a_decision(code, follow_up):
-    payer = Canned(aaa_271(code, follow_up))
-    try:
-        async with PayerClient(payer.url, retry_budget=0.5) as client:
+    with canned(aaa_271(code, follow_up)) as url:
+        async with PayerClient(url, retry_budget=0.5) as client:
             with pytest.raises(PayerUnavailable, match=f"AAA03 {code}"):
                 await client.eligibility(COVERAGE, JANE, date(2024, 3, 1), CLINIC)
-    finally:
-        payer.close()
 
 
 async def test_a_271_refusing_the_provider_for_good_keeps_its_aaa_code():
-    payer = Canned(aaa_271("43", "N"))  # 43: invalid/missing provider identification
-    try:
-        async with PayerClient(payer.url, retry_budget=0.5) as client:
+    with canned(aaa_271("43", "N")) as url:  # 43: invalid/missing provider identification
+        async with PayerClient(url, retry_budget=0.5) as client:
             with pytest.raises(PayerRejected) as raised:
                 await client.eligibility(COVERAGE, JANE, date(2024, 3, 1), CLINIC)
-        assert raised.value.code == "AAA" and "AAA03 43" in raised.value.message
-    finally:
-        payer.close()
+    assert raised.value.code == "AAA" and "AAA03 43" in raised.value.message
 
 
 async def test_a_277_answered_only_at_the_receiver_level_answers_the_one_claim_asked():
-    payer = Canned((CORPUS / "277_005010X212/information-receiver-level-status.277").read_text())
+    answer = (CORPUS / "277_005010X212/information-receiver-level-status.277").read_text()
     inquiry = StatusInquiry(
         trace_number="T-C1", claim_control_number="C1", payer_id="ACME01",
         provider_name="CLINIC", provider_npi="1234567893", member_id="ACM123", subscriber=JANE,
         patient=JANE, relationship="self", charge=D("100"), service_date=date(2024, 3, 1),
     )  # fmt: skip
-    try:
-        async with PayerClient(payer.url, retry_budget=0.5) as client:
+    with canned(answer) as url:
+        async with PayerClient(url, retry_budget=0.5) as client:
             status = await client.claim_status(inquiry)
-        assert (status.trace_number, status.category, status.level) == ("T-C1", "E0", "2200B")
-        assert not status.finalized and not status.not_found
-    finally:
-        payer.close()
+    assert (status.trace_number, status.category, status.level) == ("T-C1", "E0", "2200B")
+    assert not status.finalized and not status.not_found

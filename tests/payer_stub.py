@@ -1,0 +1,41 @@
+"""A payer endpoint for tests that need answers our simulator never gives: a real HTTP
+server on loopback whose answer to each request is a function of the method and path."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from workers.devserver import free_port
+
+Answer = Callable[[str, str], tuple[str, bytes]]  # (method, path) -> (content type, body)
+
+
+@contextmanager
+def payer_stub(answer: Answer) -> Iterator[str]:
+    """Serve `answer` until the block ends; yields the base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            content_type, body = answer(self.command, self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _reply  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
