@@ -48,15 +48,19 @@ def open_task(
     return key
 
 
-def close_tasks(engine: Engine, *, workflow_id: str, resolution: str) -> int:
-    """Close the workflow's open tasks with the reason; how many were closed."""
+def close_tasks(
+    engine: Engine, *, workflow_id: str, resolution: str, kind: str | None = None
+) -> int:
+    """Close the workflow's open tasks (of `kind`, or all) with the reason; how many were
+    closed."""
 
     def work(session: Session) -> int:
-        rows = session.exec(
-            select(t.WorklistTask).where(
-                t.WorklistTask.workflow_id == workflow_id, t.WorklistTask.status == "open"
-            )
-        ).all()
+        query = select(t.WorklistTask).where(
+            t.WorklistTask.workflow_id == workflow_id, t.WorklistTask.status == "open"
+        )
+        if kind is not None:
+            query = query.where(t.WorklistTask.kind == kind)
+        rows = session.exec(query).all()
         for row in rows:
             upsert(
                 session,
