@@ -250,13 +250,23 @@ def post_era(
     db.execute("INSERT INTO eras (payer_id, text) VALUES (?, ?)", (profile.payer_id, text))
 
 
+class BadCursor(ValueError):
+    """A cursor of this mailbox whose sequence is not one it gave out."""
+
+
+MAX_SEQUENCE = 2**63 - 1  # SQLite INTEGER
+
+
 def era_since(store: ClaimStore, cursor: str | None, limit: int = 100) -> EraBatch:
     """The 835s after `cursor`, oldest first. A cursor of another mailbox (the simulator was
-    started afresh) or none starts from the top."""
+    started afresh) or none starts from the top; one of this mailbox whose sequence is not a
+    number is refused (BadCursor)."""
     after = 0
     if cursor:
         mailbox, _, seq = cursor.partition(".")
-        if mailbox == store.mailbox and seq.isdigit():
+        if mailbox == store.mailbox:
+            if not (seq.isascii() and seq.isdigit() and int(seq) <= MAX_SEQUENCE):
+                raise BadCursor(f"the sequence after {mailbox}. is not a number of this mailbox")
             after = int(seq)
     with store.transaction() as db:
         rows = db.execute(
@@ -291,6 +301,14 @@ def front_end_edit(
         return "A7", f"member id {sub.coverage.member_id} is invalid for {profile.payer_id}"
     if sub.payer_sequence > 1 and not sub.prior_remittances:
         return "A6", "prior payer adjudication (2320/2430) missing for a non-primary claim"
+    diagnoses = len(sub.encounter.diagnoses)
+    for line in sub.encounter.lines:  # 005010X222A1 SV107: pointers into the claim's HI
+        for pointer in line.diagnosis_pointers:
+            if not 1 <= pointer <= diagnoses:
+                return "A7", (
+                    f"line {line.line_number} SV107: diagnosis pointer {pointer} points to "
+                    f"no diagnosis (HI lists {diagnoses})"
+                )
     if sub.frequency == "1":
         return None
     if not sub.original_payer_claim_number:  # DOMAIN.md §3.4: frequency 7 and 8 need REF*F8
