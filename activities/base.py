@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from cob.model import ClaimAcknowledgment, Remittance
 from ledger import documents, writes
-from payers.client import PayerClient, PayerRejected
+from payers.client import PayerCallFault, PayerClient, PayerRejected
 from workflows.messages import SubmitClaim
 
 T = TypeVar("T")
@@ -23,6 +23,16 @@ T = TypeVar("T")
 def business_error(error: Exception) -> ApplicationError:
     """A payer's or the data's own 'no' is a decision for the workflow, never a retry."""
     return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
+
+
+def fault_error(error: PayerCallFault) -> ApplicationError:
+    """No answer to decide on. Its type tells the workflow which kind; a transient one is
+    retried on the activity's policy, a refused or unwritable request is not. The message
+    (logged by the worker) names the call and the segment; the detail, which may quote the
+    payer's text, travels only as the failure's details, for the worklist."""
+    return ApplicationError(
+        str(error), error.detail, type=type(error).__name__, non_retryable=not error.retryable
+    )
 
 
 class PayerAndLedger:
@@ -45,7 +55,9 @@ class PayerAndLedger:
         try:
             return await question(payers)
         except PayerRejected as error:
-            raise business_error(error) from error
+            raise business_error(error) from None
+        except PayerCallFault as error:
+            raise fault_error(error) from None
         finally:
             await payers.aclose()
             prefix = f"{info.workflow_id}/{step}/attempt-{info.attempt}"

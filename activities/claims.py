@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.base import PayerAndLedger, business_error
+from activities.base import PayerAndLedger, fault_error
 from activities.remittances import mailbox_posting
 from cob.deadlines import POSTING_DAYS, DeadlineRules
 from cob.model import ClaimAcknowledgment, Remittance
@@ -21,7 +21,7 @@ from cob.money import (
     check_remittance_line,
 )
 from ledger import documents, worklist
-from payers.client import PayerClient, PayerRejected
+from payers.client import PayerCallFault, PayerClient
 from payers.profiles import load_profiles
 from payers.x12.claim_status import ClaimStatus
 from payers.x12.remittance_835 import read_claims
@@ -85,9 +85,12 @@ class ClaimActivities(PayerAndLedger):
             step.kind,
             step.model_dump(mode="json", exclude={"workflow_id"}),
         )
-        if step.closes_tasks:
+        if step.closes_tasks or step.closes_kind:
             await self._write(
-                worklist.close_tasks, workflow_id=step.workflow_id, resolution=step.reason
+                worklist.close_tasks,
+                workflow_id=step.workflow_id,
+                resolution=step.reason,
+                kind=step.closes_kind,
             )
         if step.task:
             await self._write(
@@ -162,8 +165,8 @@ class ClaimActivities(PayerAndLedger):
             while True:
                 try:
                     batch = await payers.era(cursor)
-                except PayerRejected as error:
-                    raise business_error(error) from error
+                except PayerCallFault as error:
+                    raise fault_error(error) from None
                 for era in batch.documents:
                     posting = mailbox_posting(era)
                     await self._write(

@@ -4,20 +4,31 @@
 Each call builds the X12 request, sends it, and parses the answer into the engine's models;
 every document sent and received is kept in `exchanges`, for the ledger's audit trail.
 
-Only transport trouble is retried here, within a short budget (connection refused, timeouts,
-429/502/503/504 honouring Retry-After). A payer's business answer is never retried: it raises
-`PayerRejected` with its code. Longer outages surface as `PayerUnavailable`, for the caller
-(a Temporal activity) to retry on its own schedule.
+Three kinds of outcome, kept apart all the way to the workflow:
+- a business answer (a 271 with benefits or an AAA about the patient, a 999 R, a 277CA A7, a
+  278 decision) is returned, or raised as `PayerRejected` with its code: decided on, never
+  retried;
+- a fault that may clear: the payer could not be reached, kept failing, hung, answered 5xx,
+  or answered something unreadable, truncated or about another request. Transport trouble is
+  retried here within a short budget (timeouts, 408/429/502/503/504 honouring Retry-After);
+  then `PayerUnavailable` or `UnreadableAnswer`, for Temporal to retry durably;
+- a request that cannot go: the payer refused it (4xx) or the builder cannot write it
+  (`PayerRefusedRequest`, `CannotBuildRequest`). Retrying will not help; a person must look.
+A fault's message names the transaction, segment or field and the rule, never a value, since
+it reaches logs; `detail` carries the full text for the ledger.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -37,6 +48,7 @@ from cob.model import (
     Provider,
     Remittance,
 )
+from cob.validation import field_path
 from payers.era import EraBatch
 from payers.x12.acknowledgments import parse_277ca, parse_999
 from payers.x12.claim_837p import build_837p
@@ -49,11 +61,20 @@ from payers.x12.prior_auth_278 import inquiry_for as prior_auth_inquiry_for
 from payers.x12.remittance_835 import parse_835
 from payers.x12.segments import X12Error
 
+T = TypeVar("T")
+
 RETRY_BUDGET = 15.0  # seconds for all attempts of one call
 RETRY_AFTER_CAP = 5.0  # never wait longer than this on a Retry-After
-RETRYABLE_STATUS = {429, 502, 503, 504}
+RETRYABLE_STATUS = {408, 429, 502, 503, 504}
 
 X12_MEDIA = "application/edi-x12"
+
+
+class ClaimAnswer(BaseModel):
+    """The clearinghouse's answer to an 837: the 999, and the 277CA once the payer has one."""
+
+    ack_999: str
+    ack_277ca: str | None = None
 
 
 class PayerRejected(Exception):
@@ -65,8 +86,42 @@ class PayerRejected(Exception):
         self.message = message
 
 
-class PayerUnavailable(Exception):
+class PayerCallFault(Exception):
+    """No answer the engine can decide on. str() is safe for logs; `detail` is the whole
+    story (the payer's error text, the unreadable segment) for the ledger and the worklist."""
+
+    retryable = True
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
+
+
+class PayerUnavailable(PayerCallFault):
     """The payer could not be reached, or kept failing, within the retry budget."""
+
+
+class UnreadableAnswer(PayerUnavailable):
+    """The payer answered, but not with a readable answer to this request: garbled or
+    truncated X12, a body that is not the expected shape, or an answer about another trace,
+    member or claim. Asked again, as a transport failure is."""
+
+
+class PayerRefusedRequest(PayerCallFault):
+    """The payer (or clearinghouse) refused the request itself with a 4xx: nothing about the
+    patient's coverage was said, and sending it again unchanged will not help."""
+
+    retryable = False
+
+    def __init__(self, code: str, message: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {message}", detail)
+        self.code = code
+
+
+class CannotBuildRequest(PayerCallFault):
+    """The engine cannot write this request as X12 (a value the guide does not allow)."""
+
+    retryable = False
 
 
 class _TryAgain(Exception):
@@ -140,76 +195,109 @@ class PayerClient:
     ) -> Benefits:
         """270 -> 271 (005010X279A1)."""
         trace = f"{coverage.payer_id}-{coverage.member_id}-{service_date:%Y%m%d}"
-        inquiry = inquiry_for(coverage, patient, service_date, provider, trace)
-        request = build_270(inquiry, datetime.now(), control_number("270", trace))
+        request = self._build(
+            "270",
+            lambda: build_270(
+                inquiry_for(coverage, patient, service_date, provider, trace),
+                datetime.now(),
+                control_number("270", trace),
+            ),
+        )
         answer = await self._exchange("270", "271", coverage.payer_id, request)
         try:
             trace_back, benefits = self._read(
+                "271",
                 lambda text: parse_271(text, default_plan_type=coverage.plan_type, trace=trace),
                 answer,
             )
-        except PayerRejected as error:
-            rejected = error.__cause__
-            if not isinstance(rejected, InquiryRejected):
-                raise
-            # AAA03 42 "unable to respond at current time", AAA04 P/R "resubmit": the payer's
-            # system is not answering, which is transient and retried, never a decision
-            if rejected.code == "42" or rejected.follow_up in ("P", "R"):
-                raise PayerUnavailable(f"271 AAA: {rejected}") from rejected
-            raise PayerRejected("AAA", str(rejected)) from rejected
+        except InquiryRejected as rejected:
+            if rejected.payer_busy:
+                raise PayerUnavailable(
+                    f"271: the payer cannot answer now (AAA03 {rejected.code}, AAA04 "
+                    f"{rejected.follow_up or '-'} at {rejected.loop})"
+                ) from None
+            raise PayerRejected("AAA", str(rejected)) from None
         if trace_back != trace:
-            raise PayerRejected("271", f"TRN*2 {trace_back!r} does not answer trace {trace!r}")
+            raise UnreadableAnswer("271: TRN*2 does not echo the trace number asked")
+        if benefits.member_id != coverage.member_id or benefits.payer_id != coverage.payer_id:
+            raise UnreadableAnswer("271: the answer is about another member or payer (NM1)")
         return benefits
 
     async def prior_auth(self, req: PriorAuthRequest) -> PriorAuthDecision:
         """278 request -> 278 response (005010X217)."""
-        inquiry = prior_auth_inquiry_for(req, req.provider_name or req.provider_npi)
         number = control_number("278", req.encounter_id, req.coverage.key, *req.procedure_codes)
-        request = build_278_request(inquiry, datetime.now(), number)
+        request = self._build(
+            "278",
+            lambda: build_278_request(
+                prior_auth_inquiry_for(req, req.provider_name or req.provider_npi),
+                datetime.now(),
+                number,
+            ),
+        )
         answer = await self._exchange("278", "278", req.coverage.payer_id, request)
-        return self._read(parse_278_response, answer)[1]
+        try:
+            trace, decision = self._read("278", parse_278_response, answer)
+        except InquiryRejected as rejected:  # AAA03 42 / AAA04 P: the payer is not answering
+            raise PayerUnavailable(
+                f"278: the payer cannot answer now (AAA03 {rejected.code}, AAA04 "
+                f"{rejected.follow_up or '-'} at {rejected.loop})"
+            ) from None
+        if trace != req.encounter_id:
+            raise UnreadableAnswer("278: TRN*2 does not echo the trace number asked")
+        if decision.payer_id != req.coverage.payer_id:
+            raise UnreadableAnswer("278: the answer is from another payer (2010A NM109)")
+        return decision
 
     async def submit_claim(self, sub: ClaimSubmission) -> ClaimAcknowledgment:
         """837P -> 999 and, when the 999 accepts it, the 277CA (DOMAIN.md §3.4, §3.5)."""
         payer_id, ccn = sub.coverage.payer_id, sub.claim_control_number
-        request = build_837p(sub, datetime.now(), control_number("837", payer_id, ccn))
+        request = self._build(
+            "837P", lambda: build_837p(sub, datetime.now(), control_number("837", payer_id, ccn))
+        )
         self.exchanges.append(Exchange("837", "sent", payer_id, request))
         response = await self._call("POST", "/x12/837", content=request)
-        answer = response.json()
-        self.exchanges.append(Exchange("999", "received", payer_id, answer["ack_999"]))
-        accepted, errors = self._read(parse_999, answer["ack_999"])
+        try:
+            answer = ClaimAnswer.model_validate_json(response.content)
+        except ValidationError as error:
+            self.exchanges.append(Exchange("999", "received", payer_id, response.text))
+            where = ", ".join(field_path(e["loc"]) for e in error.errors(include_url=False))
+            raise UnreadableAnswer(
+                f"837: the answer is not the clearinghouse's JSON (ack_999, ack_277ca): {where}"
+            ) from None
+        self.exchanges.append(Exchange("999", "received", payer_id, answer.ack_999))
+        accepted, errors = self._read("999", parse_999, answer.ack_999)
         if not accepted:  # never entered the payer's system: the 837 itself is at fault
             where = "; ".join(f"{e.segment_id} at {e.position} (IK304 {e.code})" for e in errors)
             reason = f"999 rejected the 837: {where or 'no segment named'}"
             return ClaimAcknowledgment(
                 claim_control_number=ccn, accepted=False, status_code="A3", reason=reason
             )
-        if answer.get("ack_277ca") is None:  # the payer has not acknowledged it (yet)
+        if answer.ack_277ca is None:  # the payer has not acknowledged it (yet)
             reason = "the 999 accepted the 837 but no 277CA came back"
             return ClaimAcknowledgment(
                 claim_control_number=ccn, accepted=False, status_code="", reason=reason,
                 acknowledged=False,
             )  # fmt: skip
-        self.exchanges.append(Exchange("277CA", "received", payer_id, answer["ack_277ca"]))
-        acks = self._read(parse_277ca, answer["ack_277ca"])
+        self.exchanges.append(Exchange("277CA", "received", payer_id, answer.ack_277ca))
+        acks = self._read("277CA", parse_277ca, answer.ack_277ca)
         ack = next((a for a in acks if a.claim_control_number == ccn), None)
         if ack is None:
-            raise PayerRejected("277CA", f"the 277CA does not mention claim {ccn}")
+            raise UnreadableAnswer("277CA: no 2200D REF*D9 names the claim sent")
         return ack
 
     async def claim_status(self, inquiry: StatusInquiry) -> ClaimStatus:
         """276 -> 277 (005010X212)."""
         number = control_number("276", inquiry.trace_number)
-        request = build_276([inquiry], datetime.now(), number)
+        request = self._build("276", lambda: build_276([inquiry], datetime.now(), number))
         answer = await self._exchange("276", "277", inquiry.payer_id, request)
-        statuses = self._read(parse_277, answer)
+        statuses = self._read("277", parse_277, answer)
         found = next((s for s in statuses if s.trace_number == inquiry.trace_number), None)
         if found is None and len(statuses) == 1 and statuses[0].level != "claim":
             # one 276 asks about one claim: a status only at the receiver or provider level
             # (e.g. E0, E1: the payer cannot answer now) answers it
             found = statuses[0].model_copy(update={"trace_number": inquiry.trace_number})
         if found is None:
-            raise PayerRejected("277", f"the 277 does not answer trace {inquiry.trace_number}")
+            raise UnreadableAnswer("277: no TRN*2 echoes the trace number asked")
         return found
 
     async def claim_status_of(
@@ -217,8 +305,11 @@ class PayerClient:
     ) -> ClaimStatus:
         """The 276 about a claim we sent, built from its submission."""
         enc = sub.encounter
-        asked = inquiry_for(
-            sub.coverage, enc.patient, enc.service_date, enc.billing_provider, trace
+        asked = self._build(
+            "276",
+            lambda: inquiry_for(
+                sub.coverage, enc.patient, enc.service_date, enc.billing_provider, trace
+            ),
         )
         parties = asked.model_dump(include=set(MemberInquiry.model_fields))
         inquiry = StatusInquiry(
@@ -233,7 +324,11 @@ class PayerClient:
         """The 835s waiting in the ERA mailbox after `cursor` (None: from the top)."""
         params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
         response = await self._call("GET", "/x12/era", params=params)
-        return EraBatch.model_validate(response.json())
+        try:
+            return EraBatch.model_validate_json(response.content)
+        except ValidationError as error:
+            where = ", ".join(field_path(e["loc"]) for e in error.errors(include_url=False))
+            raise UnreadableAnswer(f"ERA mailbox: the batch is not readable JSON: {where}") from None
 
     async def remittance(self, ccn: str, payer_id: str | None = None) -> Remittance:
         """The newest remittance for claim `ccn` in the whole ERA mailbox (for tests and
@@ -244,7 +339,7 @@ class PayerClient:
         while True:
             batch = await self.era(cursor, limit=1000)
             for document in batch.documents:
-                for remittance in self._read(parse_835, document.x12):
+                for remittance in self._read("835", parse_835, document.x12):
                     if remittance.claim_control_number == ccn:
                         found[remittance.payer_id] = remittance
                 cursor = document.cursor
@@ -259,12 +354,35 @@ class PayerClient:
         return next(iter(found.values()))
 
     @staticmethod
-    def _read(parse, text: str):
-        """A payer's answer we cannot read is the payer's fault, never retried as transport."""
+    def _read(transaction: str, parse, text: str):
+        """An answer we cannot read is no answer: garbled or cut short on the way, most
+        likely, so it is asked again. The message names the segment, not its values."""
         try:
             return parse(text)
+        except InquiryRejected:
+            raise
         except X12Error as error:
-            raise PayerRejected("X12", f"unreadable answer: {error}") from error
+            where = f"segment {error.segment_id}" if error.segment_id else "the envelope"
+            if error.position:
+                where += f" at position {error.position}"
+            raise UnreadableAnswer(
+                f"{transaction}: the answer is not readable X12 ({where})", str(error)
+            ) from None
+
+    @staticmethod
+    def _build(transaction: str, build: Callable[[], T]) -> T:
+        """A request the guide cannot carry is refused here, naming the element at fault."""
+        try:
+            return build()
+        except X12Error as error:
+            raise CannotBuildRequest(
+                f"{transaction}: cannot be written as X12 ({error.segment_id or 'envelope'})",
+                str(error),
+            ) from None
+        except (ValueError, ValidationError) as error:
+            raise CannotBuildRequest(
+                f"{transaction}: cannot be written as X12 ({type(error).__name__})", str(error)
+            ) from None
 
     async def _exchange(self, sent: str, received: str, payer_id: str, request: str) -> str:
         self.exchanges.append(Exchange(sent, "sent", payer_id, request))
@@ -296,12 +414,18 @@ class PayerClient:
         except RetryError as exc:
             last = exc.last_attempt.exception()
             raise PayerUnavailable(
-                f"{method} {path}: gave up after {self._retry_budget}s: {last}"
-            ) from last
+                f"{method} {path}: no answer within {self._retry_budget:g}s "
+                f"({type(last).__name__})",
+                str(last),
+            ) from None
         if response.status_code >= 500:
             raise PayerUnavailable(
-                f"{method} {path}: HTTP {response.status_code}: {_detail(response)}"
+                f"{method} {path}: HTTP {response.status_code}", _detail(response)
             )
-        if response.status_code >= 400:  # the payer's answer: not retried
-            raise PayerRejected(str(response.status_code), _detail(response))
+        if response.status_code >= 400:  # the request itself was refused: a person looks
+            raise PayerRefusedRequest(
+                str(response.status_code),
+                f"{method} {path} was refused (HTTP {response.status_code})",
+                _detail(response),
+            )
         return response

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
+
 from workers.devserver import free_port
 
 Answer = Callable[[str, str], tuple[str, bytes]]  # (method, path) -> (content type, body)
@@ -26,6 +28,50 @@ def payer_stub(answer: Answer) -> Iterator[str]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_GET = do_POST = _reply  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+Fault = Callable[[str, str, int], tuple[int, bytes] | None]  # (method, path, nth) -> answer
+
+
+@contextmanager
+def faulty_payer(target: str, fault: Fault) -> Iterator[str]:
+    """A payer in front of `target` that answers (status, body) where `fault` says so for the
+    nth request (from 1) to a method and path, and forwards every other request as it came."""
+    counts: dict[tuple[str, str], int] = {}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            route = self.path.split("?")[0]
+            with lock:
+                counts[self.command, route] = nth = counts.get((self.command, route), 0) + 1
+            answer = fault(self.command, route, nth)
+            if answer is None:
+                forwarded = httpx.request(
+                    self.command, target + self.path, content=body,
+                    headers={"Content-Type": self.headers.get("Content-Type", "")},
+                )  # fmt: skip
+                status, content = forwarded.status_code, forwarded.content
+            else:
+                status, content = answer
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
 
         do_GET = do_POST = _reply  # noqa: N815
 

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 import httpx
 import pytest
 
-from payers.client import PayerRejected
+from payers.client import PayerRefusedRequest
 from payers.x12.acknowledgments import parse_999
 from payers.x12.claim_837p import build_837p
 from payers.x12.claim_status import StatusInquiry
@@ -66,9 +66,11 @@ async def test_unbalanced_cob_loops_get_a_999_rejection_naming_svd(payers, simul
 
 async def test_an_837_to_an_unknown_payer_is_refused_404(payers):
     stranger = claim("N1", coverage("NOPE9", "X1"), [("99213", "150.00")])
-    with pytest.raises(PayerRejected) as rejected:
+    with pytest.raises(PayerRefusedRequest) as refused:
         await payers.submit_claim(stranger)
-    assert rejected.value.code == "404" and "unknown payer id NOPE9" in rejected.value.message
+    # refused, not decided on: the message (for logs) names the call, the detail the reason
+    assert refused.value.code == "404" and "POST /x12/837" in str(refused.value)
+    assert "NOPE9" not in str(refused.value) and "unknown payer id NOPE9" in refused.value.detail
 
 
 @pytest.mark.parametrize("path", ["/x12/270", "/x12/278", "/x12/276", "/x12/837"])

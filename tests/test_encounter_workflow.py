@@ -171,21 +171,30 @@ async def _claim_stage(handle) -> str:
 __all__ = ["EncounterWorkflow"]
 
 
-async def test_payer_that_rejects_the_inquiry_is_excluded_not_retried(
+async def test_a_payer_the_clearinghouse_refuses_holds_the_encounter_with_a_task(
     client, simulator, ledger_url, tmp_path
 ):
-    # The simulator does not know GHOST1 (404 -> PayerRejected, non-retryable): the workflow
-    # decides, recording why the coverage was left out, instead of retrying for a day.
+    """The clearinghouse does not know GHOST1 (HTTP 404): that says nothing about the
+    patient's coverage, so the coverage is not dropped and the patient is not billed; the
+    encounter is held at eligibility with a task naming the payer's error."""
     data = example("01-commercial").model_dump(mode="json")
     data["encounter_id"] = "E1001-ghost"
     data["coverages"][0]["payer_id"] = "GHOST1"
     encounter = Encounter.model_validate(data)
     async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
-        _, status = await run_encounter(client, settings, encounter)
-    assert status.payer_order == []
-    reason = status.excluded["GHOST1:ACM100200300"]
-    assert "payer rejected the eligibility inquiry" in reason and "GHOST1" in reason
-    assert status.patient_responsibility == Decimal("195.00")
+        handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
+        for _ in range(100):
+            status = await handle.query(EncounterWorkflow.status)
+            if status.stage != "eligibility":
+                break
+            await asyncio.sleep(0.1)
+        await handle.terminate("test over")
+    assert status.stage == "held_payer_refused_request"
+    assert not status.excluded and status.patient_responsibility is None
+    [task] = tasks(make_engine(ledger_url), encounter_id="E1001-ghost")
+    assert task["kind"] == "payer_refused_request" and task["payer_id"] == "GHOST1"
+    assert "eligibility (270) with GHOST1" in task["reason"]
+    assert "unknown payer id GHOST1" in task["reason"]  # the payer's words, for the team
 
 
 @pytest.mark.parametrize("name", ["03-medicare-medigap", "01-commercial"])

@@ -21,7 +21,13 @@ from cob.model import (
     ServiceLine,
 )
 from cob.money import account_line, check_remittance_line
-from payers.client import PayerClient, PayerRejected, PayerUnavailable
+from payers.client import (
+    CannotBuildRequest,
+    PayerClient,
+    PayerRefusedRequest,
+    PayerRejected,
+    PayerUnavailable,
+)
 from payers.profiles import PROFILES_DIR, ProfileError, load_profiles
 from payers.serve import free_port, start_in_thread
 from payers.x12.acknowledgments import parse_277ca, parse_999
@@ -108,10 +114,10 @@ async def test_eligibility_inactive_for_an_mbi_the_payer_does_not_know(payers):
     assert "AAA*N**72*C~" in payers.exchanges[-1].text
 
 
-async def test_eligibility_unknown_payer_is_rejected_not_retried(payers):
-    with pytest.raises(PayerRejected) as rejected:
+async def test_eligibility_for_an_unknown_payer_is_refused_not_retried(payers):
+    with pytest.raises(PayerRefusedRequest) as refused:
         await payers.eligibility(coverage("NOPE9", "X1"), PATIENT, DOS, CLINIC)
-    assert rejected.value.code == "404" and "unknown payer id NOPE9" in rejected.value.message
+    assert refused.value.code == "404" and "unknown payer id NOPE9" in refused.value.detail
 
 
 async def test_prior_auth_is_approved_with_a_number_and_unlocks_the_line(payers):
@@ -226,8 +232,9 @@ async def test_missing_rendering_provider_denied_then_replacement_paid(payers, s
     assert (cas(denied.lines[0]), denied.lines[0].remarks) == ({"CO-16": D("400.00")}, ["N290"])
 
     original = denied.payer_claim_number
-    with pytest.raises(ValueError, match=r"REF\*F8"):  # our 837 builder never sends one
+    with pytest.raises(CannotBuildRequest) as unwritable:  # our 837 builder never sends one
         await payers.submit_claim(claim("B1", BLUE, lines, frequency="7"))
+    assert "REF*F8" in unwritable.value.detail
     # Another sender's replacement without REF*F8 gets a 277CA rejection (DOMAIN.md §3.4).
     sent = build_837p(claim("B1", BLUE, lines, frequency="7", original_payer_claim_number=original),
                       datetime(2026, 3, 3, 9, 0), 41)  # fmt: skip

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cob.model import Person, PriorAuthDecision, Relationship
+from payers.x12.eligibility_parse import InquiryRejected
 from payers.x12.prior_auth_278 import (
     PriorAuthInquiry,
     build_278_request,
@@ -90,12 +91,23 @@ def test_service_level_decisions_that_differ_are_refused_naming_the_hcr():
 
 
 def test_an_aaa_with_aaa01_y_is_a_rejection_too():
-    """AAA01 says whether the request was valid; the AAA rejects it either way (42: the
-    payer cannot answer now)."""
+    """AAA01 says whether the request was valid; the AAA rejects it either way (72: the
+    member id is invalid)."""
     text = build_278_response(SELF, APPROVED, WHEN, 54).replace("HCR*A1*PA7F3A9C21~\n", "")
-    text = recount(text.replace("DMG*D8*19800501*F~", "AAA*Y**42*R~\nDMG*D8*19800501*F~"))
+    text = recount(text.replace("DMG*D8*19800501*F~", "AAA*Y**72*C~\nDMG*D8*19800501*F~"))
     trace, decision = parse_278_response(text)
     assert (trace, decision.status, decision.reason) == ("ENC-1001", "denied", "certified: 72148")
+
+
+@pytest.mark.parametrize("aaa", ["AAA*Y**42*R", "AAA*N**79*P"])
+def test_an_aaa_saying_the_payer_cannot_answer_now_is_no_decision(aaa):
+    """AAA03 42 (unable to respond at current time) or AAA04 P (resubmit the original): the
+    payer said nothing about the patient, so the 278 is asked again, never read as a denial."""
+    text = build_278_response(SELF, APPROVED, WHEN, 54).replace("HCR*A1*PA7F3A9C21~\n", "")
+    text = recount(text.replace("DMG*D8*19800501*F~", f"{aaa}~\nDMG*D8*19800501*F~"))
+    with pytest.raises(InquiryRejected) as raised:
+        parse_278_response(text)
+    assert raised.value.payer_busy and raised.value.segment_id == "AAA"
 
 
 def test_summarize_278_of_a_request_and_a_response():

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from cob.model import Remittance
     from workflows.follow_up import record, today
     from workflows.messages import ClaimProgress, FollowUp, SubmitClaim
-    from workflows.policies import PAYER_CALL
+    from workflows.payer_calls import PayerCalls
 
 
 @workflow.defn
@@ -94,6 +94,18 @@ class AppealWorkflow:
             )
         return self._outcome("upheld", "every appeal level upheld the denial")
 
+    def _calls(self) -> PayerCalls:
+        """Payer calls held on a fault; the held stage shows in this appeal's status query
+        (the task is in the worklist)."""
+        assert self._run is not None
+        return PayerCalls(
+            workflow_id=workflow.info().workflow_id,
+            encounter_id=self._run.submission.encounter.encounter_id,
+            payer_id=self._run.submission.coverage.payer_id,
+            stage=lambda: self._stage,
+            set_stage=lambda stage: setattr(self, "_stage", stage),
+        )
+
     @property
     def _ccn(self) -> str:
         assert self._run is not None
@@ -136,10 +148,11 @@ class AppealWorkflow:
         run = self._run
         overdue_flagged, heard = False, False
         while True:
-            remittance = await workflow.execute_activity_method(
+            remittance = await self._calls().ask(
                 ClaimActivities.pick_up_remittance,
                 SubmitClaim(workflow_id=run.claim_workflow_id, submission=run.submission),
-                **PAYER_CALL,
+                about="the ERA mailbox (835) for the appeal's decision",
+                ccn=self._ccn,
             )
             if remittance is not None and remittance.payer_claim_number != (
                 run.denied.payer_claim_number

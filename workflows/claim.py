@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         FollowUp,
         SubmitClaim,
     )
+    from workflows.payer_calls import PayerCalls
     from workflows.policies import PAYER_CALL, payer_rejection
 
 MAX_SUBMISSIONS = 3  # an original and two corrections; then the denial stands for a human
@@ -71,6 +72,13 @@ class PayerClaimWorkflow:
     async def run(self, run: ClaimRun) -> ClaimOutcome:
         self._timers = workflow.patched(FOLLOW_UP_TIMERS)
         self._payer_id = run.coverage.payer_id
+        self._calls = PayerCalls(
+            workflow_id=workflow.info().workflow_id,
+            encounter_id=run.encounter.encounter_id,
+            payer_id=self._payer_id,
+            stage=lambda: self._stage,
+            set_stage=self._set_stage,
+        )
         outcome = ClaimOutcome(
             payer_id=self._payer_id, payer_sequence=run.payer_sequence, result="held"
         )
@@ -102,7 +110,7 @@ class PayerClaimWorkflow:
             )
             return remittance, ""
         watch = RemittanceWatch(
-            claim, await self._deadline_rules(), run.era_poll_days, self._set_deadline
+            claim, await self._deadline_rules(), run.era_poll_days, self._set_deadline, self._calls
         )
         return await watch.wait(), watch.lost_reason
 
@@ -184,10 +192,12 @@ class PayerClaimWorkflow:
         return self._rules
 
     async def _submit(self, submission: ClaimSubmission) -> ClaimAcknowledgment:
-        return await workflow.execute_activity_method(
+        ccn = submission.claim_control_number
+        return await self._calls.ask(
             EncounterActivities.submit_claim,
             SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission),
-            **PAYER_CALL,
+            about=f"claim {ccn} (837P)",
+            ccn=ccn,
         )
 
     async def _resend_once(
@@ -280,13 +290,13 @@ class PayerClaimWorkflow:
             provider_npi=run.encounter.billing_provider.npi,
             provider_name=run.encounter.billing_provider.name,
         )
-        decision = await workflow.execute_activity_method(
-            EncounterActivities.request_prior_auth, request, **PAYER_CALL
+        decision = await self._calls.ask(
+            EncounterActivities.request_prior_auth, request, about="prior authorization (278)"
         )
         if decision.status == "pended" and workflow.patched(PRIOR_AUTH_FOLLOW_UP):
             decision = await await_prior_auth(
                 request, await self._deadline_rules(), workflow.info().workflow_id,
-                self._set_deadline,
+                self._set_deadline, self._calls,
             )  # fmt: skip
         if decision.status != "approved" or not decision.authorization_number:
             # The claim is never sent without the authorization number (DOMAIN.md §3.3).

@@ -32,7 +32,8 @@ with workflow.unsafe.imports_passed_through():
         EncounterStatus,
         OrderRecord,
     )
-    from workflows.policies import LEDGER_WRITE, PAYER_CALL, payer_rejection
+    from workflows.payer_calls import PayerCalls
+    from workflows.policies import LEDGER_WRITE, payer_rejection
 
 
 # Versions (workflow.patched): a COB review reorders the payers not billed yet.
@@ -202,8 +203,15 @@ class EncounterWorkflow:
         )
 
     async def _eligibility(self, encounter: Encounter, coverage: Coverage) -> Benefits:
+        calls = PayerCalls(
+            workflow_id=workflow.info().workflow_id,
+            encounter_id=encounter.encounter_id,
+            payer_id=coverage.payer_id,
+            stage=lambda: self._status.stage if self._status else "",
+            set_stage=self._set_stage,
+        )
         try:
-            return await workflow.execute_activity_method(
+            return await calls.ask(
                 EncounterActivities.check_eligibility,
                 EligibilityCheck(
                     workflow_id=workflow.info().workflow_id,
@@ -212,13 +220,13 @@ class EncounterWorkflow:
                     service_date=encounter.service_date,
                     provider=encounter.billing_provider,
                 ),
-                **PAYER_CALL,
+                about=f"eligibility (270) with {coverage.payer_id}",
             )
         except ActivityError as error:
             rejection = payer_rejection(error)
             if rejection is None:
                 raise
-            # The payer would not answer the 270 for this coverage: it cannot be billed.
+            # The payer's own answer (an AAA rejecting the inquiry): it cannot be billed.
             return Benefits(
                 payer_id=coverage.payer_id,
                 member_id=coverage.member_id,

@@ -34,7 +34,8 @@ with workflow.unsafe.imports_passed_through():
     from cob.model import PriorAuthDecision, PriorAuthRequest, Remittance
     from payers.x12.claim_status import ClaimStatus
     from workflows.messages import FollowUp, StatusCheck, SubmitClaim
-    from workflows.policies import LOOKUP, PAYER_CALL
+    from workflows.payer_calls import PayerCalls
+    from workflows.policies import LOOKUP
 
 
 def today() -> date:
@@ -97,8 +98,10 @@ class RemittanceWatch:
         rules: DeadlineRules,
         era_poll_days: int,
         on_deadline: Callable[[Deadline | None], None],
+        calls: PayerCalls,
     ) -> None:
         self.claim = claim
+        self.calls = calls
         self.rules = rules
         self.era_poll_days = era_poll_days
         self.on_deadline = on_deadline
@@ -127,8 +130,11 @@ class RemittanceWatch:
         )
 
     async def pick_up(self) -> Remittance | None:
-        return await workflow.execute_activity_method(
-            ClaimActivities.pick_up_remittance, self.claim, **PAYER_CALL
+        return await self.calls.ask(
+            ClaimActivities.pick_up_remittance,
+            self.claim,
+            about="the ERA mailbox (835)",
+            ccn=self.claim.submission.claim_control_number,
         )
 
     async def wait(self) -> Remittance | None:
@@ -181,7 +187,7 @@ class RemittanceWatch:
                 await record(self._step("filing_escalation", reason, filing.due, task=True))
                 escalated = True
             if day >= check.due:
-                status = await workflow.execute_activity_method(
+                status = await self.calls.ask(
                     ClaimActivities.check_claim_status,
                     StatusCheck(
                         workflow_id=self.claim.workflow_id,
@@ -189,7 +195,8 @@ class RemittanceWatch:
                         payer_claim_number=payer_claim_number,
                         on=day,
                     ),
-                    **PAYER_CALL,
+                    about=f"claim status (276) for claim {ccn}",
+                    ccn=ccn,
                 )
                 payer_claim_number = status.payer_claim_number or payer_claim_number
                 task = task_for_status(status, filing)
@@ -218,6 +225,7 @@ async def await_prior_auth(
     rules: DeadlineRules,
     workflow_id: str,
     on_deadline: Callable[[Deadline | None], None],
+    calls: PayerCalls,
 ) -> PriorAuthDecision:
     """A pended 278 (HCR A4), asked again every day until the payer decides. For a payer
     under CMS-0057-F the decision is due 7 calendar days after the request (a pended answer
@@ -280,10 +288,10 @@ async def await_prior_auth(
         if now < next_ask:
             continue
         asks += 1
-        decision = await workflow.execute_activity_method(
+        decision = await calls.ask(
             EncounterActivities.request_prior_auth,
             request.model_copy(update={"follow_up": asks}),
-            **PAYER_CALL,
+            about=f"prior authorization (278) follow-up {asks}",
         )
         if decision.status != "pended":
             reason = f"278 {decision.status} for {codes} {decision.reason}".strip()

@@ -132,6 +132,7 @@ class FollowUp(Model):
     due: date | None = None  # the deadline it is about
     task: bool = False
     closes_tasks: bool = False  # the claim's open tasks are done, `reason` says why
+    closes_kind: str | None = None  # only the open tasks of this kind are done
 
 
 class ClaimProgress(Model):

@@ -62,6 +62,16 @@ class InquiryRejected(X12Error):
             aaa.position,
         )
 
+    @property
+    def payer_busy(self) -> bool:
+        """AAA03 42 "unable to respond at current time" or AAA04 P "please resubmit original
+        transaction" (anywhere), or AAA04 R "resubmission allowed" where no patient is
+        answered: the payer's system is not answering, which is asked again, never decided
+        on (005010X279A1 AAA segment notes)."""
+        return self.code == "42" or self.follow_up == "P" or (
+            self.follow_up == "R" and self.loop in PAYER_LEVELS.values()
+        )
+
 
 def _checked(txn: Transaction, code: str, functional_id: str) -> Transaction:
     if txn.code != code:
@@ -384,6 +394,8 @@ def parse_271(
     patient = patients[0]
     ids: dict[str, Any] = {"payer_id": patient.payer_id, "member_id": patient.subscriber_id}
     rejection = patient.rejection
+    if rejection is not None and (rejection[3] == "42" or rejection[4] == "P"):
+        raise InquiryRejected(rejection, "2100C")  # the payer cannot answer now: no decision
     if rejection is None:
         return patient.trace, _benefits(patient, ids, default_plan_type)
     reason = (f"member id {patient.subscriber_id} not found (AAA 72)" if rejection[3] == "72"

@@ -48,6 +48,7 @@ from pydantic import Field, ValidationError
 
 from cob.model import Model, Person, PriorAuthDecision, PriorAuthRequest, Relationship
 from payers.x12.claim_837p import SUBSCRIBER_RELATIONSHIP
+from payers.x12.eligibility_parse import InquiryRejected
 from payers.x12.parties import MemberInquiry, procedure_code
 from payers.x12.segments import (
     Segment,
@@ -320,6 +321,9 @@ def parse_278_response(text: str) -> tuple[str, PriorAuthDecision]:
     trace = trn[2] if trn else txn.body[0][3]  # BHT03 echoes the request's trace
     message = (event.find("MSG") or Segment("MSG"))[1]
     rejection = next((s for loop in loops for s in loop.segments if s.id == "AAA"), None)
+    if rejection is not None and (rejection[3] == "42" or rejection[4] == "P"):
+        at = next(loop for loop in loops if rejection in loop.segments)
+        raise InquiryRejected(rejection, f"HL*{at.hl[3]}")  # the payer cannot answer now
     if rejection is not None:
         code = rejection[3]
         reason = message or AAA_REASONS.get(code, f"request rejected (AAA03 {code})")
