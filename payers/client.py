@@ -251,9 +251,8 @@ class PayerClient:
     async def submit_claim(self, sub: ClaimSubmission) -> ClaimAcknowledgment:
         """837P -> 999 and, when the 999 accepts it, the 277CA (DOMAIN.md §3.4, §3.5)."""
         payer_id, ccn = sub.coverage.payer_id, sub.claim_control_number
-        request = self._build(
-            "837P", lambda: build_837p(sub, datetime.now(), control_number("837", payer_id, ccn))
-        )
+        number = control_number("837", payer_id, ccn)
+        request = self._build("837P", lambda: build_837p(sub, datetime.now(), number))
         self.exchanges.append(Exchange("837", "sent", payer_id, request))
         response = await self._call("POST", "/x12/837", content=request)
         try:
@@ -265,7 +264,9 @@ class PayerClient:
                 f"837: the answer is not the clearinghouse's JSON (ack_999, ack_277ca): {where}"
             ) from None
         self.exchanges.append(Exchange("999", "received", payer_id, answer.ack_999))
-        accepted, errors = self._read("999", parse_999, answer.ack_999)
+        accepted, errors = self._read(
+            "999", lambda text: parse_999(text, group_control=str(number)), answer.ack_999
+        )
         if not accepted:  # never entered the payer's system: the 837 itself is at fault
             where = "; ".join(f"{e.segment_id} at {e.position} (IK304 {e.code})" for e in errors)
             reason = f"999 rejected the 837: {where or 'no segment named'}"

@@ -8,16 +8,27 @@ faulty payer endpoint (tests/payer_stub.py), the ledger."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cli.encounters import start_encounter
+from cob.payer_faults import fault_kind
 from ledger.db import make_engine
 from ledger.worklist import tasks
+from payers.client import (
+    CannotBuildRequest,
+    PayerClient,
+    PayerRefusedRequest,
+    PayerUnavailable,
+    UnreadableAnswer,
+)
 from payers.serve import start_in_thread
-from tests.payer_stub import faulty_payer
+from payers.x12.claim_837p import build_837p
+from tests.payer_stub import faulty_payer, payer_stub
+from tests.test_simulator import ACME, CLINIC, DOS, PATIENT, claim, coverage
 from tests.workflow_harness import example, run_encounter, running_worker
 from workflows.encounter import EncounterWorkflow
 
@@ -126,3 +137,73 @@ async def test_a_payer_that_keeps_failing_holds_with_a_task_until_it_answers(
     closed = tasks(make_engine(ledger_url), encounter_id=case, include_closed=True)
     assert [t["kind"] for t in closed] == [kind]
     assert "answered again" in closed[0]["resolution"]
+
+
+# The client alone: answers that are not answers to the request sent.
+
+
+def replaying(answers: dict[str, bytes]):
+    """A payer that answers every request to a path with the body recorded for it."""
+    return payer_stub(lambda method, path: ("application/json", answers[path.split("?")[0]]))
+
+
+async def test_an_answer_to_another_request_is_no_answer(payers, simulator):
+    """A 271 for another member, a 999/277CA about another claim: asked again as transport
+    trouble is, never read as this request's answer (a wrong 999 rejection would stop a
+    good claim)."""
+    other = coverage("EMPL03", "EMP555666777")
+    await payers.eligibility(other, PATIENT, DOS, CLINIC)
+    await payers.submit_claim(claim("W1", ACME, [("99213", "150.00")]))
+    [_, answer_271, _, _, _] = [e.text for e in payers.exchanges]
+    answer_837 = httpx.post(
+        f"{simulator.url}/x12/837",
+        content=build_837p(claim("W1", ACME, [("99213", "150.00")]), datetime(2026, 3, 3), 7),
+    ).content
+    recorded = {"/x12/270": answer_271.encode(), "/x12/837": answer_837}
+    with replaying(recorded) as url:
+        async with PayerClient(url, retry_budget=0.5) as client:
+            with pytest.raises(UnreadableAnswer, match=r"271: .*segment HL"):
+                await client.eligibility(ACME, PATIENT, DOS, CLINIC)
+            with pytest.raises(UnreadableAnswer, match=r"999: .*segment AK1"):
+                await client.submit_claim(claim("W2", ACME, [("99213", "150.00")]))
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "raised", "kind"),
+    [
+        (200, b"ISA*00*", UnreadableAnswer, "payer_answer_unreadable"),
+        (200, b'{"ack_999": 5', UnreadableAnswer, "payer_answer_unreadable"),
+        (500, b"internal error", PayerUnavailable, "payer_unavailable"),
+        (
+            400,
+            b'{"detail": "NM109: not a member id"}',
+            PayerRefusedRequest,
+            "payer_refused_request",
+        ),
+    ],
+)
+async def test_what_a_fault_says_names_the_call_never_a_value(status, body, raised, kind):
+    """The message reaches the worker's log: it names the transaction and segment. The
+    payer's own text travels in `detail`, for the worklist task."""
+    with faulty_payer("http://127.0.0.1:9", lambda m, p, n: (status, body)) as url:
+        async with PayerClient(url, retry_budget=0.5) as client:
+            with pytest.raises(raised) as fault:
+                await client.submit_claim(claim("V1", ACME, [("99213", "150.00")]))
+    message = str(fault.value)
+    assert ("837" in message or "POST /x12/837" in message) and "V1" not in message
+    assert PATIENT.last_name not in message and ACME.member_id not in message
+    assert fault_kind(type(fault.value).__name__).kind == kind
+
+
+async def test_a_value_x12_cannot_carry_is_never_sent_and_never_retried(payers):
+    """The door refuses delimiters in names; should one get past it, the builder refuses to
+    write a segment it would split (NM103), and the claim is not sent."""
+    sent = claim("D1", ACME, [("99213", "150.00")])
+    encounter = sent.encounter.model_copy(
+        update={"patient": PATIENT.model_copy(update={"last_name": "O*BRIEN"})}
+    )
+    with pytest.raises(CannotBuildRequest) as unwritable:
+        await payers.submit_claim(sent.model_copy(update={"encounter": encounter}))
+    assert not unwritable.value.retryable and "O*BRIEN" not in str(unwritable.value)
+    assert "NM103 holds a separator" in unwritable.value.detail
+    assert [e.transaction for e in payers.exchanges] == []

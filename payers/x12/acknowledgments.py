@@ -164,12 +164,20 @@ def _acks_999(text: str) -> list[tuple[Transaction, GroupAck]]:
     return found
 
 
-def parse_999(text: str, transaction_control: str = SENT_ST02) -> tuple[bool, list[AckError]]:
-    """(accepted, errors) for the transaction whose ST02 was `transaction_control`: its IK5
-    is A or E and the AK9 did not reject the group. A 999 that does not mention it is not an
-    acceptance: an X12Error naming the AK9, unless the AK9 rejected the whole group (then it
-    was rejected with it)."""
+def parse_999(
+    text: str, transaction_control: str = SENT_ST02, group_control: str | None = None
+) -> tuple[bool, list[AckError]]:
+    """(accepted, errors) for the transaction whose ST02 was `transaction_control` (in the
+    functional group whose GS06 was `group_control`, when given): its IK5 is A or E and the
+    AK9 did not reject the group. A 999 that does not mention it is not an acceptance: an
+    X12Error naming the AK9, unless the AK9 rejected the whole group (then it was rejected
+    with it). A 999 about another group is no answer at all: an X12Error naming AK1."""
     found = _acks_999(text)
+    if group_control is not None:
+        found = [(txn, group) for txn, group in found if group.group_control == group_control]
+        if not found:
+            raise X12Error("the 999 acknowledges another functional group (AK102 is not the "
+                           "GS06 sent)", "AK1")  # fmt: skip
     ours = [(txn, group, t) for txn, group in found for t in group.transactions
             if t.control == transaction_control]  # fmt: skip
     if len(ours) > 1:

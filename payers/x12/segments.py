@@ -61,7 +61,16 @@ class Segment:
         return parts[part - 1] if 0 < part <= len(parts) else ""
 
     def to_x12(self, separators: Separators = DEFAULT_SEPARATORS) -> str:
+        """The segment as written; an element holding the element or segment separator (or a
+        line break) would split the segment once sent, so it is refused by its number."""
         elements = list(self.elements)
+        for number, element in enumerate(elements, start=1):
+            if any(c in element for c in (separators.element, separators.segment, "\r", "\n")):
+                raise X12Error(
+                    f"{self.id}{number:02d} holds a separator or line break, which X12 data "
+                    "cannot carry",
+                    self.id,
+                )
         while elements and elements[-1] == "":  # no trailing empty elements
             elements.pop()
         return separators.element.join([self.id, *elements]) + separators.segment
