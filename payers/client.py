@@ -217,10 +217,10 @@ class PayerClient:
                     f"{rejected.follow_up or '-'} at {rejected.loop})"
                 ) from None
             raise PayerRejected("AAA", str(rejected)) from None
+        # The trace (payer, member, date) ties the answer to the question; NM109 may differ
+        # on purpose (a payer correcting the member id returns the one asked in REF*Q4).
         if trace_back != trace:
             raise UnreadableAnswer("271: TRN*2 does not echo the trace number asked")
-        if benefits.member_id != coverage.member_id or benefits.payer_id != coverage.payer_id:
-            raise UnreadableAnswer("271: the answer is about another member or payer (NM1)")
         return benefits
 
     async def prior_auth(self, req: PriorAuthRequest) -> PriorAuthDecision:
@@ -244,8 +244,6 @@ class PayerClient:
             ) from None
         if trace != req.encounter_id:
             raise UnreadableAnswer("278: TRN*2 does not echo the trace number asked")
-        if decision.payer_id != req.coverage.payer_id:
-            raise UnreadableAnswer("278: the answer is from another payer (2010A NM109)")
         return decision
 
     async def submit_claim(self, sub: ClaimSubmission) -> ClaimAcknowledgment:
@@ -368,6 +366,13 @@ class PayerClient:
                 where += f" at position {error.position}"
             raise UnreadableAnswer(
                 f"{transaction}: the answer is not readable X12 ({where})", str(error)
+            ) from None
+        except (ValidationError, ValueError, ArithmeticError, LookupError) as error:
+            # a value no reader rule expected (a pydantic error quotes it: kept in detail)
+            raise UnreadableAnswer(
+                f"{transaction}: the answer holds a value that cannot be read "
+                f"({type(error).__name__})",
+                str(error),
             ) from None
 
     @staticmethod
