@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from cob.model import Encounter
+from cob.model import Encounter, shown
 from cob.validation import InvalidInput, validate_encounter
 from payers.profiles import known_payer_ids
 from workers.temporal import TASK_QUEUE
@@ -35,15 +35,70 @@ def load_encounter(path: Path, today: date | None = None) -> Encounter:
     return validate_encounter(read_json(path), known_payer_ids(), today or date.today())
 
 
+# An encounter file is a few KB (50 lines, 11 coverages at most): a bigger one is not one, and
+# is refused before it is parsed.
+MAX_JSON_BYTES = 1_000_000
+MAX_NUMBER_DIGITS = 100  # beyond any amount or count; Python refuses ints of 4,300 digits
+
+
 def read_json(path: Path) -> object:
+    """The JSON value of a file, or InvalidInput('(file)', one line) when it cannot be read as
+    one: missing, a directory, unreadable, over 1 MB, not UTF-8, not JSON, nested too deeply,
+    NaN or Infinity (not JSON: RFC 8259 section 6), a number of more than 100 digits, or a key
+    given twice in one object (which of the two was meant?). Numbers with a fraction are read
+    as Decimal, never rounded through float."""
     try:
-        return json.loads(path.read_text())
+        with path.open("rb") as file:
+            data = file.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
         raise InvalidInput("(file)", f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidInput("(file)", f"{path} is a directory, not a file") from None
+    except OSError as error:  # permission denied, a device, ...
+        raise InvalidInput("(file)", f"{path} cannot be read: {error.strerror}") from None
+    if len(data) > MAX_JSON_BYTES:
+        raise InvalidInput("(file)", f"{path} is over {MAX_JSON_BYTES:,} bytes: not an encounter")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            "(file)", f"{path} is not UTF-8 text: byte {error.start} is 0x{data[error.start]:02x}"
+        ) from None
+    try:
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_int=_whole_number,
+            parse_constant=_not_json,
+            object_pairs_hook=_object,
+        )
     except json.JSONDecodeError as error:
         raise InvalidInput(
             "(file)", f"{path} is not valid JSON: {error.msg} at line {error.lineno}"
         ) from None
+    except RecursionError:
+        raise InvalidInput("(file)", f"{path} is not valid JSON: it nests too deeply") from None
+    except InvalidInput as error:
+        raise InvalidInput("(file)", f"{path} is not valid JSON: {error.message}") from None
+
+
+def _whole_number(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise InvalidInput("(file)", f"a number of {len(text)} digits")
+    return int(text)
+
+
+def _not_json(name: str) -> object:
+    raise InvalidInput("(file)", f"{name} is not a number JSON allows")
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, value in pairs:
+        if key in found:
+            raise InvalidInput("(file)", f"the key {shown(key)} is given twice in one object")
+        found[key] = value
+    return found
 
 
 async def start_encounter(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -47,9 +48,32 @@ class ImportBatch(Model):
         return [claim.encounter for claim in self.claims]
 
 
+# 005010X222A1 asks senders to keep a transaction to 5,000 claims (CLM), a few MB; a file 10
+# times that is not a practice's batch, and is refused before it is read.
+MAX_837_BYTES = 50_000_000
+
+
+def read_837_file(path: Path) -> bytes:
+    """The bytes of an 837 file, or InvalidInput('(file)', one line) when it is missing, a
+    directory, unreadable or over 50 MB."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_837_BYTES + 1)
+    except FileNotFoundError:
+        raise InvalidInput("(file)", "no such file") from None
+    except IsADirectoryError:
+        raise InvalidInput("(file)", "a directory, not a file") from None
+    except OSError as error:  # permission denied, a device, ...
+        raise InvalidInput("(file)", f"cannot be read: {error.strerror}") from None
+    if len(data) > MAX_837_BYTES:
+        raise InvalidInput("(file)", f"over {MAX_837_BYTES:,} bytes: split the batch")
+    return data
+
+
 def read_837_batch(data: bytes | str, known_payers: Collection[str], today: date) -> ImportBatch:
-    """Raises X12Error for a file that is not X12 text or has a malformed envelope; sorts the
-    claims of its 837Ps into ready and skipped, and its other transactions into refused."""
+    """Raises X12Error for a file that is not X12 text or has a malformed envelope, and nothing
+    else; sorts the claims of its 837Ps into ready and skipped (each checked as `cob submit`
+    checks an encounter file), and its other transactions into refused."""
     text = decode_x12(data) if isinstance(data, bytes) else data
     batch = ImportBatch(claims=[], skipped=[], refused=[])
     first_of: dict[str, str] = {}  # encounter id -> the CLM01 that took it
@@ -95,7 +119,8 @@ def _encounter(
         raise claim.error
     claim.require_plan_types()  # each other payer becomes a coverage of the encounter
     check_837p_balance(claim.segments)  # 005010X222A1 COB balancing, before money moves
-    encounter = claim.to_submission().encounter
+    # the door an encounter file goes through: what the wire cannot carry is named by its field
+    encounter = validate_encounter(claim.encounter_data(), known_payers, today)
     # The parents' birthdays decide; an 837P never carries one for a 2330A other subscriber
     # (and for 2010BA only in a situational DMG): guessing would bill in an order nobody decided.
     if dependent := birthday_rule_coverages(encounter.coverages):
@@ -105,4 +130,4 @@ def _encounter(
             "subscriber's birth date, which the 837P does not carry for the other subscriber "
             "(2330A); start this encounter with `cob submit` and the subscribers' birth dates"
         )
-    return validate_encounter(encounter.model_dump(mode="json"), known_payers, today)
+    return encounter

@@ -116,14 +116,18 @@ def payers_serve(
 @app.command()
 def submit(file: Path, wait: bool = typer.Option(False, help="wait for the encounter to close")):
     """Validate one encounter file and start its workflow."""
+    from rich.markup import escape
+
     from cli.encounters import load_encounter, start_encounter
     from cli.render import summary_table
     from workers.temporal import connect, workflow_url
 
     try:
         encounter = load_encounter(file)
-    except InvalidInput as error:
-        errors.print(f"[red]invalid encounter[/] {file}: {error}")
+    except InvalidInput as error:  # the value may hold '[': never read as markup
+        errors.print(
+            f"[red]invalid encounter[/] {escape(str(file))}: {escape(str(error))}", highlight=False
+        )
         raise typer.Exit(2) from None
 
     async def start() -> None:
@@ -155,16 +159,17 @@ def import_batch(
     from temporalio.exceptions import WorkflowAlreadyStartedError
 
     from cli.encounters import start_encounter
-    from cli.imports import read_837_batch
+    from cli.imports import read_837_batch, read_837_file
     from payers.profiles import known_payer_ids
     from payers.x12.segments import X12Error
     from workers.temporal import connect
 
     try:
-        batch = read_837_batch(file.read_bytes(), known_payer_ids(), date.today())
-    except (OSError, X12Error) as error:
+        batch = read_837_batch(read_837_file(file), known_payer_ids(), date.today())
+    except (InvalidInput, X12Error) as error:
+        reason = error.message if isinstance(error, InvalidInput) else str(error)
         errors.print(
-            f"[red]cannot import[/] {escape(str(file))}: {escape(str(error))}", highlight=False
+            f"[red]cannot import[/] {escape(str(file))}: {escape(reason)}", highlight=False
         )
         raise typer.Exit(2) from None
     total = len(batch.claims) + len(batch.skipped)
@@ -388,12 +393,16 @@ def documents(
 
 
 def _explain(file: Path, table: bool, answer, render) -> None:
+    from rich.markup import escape
+
     from cli.encounters import read_json
 
     try:
         result = answer(read_json(file))
-    except InvalidInput as error:
-        errors.print(f"[red]invalid case[/] {file}: {error}", highlight=False)
+    except InvalidInput as error:  # the value may hold '[': never read as markup
+        errors.print(
+            f"[red]invalid case[/] {escape(str(file))}: {escape(str(error))}", highlight=False
+        )
         raise typer.Exit(2) from None
     if table:
         console.print(render(result))

@@ -2,20 +2,173 @@
 
 Pydantic models only (no I/O), so workflows, activities, the simulator, the ledger and the
 CLI all speak the same typed language. Money is `Decimal`; dates are `date`.
+
+The input shapes (Person, Provider, Coverage, ServiceLine, Encounter) take only what the
+X12 elements they are written into can carry (see "What the wire can carry" below), so an
+encounter the engine accepts is one it can send; the payer-answer shapes take what readers
+find in real files.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import re
+import reprlib
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic_core import PydanticCustomError
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+# --- What the wire can carry ---------------------------------------------------------------
+# Every field of an encounter is written into an X12 element of the 837P (005010X222A1) and
+# the 270 (005010X279A1). Each limit below is the smallest of the elements the field lands in.
+
+# The 5010 character set (X12.6; TR3 appendix A.1.2.2-A.1.2.3): the basic set (A-Z, 0-9, space,
+# ! " & ' ( ) * + , - . / : ; ? =) and the extended set (a-z, % @ [ ] _ { } \ | < > ~ ^ ` # $)
+# are together the printable ASCII characters; no control character, nothing beyond ASCII.
+# Refused even so: the delimiters. The engine writes '*' (element), ':' (component, ISA16),
+# '^' (repetition, ISA11) and '~' (segment), and '|' and '>' are the element and component
+# separators clearinghouses most often choose when they re-envelope a claim.
+DELIMITERS = "*:^~|>"
+EARLIEST_DAY = date(1900, 1, 1)  # before it a date is a typo (and no one alive was born then)
+
+
+def shown(value: object) -> str:
+    """A value as an error message quotes it: its repr, cut to 60 characters, and never more
+    than two levels of a nested list or object."""
+    if isinstance(value, str) and len(value) > 60:
+        value = value[:60]
+    if isinstance(value, int) and value.bit_length() > 200:  # repr of a huge int is refused
+        return "a number too long to show"
+    if isinstance(value, Decimal):  # as typed: 150.5, not Decimal('150.5')
+        text = str(value)
+    elif isinstance(value, list | dict | tuple | set):
+        text = _SHORT.repr(value)
+    else:
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 2, 4, 4, 40
+_OFF_THE_WIRE = re.compile(f"[^ -~]|[{re.escape(DELIMITERS)}]")
+
+
+def wire_problem(text: str) -> str | None:
+    """Why `text` cannot be an X12 element value, or None when it can."""
+    found = _OFF_THE_WIRE.search(text)
+    if found is None:
+        return None
+    character = found[0]
+    if character in DELIMITERS:
+        return f"{shown(text)} holds {character!r}, an X12 delimiter"
+    return f"{shown(text)} holds {character!r}, which X12 cannot carry (printable ASCII only)"
+
+
+@dataclass(frozen=True)
+class Element:
+    """A text field written into the X12 element `name`: surrounding spaces dropped (X12.6:
+    trailing spaces are suppressed), then not blank (unless `optional`), at most `max_length`
+    characters, in the X12 character set and without a delimiter."""
+
+    name: str  # e.g. "NM103"
+    max_length: int
+    optional: bool = False  # "" means not given (an element left out)
+
+    def __call__(self, value: str) -> str:
+        text = value.strip()
+        if not text:
+            if self.optional:
+                return ""
+            raise ValueError("is blank")
+        if len(text) > self.max_length:
+            raise ValueError(
+                f"is {len(text)} characters; {self.name} holds at most {self.max_length}"
+            )
+        if problem := wire_problem(text):
+            raise ValueError(problem)
+        return text
+
+
+def _iso_day(value: object) -> object:
+    """Only a date or 'YYYY-MM-DD' text: never a number (pydantic would read 0 as 1970-01-01)
+    nor a timestamp."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return value
+    raise PydanticCustomError("date_type", "Input should be a date, YYYY-MM-DD")
+
+
+def _not_before_1900(day: date) -> date:
+    if day < EARLIEST_DAY:
+        raise ValueError(f"{day} is before {EARLIEST_DAY}")
+    return day
+
+
+def _us_address(value: str) -> str:
+    """'street, city, ST zip', each part within its 837P element (N301 55, N401 30, N402 2,
+    N403 15); "" is no address."""
+    text = value.strip()
+    if not text:
+        return ""
+    if len(text) > ADDRESS_LENGTH:
+        raise ValueError(f"is {len(text)} characters; N3/N4 hold at most {ADDRESS_LENGTH}")
+    if problem := wire_problem(text):
+        raise ValueError(problem)
+    parts = ADDRESS.match(text)
+    if parts is None:
+        raise ValueError(f"{shown(text)} is not 'street, city, ST zip'")
+    for part, element, limit in (("street", "N301", 55), ("city", "N401", 30)):
+        if len(parts[part].strip()) > limit:
+            raise ValueError(f"the {part} is {len(parts[part].strip())} characters; {element} "
+                             f"holds at most {limit}")  # fmt: skip
+    return text
+
+
+def _phone(value: str) -> str:
+    """A US telephone number: 10 digits (PER04: 'AAABBBCCCC', 005010X222A1 1000A and 2010AA),
+    written with or without spaces, parentheses, hyphens or dots; "" is no number."""
+    text = value.strip()
+    if not text:
+        return ""
+    if len(text) > 20 or not re.fullmatch(r"[0-9 ().-]+", text):
+        raise ValueError(f"{shown(text)} is not a telephone number like (860) 555-0142")
+    digits = re.sub(r"[^0-9]", "", text)
+    if len(digits) != 10:
+        raise ValueError(f"{shown(text)} has {len(digits)} digits; PER04 is 10 (AAABBBCCCC)")
+    return text
+
+
+# 'street, city, ST zip' (837P N3/N4); [0-9] rather than \d, which matches any script's digits
+US_ADDRESS = r"^(?P<street>.+?),\s*(?P<city>[^,]+),\s*(?P<state>[A-Za-z]{2})\s+(?P<zip>[0-9]{5}(?:-?[0-9]{4})?)$"
+ADDRESS = re.compile(US_ADDRESS)
+ADDRESS_LENGTH = 55 + 30 + 2 + 10 + 6  # N301, N401, N402, a ZIP+4 and the ', ' and ' ' between
+
+Day = Annotated[date, BeforeValidator(_iso_day), AfterValidator(_not_before_1900)]
+FirstName = Annotated[str, AfterValidator(Element("NM104", 35))]
+LastName = Annotated[str, AfterValidator(Element("NM103", 60))]
+OrganizationName = Annotated[str, AfterValidator(Element("NM103", 60))]  # also PER02 (60)
+# The payer id is the 837P's and 270's receiver: ISA08 (15, fixed width) and GS03 (2 to 15).
+# Both ids' least length, 2 (GS03, NM109), is checked at the door (cob.validation).
+PayerId = Annotated[str, AfterValidator(Element("GS03", 15))]
+MemberId = Annotated[str, AfterValidator(Element("NM109", 80))]
+GroupNumber = Annotated[str, AfterValidator(Element("SBR03", 50, optional=True))]  # REF02 50
+Address = Annotated[str, AfterValidator(_us_address)]
+Phone = Annotated[str, AfterValidator(_phone)]
+Digits10 = Annotated[str, Field(pattern=r"^[0-9]{10}$")]  # an NPI: NM109 with NM108 XX
+# A diagnosis as typed (E11.9 or E119): HI01-2 is at most 30; cob.codes checks the code itself.
+DiagnosisCode = Annotated[str, Field(min_length=1, max_length=30)]
+Modifier = Annotated[str, Field(pattern=r"^[A-Z0-9]{2}$")]  # SV101-3 to -6: AN 2/2
+Count = Annotated[int, Strict()]  # a JSON whole number; never "1", 1.0 or true
 
 
 class PlanType(StrEnum):
@@ -93,40 +246,46 @@ class RelatedCause(StrEnum):
 
 
 class Person(Model):
-    first_name: str = Field(min_length=1)
-    last_name: str = Field(min_length=1)
-    birth_date: date
+    first_name: FirstName
+    last_name: LastName
+    birth_date: Day  # DMG02; not in the future (cob.validation)
     sex: Literal["F", "M", "U"] = "U"
 
 
 class Provider(Model):
-    name: str = Field(min_length=1)
-    npi: str = Field(pattern=r"^\d{10}$")
-    tax_id: str = Field(pattern=r"^\d{9}$")
-    address: str = ""
-    phone: str = ""
+    name: OrganizationName
+    npi: Digits10
+    tax_id: str = Field(pattern=r"^[0-9]{9}$")  # REF02 with REF01 EI
+    address: Address = ""  # required to bill (2010AA N3/N4): cob.validation
+    phone: Phone = ""  # required to bill (1000A PER): cob.validation
 
 
 class CoveragePeriod(Model):
-    start: date
-    end: date
+    start: Day
+    end: Day
+
+
+# An 837P carries the destination payer's coverage and up to 10 others (2320 loop, repeat 10);
+# SBR01 has a code for the first 11 payers (P, S, T, A to H).
+MAX_COVERAGES = 11
 
 
 class Coverage(Model):
-    payer_id: str = Field(min_length=1)
-    member_id: str = Field(min_length=1)
+    payer_id: PayerId
+    member_id: MemberId
     plan_type: PlanType
-    group_number: str | None = None
+    group_number: GroupNumber | None = None
     relationship: Relationship = Relationship.SELF
     subscriber: Person | None = None  # required unless relationship is self
     subscriber_employment: Employment = Employment.NONE
-    employer_size: int | None = Field(default=None, ge=0)
-    effective_date: date
-    termination_date: date | None = None
+    # the largest employers have about 2 million employees
+    employer_size: Annotated[Count, Field(ge=0, le=10_000_000)] | None = None
+    effective_date: Day
+    termination_date: Day | None = None
     medicare_basis: MedicareBasis | None = None
     # The first month of Medicare entitlement (or eligibility, had the person applied): the
     # ESRD 30-month coordination period counts from it (42 USC 1395y(b)(1)(C)).
-    medicare_entitlement_date: date | None = None
+    medicare_entitlement_date: Day | None = None
     # NAIC Model 120 facts (DOMAIN.md §1.2); the defaults are the common case.
     has_cob_provision: bool = True
     applies_active_inactive_rule: bool = True
@@ -135,8 +294,8 @@ class Coverage(Model):
     parent_role: ParentRole | None = None  # the subscriber's role when parents are apart
     decree_responsible: bool = False  # a court decree makes this subscriber responsible
     # Earlier coverage of the same person that counts as continuous with this one (24-hour
-    # bridging), for the longer/shorter rule.
-    prior_periods: list[CoveragePeriod] = Field(default_factory=list)
+    # bridging), for the longer/shorter rule; bounded only so an encounter stays small.
+    prior_periods: list[CoveragePeriod] = Field(default_factory=list, max_length=20)
 
     @property
     def key(self) -> str:
@@ -144,33 +303,32 @@ class Coverage(Model):
 
 
 class ServiceLine(Model):
-    line_number: int = Field(ge=1)
+    line_number: Annotated[Count, Field(ge=1, le=50)]  # LX01: 1..n in order (cob.validation)
     procedure_code: str = Field(pattern=r"^[A-Z0-9]{5}$")
-    modifiers: list[str] = Field(default_factory=list, max_length=4)
+    modifiers: list[Modifier] = Field(default_factory=list, max_length=4)
+    # cents at most; the ledger's 12 digits (a sane bound for billing: cob.validation)
     charge: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
-    units: int = Field(default=1, ge=1)
-    diagnosis_pointers: list[int] = Field(default_factory=lambda: [1], min_length=1, max_length=4)
-
-
-# 'street, city, ST zip' (837P N3/N4)
-US_ADDRESS = (
-    r"^(?P<street>.+?),\s*(?P<city>[^,]+),\s*(?P<state>[A-Za-z]{2})\s+(?P<zip>\d{5}(?:-?\d{4})?)$"
-)
+    units: Annotated[Count, Field(ge=1, le=99_999)] = 1  # SV104
+    # SV107: at most 4 pointers, each to one of the claim's 12 diagnoses (HI)
+    diagnosis_pointers: list[Annotated[Count, Field(ge=1, le=12)]] = Field(
+        default_factory=lambda: [1], min_length=1, max_length=4
+    )
 
 
 class Encounter(Model):
+    # CLM01 is at most 38: the claim control number '<encounter_id>-<n>-<k>' needs up to 8 more
     encounter_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
     patient: Person
     # 'street, city, ST zip'; the 837P needs it (2010CA) when the patient is not the subscriber
-    patient_address: str | None = Field(default=None, pattern=US_ADDRESS)
-    service_date: date
-    place_of_service: str = Field(default="11", pattern=r"^\d{2}$")
+    patient_address: Address | None = None
+    service_date: Day
+    place_of_service: str = Field(default="11", pattern=r"^[0-9]{2}$")
     billing_provider: Provider
-    rendering_provider_npi: str | None = Field(default=None, pattern=r"^\d{10}$")
+    rendering_provider_npi: Digits10 | None = None
     related_cause: RelatedCause | None = None
-    diagnoses: list[str] = Field(min_length=1, max_length=12)
-    lines: list[ServiceLine] = Field(min_length=1, max_length=50)
-    coverages: list[Coverage] = Field(default_factory=list)
+    diagnoses: list[DiagnosisCode] = Field(min_length=1, max_length=12)  # HI01 to HI12
+    lines: list[ServiceLine] = Field(min_length=1, max_length=50)  # 2400 loop, repeat 50
+    coverages: list[Coverage] = Field(default_factory=list, max_length=MAX_COVERAGES)
 
     @property
     def total_charge(self) -> Decimal:

@@ -14,13 +14,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
 from cob.model import (
     Adjustment,
     ClaimSubmission,
-    Coverage,
     Encounter,
     LineAdjudication,
     Person,
@@ -28,7 +29,6 @@ from cob.model import (
     Provider,
     Relationship,
     Remittance,
-    ServiceLine,
 )
 from payers.x12.claim_837p import MSP_TYPE, SEQUENCE_LETTERS, SUBSCRIBER_RELATIONSHIP
 from payers.x12.segments import (
@@ -99,7 +99,7 @@ def encounter_id_of(claim_control_number: str) -> str:
     get different encounters."""
     if ENCOUNTER_ID.match(claim_control_number):
         return claim_control_number
-    digest = hashlib.sha256(claim_control_number.encode()).hexdigest()[:6]
+    digest = hashlib.sha256(claim_control_number.encode(errors="surrogatepass")).hexdigest()[:6]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", claim_control_number).lstrip("-._")
     readable = readable[:23].rstrip("-._")
     return f"{readable}-{digest}" if readable else digest
@@ -202,37 +202,59 @@ class ParsedClaim:
             if other.sbr is not None:
                 _filing_indicator(other.sbr)
 
-    def to_submission(self) -> ClaimSubmission:
+    def encounter_data(self) -> dict[str, Any]:
+        """The claim as encounter input, in JSON types and not yet checked: `cob import` checks
+        it as `cob submit` checks a file (cob.validation), so a fault is named by its field
+        (`patient.last_name`). A payer whose SBR09 has no plan type is left out (see
+        require_plan_types)."""
         service_date = self.lines[0].service_date
-        coverages = []
+        coverages: list[dict[str, Any]] = [{
+            "payer_id": self.payer_id, "member_id": self.member_id,
+            "plan_type": plan_type(self.filing_indicator), "group_number": self.group_number,
+            "relationship": self.relationship, "effective_date": service_date,
+            "subscriber": None if self.relationship == Relationship.SELF else _as_data(self.subscriber),
+            "medicare_basis": MEDICARE_BASIS.get(self.medicare_basis or ""),
+        }]  # fmt: skip
         for other in self.other_payers:
             if FILING_INDICATOR.get(other.filing_indicator, ("", None))[1] is None:
-                continue  # see require_plan_types
+                continue
             last, first = other.subscriber_name
-            coverages.append(Coverage(
-                payer_id=other.payer_id, member_id=other.member_id, plan_type=plan_type(other.filing_indicator),
-                group_number=other.group_number, relationship=other.relationship, effective_date=service_date,
-                subscriber=None if other.relationship == Relationship.SELF else
-                Person(last_name=last, first_name=first, birth_date=self.patient.birth_date)))  # fmt: skip
-        coverage = Coverage(
-            payer_id=self.payer_id, member_id=self.member_id, plan_type=plan_type(self.filing_indicator),
-            group_number=self.group_number, relationship=self.relationship, effective_date=service_date,
-            subscriber=None if self.relationship == Relationship.SELF else self.subscriber,
-            medicare_basis=MEDICARE_BASIS.get(self.medicare_basis or ""))  # fmt: skip
-        encounter = Encounter(
-            encounter_id=encounter_id_of(self.claim_control_number), patient=self.patient,
-            patient_address=self.patient_address, service_date=service_date,
-            place_of_service=self.place_of_service, billing_provider=self.billing_provider,
-            rendering_provider_npi=self.rendering_provider_npi, diagnoses=self.diagnoses,
-            lines=[ServiceLine(line_number=ln.line_number, procedure_code=ln.procedure_code, modifiers=ln.modifiers,
-                               charge=ln.charge, units=ln.units, diagnosis_pointers=ln.diagnosis_pointers)
-                   for ln in self.lines],
-            coverages=[coverage, *coverages])  # fmt: skip
+            coverages.append({
+                "payer_id": other.payer_id, "member_id": other.member_id,
+                "plan_type": plan_type(other.filing_indicator), "group_number": other.group_number,
+                "relationship": other.relationship, "effective_date": service_date,
+                # 2330A has no DMG: the patient's birth date stands in
+                "subscriber": None if other.relationship == Relationship.SELF else
+                {"last_name": last, "first_name": first, "birth_date": self.patient.birth_date},
+            })  # fmt: skip
+        data = {
+            "encounter_id": encounter_id_of(self.claim_control_number),
+            "patient": _as_data(self.patient), "patient_address": self.patient_address,
+            "service_date": service_date, "place_of_service": self.place_of_service,
+            "billing_provider": _as_data(self.billing_provider),
+            "rendering_provider_npi": self.rendering_provider_npi, "diagnoses": self.diagnoses,
+            "lines": [{"line_number": ln.line_number, "procedure_code": ln.procedure_code,
+                       "modifiers": ln.modifiers, "charge": ln.charge, "units": ln.units,
+                       "diagnosis_pointers": ln.diagnosis_pointers} for ln in self.lines],
+            "coverages": coverages,
+        }  # fmt: skip
+        return to_jsonable_python(data)
+
+    def to_submission(self) -> ClaimSubmission:
+        """The claim as the engine's ClaimSubmission; pydantic's ValidationError names the
+        encounter field the claim cannot fill (an over-long name, a 51st line)."""
+        encounter = Encounter.model_validate(self.encounter_data())
         return ClaimSubmission(
             claim_control_number=self.claim_control_number, frequency=self.frequency,
             original_payer_claim_number=self.original_claim_number, payer_sequence=self.payer_sequence,
-            encounter=encounter, coverage=coverage, prior_authorization_number=self.prior_authorization_number,
+            encounter=encounter, coverage=encounter.coverages[0],
+            prior_authorization_number=self.prior_authorization_number,
             prior_remittances=self.remittances())  # fmt: skip
+
+
+def _as_data(model: Person | Provider) -> dict[str, Any]:
+    """A Person or Provider the reader built as written (model_construct) as plain data."""
+    return {name: getattr(model, name) for name in type(model).model_fields}
 
 
 @dataclass
@@ -402,7 +424,10 @@ def _person(nm1: Segment, dmg: Segment | None, needs_birth_date: bool, what: str
         raise X12Error(f"NM103: the {what}'s name is empty", nm1.id, nm1.position)
     birth_date = date_element(dmg, 2) if dmg is not None else UNKNOWN_BIRTH_DATE
     sex = dmg[3] if dmg is not None and dmg[3] in ("F", "M", "U") else "U"
-    return Person(last_name=nm1[3], first_name=nm1[4] or nm1[3], birth_date=birth_date, sex=sex)
+    # as written: the encounter's checks (cob.validation) judge the content, naming the field
+    return Person.model_construct(
+        last_name=nm1[3], first_name=nm1[4] or nm1[3], birth_date=birth_date, sex=sex
+    )
 
 
 def _sequence(sbr: Segment) -> int:
@@ -475,7 +500,10 @@ def _billing_provider(level: _Level, header: list[Segment]) -> Provider:
     if not phone:
         raise X12Error("no telephone number (PER TE) for the billing provider in 2010AA or the "
                        "submitter (1000A)", "NM1", nm1.position)  # fmt: skip
-    return Provider(name=name or nm1[9], npi=nm1[9], tax_id=ref[2], address=address, phone=phone)
+    # as written: the encounter's checks (cob.validation) judge the content, naming the field
+    return Provider.model_construct(
+        name=name or nm1[9], npi=nm1[9], tax_id=ref[2], address=address, phone=phone
+    )
 
 
 def _claim(loop: _ClaimLoop, header: list[Segment]) -> ParsedClaim:
