@@ -89,12 +89,16 @@ def worker(
 ) -> None:
     """Run a worker against TEMPORAL_ADDRESS (default the embedded server at 127.0.0.1:7233)."""
     from workers.temporal import connect, temporal_address
-    from workers.worker import WorkerSettings, build_worker
+    from workers.worker import WorkerSettings, build_worker, payers_unreachable
 
     async def work() -> None:
         client = await connect()
+        worker = build_worker(client, WorkerSettings(payer_url=payer_url))
+        # Not fatal: payers come and go, and their calls are retried; the workflows go on.
+        if problem := await payers_unreachable(payer_url):
+            errors.print(f"warning: {problem}", markup=False, highlight=False)
         console.print(f"worker on {temporal_address()}, payers at {payer_url}")
-        await build_worker(client, WorkerSettings(payer_url=payer_url)).run()
+        await worker.run()
 
     run(work())
 
@@ -430,14 +434,51 @@ def explain_payment(
     _explain(file, table, explain_payment, payment_table)
 
 
+def unreachable(error: BaseException) -> str | None:
+    """One line for a part that cannot be reached or started: the Temporal server, the ledger
+    database, the payer simulator, the embedded dev server; None for anything else (a bug,
+    whose traceback is worth seeing)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from ledger.db import LedgerUnreachable, database_url
+    from payers.serve import SimulatorUnavailable
+    from workers.devserver import DevServerFailed
+    from workers.temporal import START_IT, TASK_QUEUE, TemporalUnreachable, temporal_address
+
+    known = (TemporalUnreachable, LedgerUnreachable, SimulatorUnavailable, DevServerFailed)
+    if isinstance(error, known):
+        return str(error)
+    if isinstance(error, RPCError) and error.status == RPCStatusCode.UNAVAILABLE:
+        return f"lost the Temporal server at {temporal_address()} ({error.message}): {START_IT}"
+    timed_out = (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED)
+    if isinstance(error, RPCError) and error.status in timed_out:
+        # a query or an update waits for a worker of the task queue; none came
+        return (
+            f"no worker answered on task queue {TASK_QUEUE} of the Temporal server at "
+            f"{temporal_address()} ({error.message}): start one with `cob worker` "
+            "(or `cob demo --keep`)"
+        )
+    if isinstance(error, OperationalError | InterfaceError):  # the database went away mid-run
+        return str(LedgerUnreachable(database_url(), error))
+    return None
+
+
 def main() -> None:
     """Run the CLI, then leave without interpreter teardown: temporalio's native runtime can
-    abort at exit (sdk-python #300), which must never change the exit code we decided."""
+    abort at exit (sdk-python #300), which must never change the exit code we decided. A part
+    that cannot be reached is one line on stderr and exit 1, never a traceback."""
     try:
         app()
         code = 0
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except Exception as error:
+        line = unreachable(error)
+        if line is None:
+            raise
+        errors.print(line, markup=False, highlight=False)
+        code = 1
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from ledger import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRES_CONNECT_TIMEOUT_S = 10  # a server that never answers is reported, not awaited
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 T = TypeVar("T")
@@ -30,6 +31,32 @@ Row = TypeVar("Row", bound=SQLModel)
 
 _engines: dict[tuple[str, str | None], Engine] = {}
 _engines_lock = threading.Lock()
+
+
+class LedgerUnreachable(ConnectionError):
+    """The ledger database cannot be opened or reached; the message says where (the URL
+    without its password) and what to do."""
+
+    def __init__(self, url: str, error: Exception) -> None:
+        shown = shown_url(url)
+        cause = getattr(error, "orig", None) or error
+        reason = " ".join(str(cause).split("\n")[0].split())[:160]
+        if url.startswith("sqlite"):
+            advice = "check that COB_HOME is a folder you can write, or set DATABASE_URL"
+            what = f"cannot open the ledger database {shown} ({reason})"
+        else:
+            advice = "start its server, or fix DATABASE_URL"
+            what = f"cannot reach the ledger database at {shown} ({reason})"
+        super().__init__(f"{what}: {advice}")
+        self.url = shown
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: show only its scheme
+        return url.split("://")[0] + "://..."
 
 
 def cob_home() -> Path:
@@ -66,18 +93,19 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def _postgres_engine(url: str, schema: str | None) -> Engine:
+    timeout = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
     if schema is None:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, connect_args=timeout)
     if not _SCHEMA_NAME.match(schema):
         raise ValueError(f"schema {schema!r} is not a plain SQL identifier")
-    admin = create_engine(url)
+    admin = create_engine(url, connect_args=timeout)
     try:
         with admin.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     finally:
         admin.dispose()
     return create_engine(
-        url, pool_pre_ping=True, connect_args={"options": f"-c search_path={schema}"}
+        url, pool_pre_ping=True, connect_args={**timeout, "options": f"-c search_path={schema}"}
     )
 
 
@@ -93,7 +121,7 @@ def make_engine(url: str | None = None, schema: str | None = None) -> Engine:
     """The engine for `url` (default: database_url()), tables created on first use.
 
     `schema` (PostgreSQL only) puts every table in that schema via search_path, so a test
-    can work in a throwaway schema.
+    can work in a throwaway schema. LedgerUnreachable when the database cannot be reached.
     """
     url = normalize_url(url or database_url())
     key = (url, schema)
@@ -106,8 +134,15 @@ def make_engine(url: str | None = None, schema: str | None = None) -> Engine:
                 raise ValueError("schema is a PostgreSQL option; SQLite has one per file")
             engine = _sqlite_engine(url)
         else:
-            engine = _postgres_engine(url, schema)
-        _create_tables(engine)
+            try:
+                engine = _postgres_engine(url, schema)
+            except (OperationalError, InterfaceError) as error:
+                raise LedgerUnreachable(url, error) from error
+        try:
+            _create_tables(engine)
+        except (OperationalError, InterfaceError) as error:
+            engine.dispose()
+            raise LedgerUnreachable(url, error) from error
         _engines[key] = engine
         return engine
 

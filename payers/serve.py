@@ -16,7 +16,21 @@ from payers.simulator import create_app
 STARTUP_TIMEOUT = 10.0  # seconds to wait for /health
 
 
+class SimulatorUnavailable(ConnectionError):
+    """The payer simulator could not be started or does not answer; the message says where."""
+
+
+def port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
 def serve(host: str, port: int, state_path: Path, latency: float = 0.0) -> None:
+    if port_taken(host, port):
+        raise SimulatorUnavailable(
+            f"cannot serve the payer simulator on {host}:{port}: the port is in use (is another "
+            "`cob payers serve` running?); stop it or choose another --port"
+        )
     uvicorn.run(create_app(state_path, latency=latency), host=host, port=port, log_level="info")
 
 
@@ -52,7 +66,10 @@ def start_in_thread(
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if not thread.is_alive():
-            raise RuntimeError(f"payer simulator on {running.url} exited during start-up")
+            raise SimulatorUnavailable(
+                f"cannot start the payer simulator on {running.url}: it exited during start-up "
+                "(is the port in use?)"
+            )
         try:
             if httpx.get(f"{running.url}/health", timeout=1.0).status_code == 200:
                 return running
@@ -60,4 +77,7 @@ def start_in_thread(
             pass
         time.sleep(0.05)
     running.stop()
-    raise RuntimeError(f"payer simulator on {running.url} did not answer /health in time")
+    raise SimulatorUnavailable(
+        f"cannot reach the payer simulator started on {running.url}: /health did not answer "
+        f"within {STARTUP_TIMEOUT:.0f}s"
+    )

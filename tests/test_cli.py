@@ -191,3 +191,133 @@ def test_import_refuses_a_truncated_file_naming_the_segment(tmp_path: Path) -> N
     result = cob("import", str(path))
     assert result.returncode == 2
     assert "truncated" in result.stderr and "segment SE at position" in result.stderr
+
+
+# --- a part that cannot be reached: one line on stderr, exit 1, never a traceback ---
+
+START_TEMPORAL = "start it with `cob server` (or `cob demo --keep`), or set TEMPORAL_ADDRESS"
+
+
+def one_line_exit_1(result: subprocess.CompletedProcess) -> str:
+    """The single stderr line of a command that could not reach something."""
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output and "╭" not in output, output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+def closed_port() -> int:
+    return free_port()  # bound and released: nothing listens there
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "E1001"],
+        ["list"],
+        ["submit", "examples/01-commercial.json"],
+        ["appeal", "file", "E1001", "--level", "1"],
+        ["appeal", "decided", "E1001", "--level", "1", "--outcome", "upheld"],
+        ["worker"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_temporal_down_is_one_line_naming_the_address_and_what_to_do(args, tmp_path: Path):
+    port = closed_port()
+    result = cob(*args, env={"TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "COB_HOME": str(tmp_path)})
+    line = one_line_exit_1(result)
+    assert line == (
+        f"cannot reach the Temporal server at 127.0.0.1:{port} (Connection refused): "
+        f"{START_TEMPORAL}"
+    )
+
+
+def test_import_with_temporal_down_is_one_line_too(tmp_path: Path) -> None:
+    from tests.x12_batch import batch_837, example_encounter
+
+    path = tmp_path / "batch.837"
+    path.write_text(batch_837(example_encounter("01-commercial", encounter_id="B1")))
+    result = cob("import", str(path), env={"COB_HOME": str(tmp_path)})
+    assert "cannot reach the Temporal server at 127.0.0.1:1" in one_line_exit_1(result)
+
+
+def test_a_temporal_address_that_is_no_address_is_named(tmp_path: Path) -> None:
+    result = cob("list", env={"TEMPORAL_ADDRESS": "localhost:99999"})
+    line = one_line_exit_1(result)
+    assert line.startswith("cannot reach the Temporal server at localhost:99999 (not a host:port")
+
+
+LEDGER_COMMANDS = [
+    ["tasks"],
+    ["timeline", "E1001"],
+    ["documents", "E1001"],
+    ["era", "adjustments"],
+    ["era", "post", "tests/x12_corpus/linuxforhealth/835_005010X221A1/managed-care.835"],
+]
+
+
+@pytest.mark.parametrize("args", LEDGER_COMMANDS, ids=lambda args: " ".join(args[:2]))
+def test_ledger_database_down_is_one_line_without_the_password(args, tmp_path: Path):
+    port = closed_port()
+    url = f"postgresql+psycopg://cob:secret@127.0.0.1:{port}/cob"
+    result = cob(*args, env={"DATABASE_URL": url, "COB_HOME": str(tmp_path)})
+    line = one_line_exit_1(result)
+    assert line.startswith(
+        f"cannot reach the ledger database at postgresql+psycopg://cob:***@127.0.0.1:{port}/cob ("
+    )
+    assert "Connection refused" in line and line.endswith("start its server, or fix DATABASE_URL")
+    assert "secret" not in result.stdout + result.stderr
+
+
+def test_a_sqlite_ledger_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/no/such/folder/ledger.db"
+    result = cob("tasks", env={"DATABASE_URL": url})
+    assert one_line_exit_1(result) == (
+        f"cannot open the ledger database {url} (unable to open database file): check that "
+        "COB_HOME is a folder you can write, or set DATABASE_URL"
+    )
+
+
+def test_status_with_the_ledger_down_but_temporal_down_first_names_temporal(tmp_path: Path):
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
+    result = cob("status", "E1001", env={"DATABASE_URL": url})
+    assert "cannot reach the Temporal server" in one_line_exit_1(result)
+
+
+def test_payer_simulator_on_a_taken_port_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cob("payers", "serve", "--port", str(port), "--state", str(tmp_path / "p.db"))
+    assert one_line_exit_1(result) == (
+        f"cannot serve the payer simulator on 127.0.0.1:{port}: the port is in use (is another "
+        "`cob payers serve` running?); stop it or choose another --port"
+    )
+
+
+def test_dev_server_on_a_taken_port_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cob("server", "--port", str(port), "--ui-port", str(closed_port()),
+                     env={"COB_HOME": str(tmp_path)})  # fmt: skip
+    assert one_line_exit_1(result).startswith(f"port {port} is already in use")
+
+
+async def test_a_worker_is_told_when_nothing_answers_at_the_payers_url(simulator) -> None:
+    from workers.worker import payers_unreachable
+
+    url = f"http://127.0.0.1:{closed_port()}"
+    assert await payers_unreachable(url) == (
+        f"cannot reach the payer simulator at {url} (ConnectError): payer calls are retried "
+        "until it answers; start it with `cob payers serve`, or set COB_PAYER_URL"
+    )
+    assert await payers_unreachable(simulator.url) is None

@@ -25,7 +25,7 @@ def find_binary(name: str) -> str:
         return str(beside_python)
     found = shutil.which(name)
     if not found:
-        raise FileNotFoundError(f"'{name}' not found: install the project (pip install -e .)")
+        raise DevServerFailed(f"'{name}' not found: install the project (pip install -e .)")
     return found
 
 
@@ -40,7 +40,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class PortTaken(RuntimeError):
+class DevServerFailed(RuntimeError):
+    """The embedded Temporal server did not start; the message says why and what to do."""
+
+
+class PortTaken(DevServerFailed):
     """The dev server could not bind its port: another process took it first."""
 
 
@@ -90,9 +94,11 @@ class DevServer:
         while True:
             if self.process and self.process.poll() is not None:
                 log = self.home / "temporal-server.log"
-                error = PortTaken if "address already in use" in log.read_text() else RuntimeError
+                taken = "address already in use" in log.read_text(errors="replace")
+                error = PortTaken if taken else DevServerFailed
                 raise error(
-                    f"temporal dev server exited with {self.process.returncode}; see {log}"
+                    f"the Temporal dev server exited with {self.process.returncode} during "
+                    f"start-up; see {log}"
                 )
             try:
                 client = await connect(self.address)
@@ -101,7 +107,10 @@ class DevServer:
             except Exception:
                 if loop.time() > deadline:
                     self.stop()
-                    raise RuntimeError(f"temporal dev server did not answer within {timeout}s") from None
+                    raise DevServerFailed(
+                        f"the Temporal dev server did not answer at {self.address} within "
+                        f"{timeout:.0f}s; see {self.home / 'temporal-server.log'}"
+                    ) from None
                 await asyncio.sleep(0.3)
 
     def stop(self) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -17,18 +19,46 @@ TASK_QUEUE = "cob-encounters"
 NAMESPACE = "default"
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 UI_URL = os.environ.get("COB_TEMPORAL_UI", "http://127.0.0.1:8233")
+CONNECT_TIMEOUT = timedelta(seconds=10)  # a host that never answers is reported, not awaited
+START_IT = "start it with `cob server` (or `cob demo --keep`), or set TEMPORAL_ADDRESS"
+
+
+class TemporalUnreachable(ConnectionError):
+    """No Temporal frontend answers at the address; the message says where and what to do."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"cannot reach the Temporal server at {address} ({reason}): {START_IT}")
+        self.address = address
 
 
 def temporal_address() -> str:
     return os.environ.get("TEMPORAL_ADDRESS", DEFAULT_ADDRESS)
 
 
-async def connect(address: str | None = None) -> Client:
-    return await Client.connect(
-        address or temporal_address(),
-        namespace=NAMESPACE,
-        data_converter=pydantic_data_converter,
+def connect_failure(message: str) -> str:
+    """The reason in the SDK's connect error, e.g. 'Connection refused', without the Rust
+    error chain around it."""
+    found = re.search(r'(?:message|error): "([^"]+)"', message) or re.search(
+        r'ConnectError\("([^"]+)"', message
     )
+    reason = found[1] if found else message.removeprefix("Failed client connect: ")
+    return reason[:120]
+
+
+async def connect(address: str | None = None) -> Client:
+    """A client on the Temporal frontend; TemporalUnreachable when nothing answers there."""
+    address = address or temporal_address()
+    try:
+        return await Client.connect(
+            address,
+            namespace=NAMESPACE,
+            data_converter=pydantic_data_converter,
+            connect_timeout=CONNECT_TIMEOUT,
+        )
+    except ValueError as error:  # 'invalid target URL': a bad port, a stray scheme
+        raise TemporalUnreachable(address, f"not a host:port address: {error}") from error
+    except RuntimeError as error:  # 'Failed client connect: ...' from the SDK's core
+        raise TemporalUnreachable(address, connect_failure(str(error))) from error
 
 
 def workflow_url(workflow_id: str, ui_url: str = UI_URL) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -26,6 +27,26 @@ class WorkerSettings:
     statements_dir: Path | None = None
     task_queue: str = TASK_QUEUE
     max_concurrent_activities: int = 50
+
+
+PAYER_PROBE_TIMEOUT = 3.0  # seconds
+
+
+async def payers_unreachable(payer_url: str) -> str | None:
+    """Why nothing answers at the payers' URL (connection refused, a timeout), or None when
+    something does, whatever it answers (a clearinghouse may have no /health)."""
+    try:
+        async with httpx.AsyncClient(timeout=PAYER_PROBE_TIMEOUT) as http:
+            await http.get(f"{payer_url.rstrip('/')}/health")
+    except httpx.TransportError as error:
+        return (
+            f"cannot reach the payer simulator at {payer_url} ({type(error).__name__}): "
+            "payer calls are retried until it answers; start it with `cob payers serve`, "
+            "or set COB_PAYER_URL"
+        )
+    except httpx.InvalidURL as error:
+        return f"the payer URL {payer_url!r} is not a URL ({error}): set COB_PAYER_URL"
+    return None
 
 
 def build_worker(client: Client, settings: WorkerSettings) -> Worker:
