@@ -7,7 +7,7 @@ import json
 import os
 import signal
 import sys
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import typer
@@ -254,11 +254,27 @@ def status(encounter: str = typer.Argument(..., help="encounter id or workflow i
     run(show())
 
 
+def parse_balance_over(text: str) -> Decimal:
+    """`cob list --balance-over`: an amount from 0 to the largest charge taken, written as the
+    visibility query needs it (plain digits, never 1E+3, NaN or Infinity)."""
+    from cob.validation import MAX_CHARGE
+
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidInput("--balance-over", f"{text!r} is not an amount like 25.00") from None
+    if not amount.is_finite() or not 0 <= amount <= MAX_CHARGE:
+        raise InvalidInput("--balance-over", f"{text!r} is not an amount from 0 to {MAX_CHARGE}")
+    return Decimal(f"{abs(amount):f}")  # -0 is 0
+
+
 @app.command("list")
 def list_encounters(
     stage: str | None = typer.Option(None, help="only encounters at this stage, e.g. held"),
     payer: str | None = typer.Option(None, help="only encounters whose current payer is this"),
-    balance_over: Decimal | None = typer.Option(None, help="only a patient balance above this"),
+    balance_over: str | None = typer.Option(
+        None, help="only a patient balance above this amount, e.g. 25.00"
+    ),
     deadline_within: str | None = typer.Option(
         None, help="only a next deadline within this, e.g. 14d or 2w (overdue included)"
     ),
@@ -275,9 +291,10 @@ def list_encounters(
 
     try:
         by = datetime.now(UTC) + parse_within(deadline_within) if deadline_within else None
-        query = list_query(stage, payer, balance_over, by)
+        balance = parse_balance_over(balance_over) if balance_over is not None else None
+        query = list_query(stage, payer, balance, by)
     except InvalidInput as error:
-        errors.print(f"[red]{error}[/]", highlight=False)
+        errors.print(str(error), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
 
     async def show() -> None:

@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from cob import model
 from cob.money import ZERO, LineAccount, UnbalancedLine, account_line
@@ -206,14 +207,19 @@ def audit_events(engine: Engine, workflow_id: str) -> list[dict[str, Any]]:
 def encounter_timeline(engine: Engine, workflow_id: str) -> list[dict[str, Any]]:
     """The audit trail of an encounter and its claim and appeal workflows, in the order the
     engine recorded it; `on` is the engine's own date for the step (its workflow clock) where
-    the step carries one, else the day it was recorded."""
+    the step carries one, else the day it was recorded. `workflow_id` is matched as written:
+    a '%' or '_' in it is that character, never a LIKE wildcard, and case counts."""
+    prefix = workflow_id + "/"
+    column = col(t.AuditEvent.workflow_id)
+    # LIKE finds the children (by an index where there is one); SQLite's LIKE ignores ASCII
+    # case, so the prefix is compared exactly as well.
+    children = column.startswith(prefix, autoescape=True) & (
+        func.substr(column, 1, len(prefix)) == prefix
+    )
     with Session(engine) as session:
         events = session.exec(
             select(t.AuditEvent)
-            .where(
-                (t.AuditEvent.workflow_id == workflow_id)
-                | t.AuditEvent.workflow_id.startswith(workflow_id + "/")  # type: ignore[attr-defined]
-            )
+            .where((t.AuditEvent.workflow_id == workflow_id) | children)
             .order_by(t.AuditEvent.id)
         )
         timeline = []

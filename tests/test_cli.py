@@ -321,3 +321,19 @@ async def test_a_worker_is_told_when_nothing_answers_at_the_payers_url(simulator
         "until it answers; start it with `cob payers serve`, or set COB_PAYER_URL"
     )
     assert await payers_unreachable(simulator.url) is None
+
+
+@pytest.mark.parametrize("typed", ["%", "_", "E%", "encounter-%"])
+def test_timeline_of_a_wildcard_lists_no_other_encounter(typed: str, tmp_path: Path) -> None:
+    from ledger.db import dispose_engine, make_engine
+    from ledger.writes import append_audit_event
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = make_engine(url)
+    for workflow_id in ("encounter-E1001", "encounter-E1001/claim-1-ACME01"):
+        append_audit_event(ledger, workflow_id=workflow_id, step="s", kind="started", detail={})
+    dispose_engine(url)
+    result = cob("timeline", typed, env={"DATABASE_URL": url})
+    assert result.returncode == 1 and "E1001" not in result.stdout, result.stdout
+    assert "no audit events in the ledger for" in result.stderr
+    assert cob("timeline", "E1001", env={"DATABASE_URL": url}).stdout.count("started") == 2

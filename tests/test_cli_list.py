@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +40,38 @@ def test_deadline_within_is_a_day_count_and_includes_overdue_deadlines():
         "WorkflowType = 'EncounterWorkflow' AND CobStage = 'awaiting_remittance' AND "
         "CobNextDeadline <= '2026-12-07T09:30:00Z'"
     )
+
+
+def test_balance_over_is_a_plain_amount_the_query_can_carry():
+    from cli.main import parse_balance_over
+
+    assert parse_balance_over("25.00") == Decimal("25.00")
+    assert str(parse_balance_over("1e3")) == "1000"  # never 1E+3 in the query
+    assert str(parse_balance_over("-0")) == "0"
+    assert str(parse_balance_over("100000000")) == "100000000"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["-1", "-0.01", "NaN", "sNaN", "inf", "-Infinity", "100000000.01", "1e400", "abc", "", "25,00"],
+)
+def test_balance_over_out_of_range_or_not_a_number_is_refused_naming_the_option(value: str):
+    from cli.main import parse_balance_over
+
+    with pytest.raises(InvalidInput, match=r"^--balance-over: .* is not an amount"):
+        parse_balance_over(value)
+
+
+@pytest.mark.parametrize("value", ["-5", "NaN", "inf", "100000001", "ten"])
+def test_cob_list_refuses_a_bad_balance_with_exit_2_and_one_line(value: str):
+    result = subprocess.run(
+        [sys.executable, "-m", "cli.main", "list", f"--balance-over={value}"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "TEMPORAL_ADDRESS": "127.0.0.1:1"},  # never reached
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"--balance-over: '{value}' is not an amount")

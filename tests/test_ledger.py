@@ -19,7 +19,7 @@ from cob import model
 from cob.money import account_line
 from ledger import tables as t
 from ledger.db import database_url, dispose_engine, make_engine
-from ledger.queries import audit_events, encounter_summary, unbalanced_lines
+from ledger.queries import audit_events, encounter_summary, encounter_timeline, unbalanced_lines
 from ledger.writes import (
     EncounterNotRecorded,
     append_audit_event,
@@ -184,6 +184,31 @@ def test_audit_event_with_the_same_step_twice_is_recorded_once(ledger_engine: En
     events = audit_events(ledger_engine, "wf-1")
     assert [e["step"] for e in events] == ["claim:1", "close"]
     assert events[0]["detail"] == {"paid": "100.00", "service_date": "2025-03-04"}
+
+
+def test_timeline_matches_the_workflow_id_as_written_never_as_a_pattern(ledger_engine: Engine):
+    for workflow_id in (
+        "encounter-E1", "encounter-E1/claim-1-ACME01", "encounter-E2/claim-1-BLUE02",
+        "encounter-100%", "encounter-100%/claim-1-ACME01", "encounter-a_b/claim-1-MCARE",
+        "encounter-a\\b/claim-1-MCARE", "encounter-x/y/claim-1-MCARE",
+    ):  # fmt: skip
+        append_audit_event(
+            ledger_engine, workflow_id=workflow_id, step="start", kind="started", detail={}
+        )
+
+    def found(workflow_id: str) -> list[str]:
+        return [e["workflow_id"] for e in encounter_timeline(ledger_engine, workflow_id)]
+
+    # `cob timeline %` and `cob timeline _`: wildcards match only themselves
+    for pattern in ("%", "_", "encounter-%", "encounter-_", "encounter-E_", "encounter-%1"):
+        assert found(pattern) == [], pattern
+    assert found("encounter-e1") == []  # SQLite's LIKE would ignore the case
+    assert found("encounter-aXb") == [] and found("encounter-a") == []
+    assert found("encounter-E1") == ["encounter-E1", "encounter-E1/claim-1-ACME01"]
+    assert found("encounter-100%") == ["encounter-100%", "encounter-100%/claim-1-ACME01"]
+    assert found("encounter-a_b") == ["encounter-a_b/claim-1-MCARE"]
+    assert found("encounter-a\\b") == ["encounter-a\\b/claim-1-MCARE"]
+    assert found("encounter-x") == ["encounter-x/y/claim-1-MCARE"]  # '/' escaped too
 
 
 def race(attempt: Callable[[], object], attempts: int = 6) -> list[object]:
