@@ -116,7 +116,7 @@ def _not_before_1900(day: date) -> date:
 
 def _us_address(value: str) -> str:
     """'street, city, ST zip', each part within its 837P element (N301 55, N401 30, N402 2,
-    N403 15); "" is no address."""
+    N403 15) and written back without spaces around the parts; "" is no address."""
     text = value.strip()
     if not text:
         return ""
@@ -127,11 +127,15 @@ def _us_address(value: str) -> str:
     parts = ADDRESS.match(text)
     if parts is None:
         raise ValueError(f"{shown(text)} is not 'street, city, ST zip'")
-    for part, element, limit in (("street", "N301", 55), ("city", "N401", 30)):
-        if len(parts[part].strip()) > limit:
-            raise ValueError(f"the {part} is {len(parts[part].strip())} characters; {element} "
-                             f"holds at most {limit}")  # fmt: skip
-    return text
+    street, city = parts["street"].strip(), parts["city"].strip()
+    for part, found, element, limit in (("street", street, "N301", 55), ("city", city, "N401", 30)):
+        if not found:
+            raise ValueError(f"the {part} is blank")
+        if len(found) > limit:
+            raise ValueError(
+                f"the {part} is {len(found)} characters; {element} holds at most {limit}"
+            )
+    return f"{street}, {city}, {parts['state']} {parts['zip']}"
 
 
 def _phone(value: str) -> str:

@@ -187,7 +187,7 @@ def _check_coverages(
                 f"{where}.subscriber",
                 f"is required when the patient is the subscriber's {coverage.relationship}",
             )
-        if coverage.relationship is not Relationship.SELF and patient_address is None:
+        if coverage.relationship is not Relationship.SELF and not patient_address:
             raise InvalidEncounter(
                 "patient_address",
                 f"is required when the patient is not the subscriber ({where} is the "

@@ -1,5 +1,6 @@
 """`cob import FILE.837` on malformed files and a batch with a claim for an unknown payer
-(run as a billing team runs it; --dry-run, so no Temporal server is needed)."""
+(run as a billing team runs it; --dry-run, so no Temporal server is needed); each claim goes
+through the door an encounter file goes through, and garbage is refused in one line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from cli.imports import read_837_batch
+import pytest
+
+from cli.imports import MAX_837_BYTES, read_837_batch, read_837_file
 from cob.model import (
     ClaimSubmission,
     Encounter,
@@ -17,6 +20,7 @@ from cob.model import (
     Relationship,
     Remittance,
 )
+from cob.validation import InvalidInput
 from payers.profiles import known_payer_ids
 from payers.x12.claim_837p import build_837p
 from payers.x12.claim_837p_parse import encounter_id_of
@@ -340,3 +344,70 @@ def test_a_child_on_both_parents_plans_is_skipped_rather_than_ordered_on_guessed
     assert result.returncode == 1, result.stdout + result.stderr
     assert "skipped claim K1: the patient is a dependent child on 2 plans (EMPL03, ACME01): " \
         "the birthday rule needs each subscriber's birth date" in result.stderr
+
+
+# --- the door an encounter file goes through, for each claim; garbage in one line ---------------
+
+
+def b1_with(old: str, new: str) -> str:
+    text = batch_837(example_encounter("01-commercial", encounter_id="B1"))
+    assert old in text
+    return text.replace(old, new)
+
+
+def test_a_claim_whose_name_x12_can_carry_but_the_encounter_cannot_is_skipped_naming_the_field(
+    tmp_path: Path,
+) -> None:
+    long_name = b1_with("NM1*IL*1*MORENO*ALICE", "NM1*IL*1*" + "M" * 61 + "*ALICE")
+    accented = b1_with("NM1*IL*1*MORENO*ALICE", "NM1*IL*1*MORENO*AL\u00cfCE")
+    for text, reason in [
+        (long_name, "patient.last_name: is 61 characters; NM103 holds at most 60"),
+        (accented, "patient.first_name: 'AL\u00cfCE' holds '\u00cf', which X12 cannot carry "
+                   "(printable ASCII only)"),
+    ]:  # fmt: skip
+        batch = read_837_batch(text, known_payer_ids(), TODAY)
+        assert [(s.claim_control_number, s.reason) for s in batch.skipped] == [("B1", reason)]
+    result = cob("import", str(write(tmp_path, long_name)), "--dry-run")
+    assert result.returncode == 1  # the file was read; its one claim skipped
+    assert "skipped claim B1: patient.last_name: is 61 characters" in result.stderr
+
+
+def test_a_claim_of_51_service_lines_is_skipped_as_the_2400_loop_repeats_50_times() -> None:
+    line = "LX*1~\nSV1*HC:85025*1*UN*1***1~\nDTP*472*D8*20261005~\n"
+    text = b1_with(
+        "LX*1~\nSV1*HC:99213*150*UN*1***1:2~\nDTP*472*D8*20261005~\nLX*2~\n"
+        "SV1*HC:85025*45*UN*1***2~\nDTP*472*D8*20261005~\n", line * 51
+    ).replace("CLM*B1*195*", "CLM*B1*51*")
+    text = re.sub(r"SE\*(\d+)\*", lambda m: f"SE*{int(m[1]) - 6 + 3 * 51}*", text)
+    batch = read_837_batch(text, known_payer_ids(), TODAY)
+    assert [s.reason for s in batch.skipped] == ["lines: must have at most 50 item(s), got 51"]
+
+
+def test_a_claim_with_a_service_date_before_the_patients_birth_is_skipped() -> None:
+    text = b1_with("DMG*D8*19850402*F", "DMG*D8*20261006*F")  # served 2026-10-05
+    batch = read_837_batch(text, known_payer_ids(), TODAY)
+    assert [s.reason for s in batch.skipped] == [
+        "service_date: 2026-10-05 is before the patient's birth date 2026-10-06"
+    ]
+
+
+def test_random_bytes_a_directory_and_a_missing_file_are_exit_2_in_one_line(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.837"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    for path, reason in [
+        (garbage, "the file is not UTF-8 or ASCII text: byte 128 is 0x80"),
+        (tmp_path, "a directory, not a file"),
+        (tmp_path / "none.837", "no such file"),
+    ]:
+        result = cob("import", str(path), "--dry-run")
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines() == [f"cannot import {path}: {reason}"]
+
+
+def test_a_file_over_50_mb_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.837"
+    with path.open("wb") as file:
+        file.truncate(MAX_837_BYTES + 1)  # sparse: nothing is written
+    with pytest.raises(InvalidInput) as raised:
+        read_837_file(path)
+    assert raised.value.message == "over 50,000,000 bytes: split the batch"

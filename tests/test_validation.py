@@ -229,6 +229,12 @@ def test_a_dependent_needs_the_patient_address_for_the_837p_2010ca_loop():
     assert "coverages[0] is the subscriber's child" in str(error)
 
 
+def test_an_empty_patient_address_is_no_address_for_a_dependent():
+    data = encounter()
+    data["patient_address"] = "  "
+    assert error_for(data).field == "patient_address"
+
+
 def test_a_patient_address_must_read_street_city_state_zip():
     data = encounter()
     data["patient_address"] = "somewhere"
