@@ -23,9 +23,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from cli.encounters import encounter_workflow_id, load_encounter, start_encounter
 from cli.render import summary_table
 from cob.denials import ClaimCorrection
-from ledger.db import cob_home, database_url
+from ledger.db import database_url
+from ledger.home import cob_home, owner_only
 from payers.serve import start_in_thread
 from workers.devserver import DevServer
+from workers.logs import configure_worker_logging
 from workers.temporal import connect, workflow_url
 from workers.worker import WorkerSettings, build_worker
 from workflows.claim import PayerClaimWorkflow
@@ -112,6 +114,8 @@ def progress_table(items: list[DemoEncounter]) -> Table:
 async def run_demo(
     examples: Path, keep: bool, console: Console, port: int = 7233, ui_port: int = 8233
 ) -> int:
+    owner_only()  # the ledger, statements, payer state and logs hold patient data
+    configure_worker_logging()
     home = cob_home()
     server = DevServer(home / "temporal", port, ui_port)
     simulator = None

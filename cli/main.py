@@ -88,8 +88,11 @@ def worker(
     ),
 ) -> None:
     """Run a worker against TEMPORAL_ADDRESS (default the embedded server at 127.0.0.1:7233)."""
+    from workers.logs import configure_worker_logging
     from workers.temporal import connect, temporal_address
     from workers.worker import WorkerSettings, build_worker, payers_unreachable
+
+    configure_worker_logging()
 
     async def work() -> None:
         client = await connect()
@@ -485,6 +488,10 @@ def main() -> None:
     """Run the CLI, then leave without interpreter teardown: temporalio's native runtime can
     abort at exit (sdk-python #300), which must never change the exit code we decided. A part
     that cannot be reached is one line on stderr and exit 1, never a traceback."""
+    from ledger.home import owner_only, secure_home
+
+    owner_only()  # before anything is written: ledger, statements, logs are patient data
+    secure_home()
     try:
         app()
         code = 0

@@ -12,7 +12,6 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
@@ -21,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlmodel import Session, SQLModel, create_engine
 
 from ledger import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from ledger.home import cob_home
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 10  # a server that never answers is reported, not awaited
@@ -57,13 +57,6 @@ def shown_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL SQLAlchemy reads: show only its scheme
         return url.split("://")[0] + "://..."
-
-
-def cob_home() -> Path:
-    """COB_HOME, or ./.cob; created on demand."""
-    home = Path(os.environ.get("COB_HOME") or ".cob").expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
 
 
 def database_url() -> str:

@@ -1,7 +1,14 @@
-"""Run the payer simulator: blocking (`cob payers serve`) or in a background thread (demo, tests)."""
+"""Run the payer simulator: blocking (`cob payers serve`) or in a background thread (demo, tests).
+
+Its log is uvicorn's: the access log's request lines (method, path, status; never a body) and
+errors. An error's traceback is not logged, only its type: what a request carried (names,
+member ids) never reaches a log file.
+"""
 
 from __future__ import annotations
 
+import copy
+import logging
 import socket
 import threading
 import time
@@ -10,10 +17,32 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from payers.simulator import create_app
 
 STARTUP_TIMEOUT = 10.0  # seconds to wait for /health
+
+
+class ErrorTypeOnly(logging.Filter):
+    """A record's exception is reduced to its type: its message and traceback can quote the
+    request (a patient's name, a member id)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()}: {type(record.exc_info[1]).__name__}"
+            record.args = None
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def log_config() -> dict:
+    """uvicorn's own logging, each handler through ErrorTypeOnly."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"error_type_only": {"()": ErrorTypeOnly}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["error_type_only"]
+    return config
 
 
 class SimulatorUnavailable(ConnectionError):
@@ -31,7 +60,10 @@ def serve(host: str, port: int, state_path: Path, latency: float = 0.0) -> None:
             f"cannot serve the payer simulator on {host}:{port}: the port is in use (is another "
             "`cob payers serve` running?); stop it or choose another --port"
         )
-    uvicorn.run(create_app(state_path, latency=latency), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(state_path, latency=latency), host=host, port=port, log_level="info",
+        log_config=log_config(),
+    )  # fmt: skip
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -56,9 +88,11 @@ def start_in_thread(
 ) -> RunningSimulator:
     """Start the simulator on a daemon thread and return once /health answers."""
     port = port or free_port(host)
+    # log_config=None: the host process's logging (the demo's, through NoPatientData) applies
     config = uvicorn.Config(
-        create_app(state_path, latency=latency), host=host, port=port, log_level="warning"
-    )
+        create_app(state_path, latency=latency), host=host, port=port, log_level="warning",
+        log_config=None,
+    )  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"payer-simulator-{port}", daemon=True)
     thread.start()

@@ -77,6 +77,7 @@ def test_submit_rejects_a_file_that_is_not_json(tmp_path: Path) -> None:
 
 def test_demo_keep_runs_every_example_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     port, ui_port = free_port(), free_port()
+    old_umask = os.umask(0o022)  # as a shell starts it: cob must tighten on its own
     demo = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "demo", "--keep",
          "--port", str(port), "--ui-port", str(ui_port)],
@@ -86,6 +87,7 @@ def test_demo_keep_runs_every_example_and_ctrl_c_stops_everything(tmp_path: Path
         stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
+    os.umask(old_umask)
     output = []
     deadline = time.monotonic() + 180
     assert demo.stdout is not None
@@ -107,6 +109,13 @@ def test_demo_keep_runs_every_example_and_ctrl_c_stops_everything(tmp_path: Path
     assert sorted(summary_rows) == [f"E100{n}" for n in range(1, 10)], text
     time.sleep(0.5)
     assert not [p for p in server if p.exists() and _runs(p, str(port))], "orphan dev server"
+    # the ledger, the statements, the payers' state, the dev server's database and log
+    written = [tmp_path / "home", *(tmp_path / "home").rglob("*")]
+    assert {p.name for p in written} >= {"ledger.db", "temporal.db", "temporal-server.log",
+                                         "demo-payers.db", "statements"}  # fmt: skip
+    assert any(p.parent.name == "statements" for p in written)
+    loose = [f"{oct(p.stat().st_mode & 0o777)} {p}" for p in written if p.stat().st_mode & 0o077]
+    assert loose == [], "readable by others"
 
 
 def _runs(proc: Path, port: str) -> bool:

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from workers.temporal import connect, search_attribute_flags
 
@@ -38,6 +39,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def owner_only_log(path: Path) -> BinaryIO:
+    """The log, appended to, readable by its owner alone (0600) even if it was not before."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "ab")
 
 
 class DevServerFailed(RuntimeError):
@@ -70,7 +78,7 @@ class DevServer:
                     f"port {port} is already in use (is another `cob server` or `cob demo` "
                     "running?); stop it or choose other ports"
                 )
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
         command = [
             find_binary("temporal"), "server", "start-dev",
             "--ip", "127.0.0.1", "--port", str(self.port),
@@ -80,10 +88,11 @@ class DevServer:
             *search_attribute_flags(),
         ]  # fmt: skip
         command += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
-        log = open(self.home / "temporal-server.log", "ab")
-        # Its own session: a Ctrl-C in the terminal reaches us, and we stop it in order.
+        log = owner_only_log(self.home / "temporal-server.log")
+        # Its own session: a Ctrl-C in the terminal reaches us, and we stop it in order. Its
+        # umask keeps temporal.db (workflow inputs: patients, claims) its owner's alone.
         self.process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, umask=0o077
         )
         log.close()
         await self._wait_ready(timeout)

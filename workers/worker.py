@@ -11,7 +11,8 @@ from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.encounter import EncounterActivities
-from ledger.db import cob_home, make_engine
+from ledger.db import make_engine
+from ledger.home import cob_home, owner_only
 from workers.temporal import TASK_QUEUE
 from workflows.appeal import AppealWorkflow
 from workflows.claim import PayerClaimWorkflow
@@ -50,6 +51,7 @@ async def payers_unreachable(payer_url: str) -> str | None:
 
 
 def build_worker(client: Client, settings: WorkerSettings) -> Worker:
+    owner_only()  # its activities write statements and the ledger: patient data
     parts = dict(
         payer_url=settings.payer_url,
         ledger=make_engine(settings.database_url),
