@@ -236,9 +236,10 @@ def create_app(
     app = FastAPI(title="Payer simulator (X12 5010)")
     app.add_middleware(BodyLimit, limit=max_body_bytes)
 
-    def profile_of(payer_id: str) -> PayerProfile:
+    def profile_of(payer_id: str, where: str = "payer_id") -> PayerProfile:
+        """The payer the request names at `where` (its X12 element, or the JSON field)."""
         if payer_id not in profiles:
-            raise HTTPException(status_code=404, detail=f"unknown payer id {payer_id}")
+            raise HTTPException(404, f"{where}: unknown payer id {payer_id[:80]}")
         return profiles[payer_id]
 
     @app.exception_handler(X12Error)
@@ -270,7 +271,7 @@ def create_app(
     @app.post("/x12/270")
     async def eligibility(request: Request) -> Response:
         inquiry = read_request("270", parse_270, await x12_body(request))
-        profile = profile_of(inquiry.payer_id)
+        profile = profile_of(inquiry.payer_id, "2100A NM109")
         benefits = benefits_for(store, profile, inquiry.member_id, inquiry.service_date)
         with store.transaction() as db:
             control = next_control_number(db, f"271 {inquiry.trace_number}")
@@ -280,7 +281,7 @@ def create_app(
     @app.post("/x12/278")
     async def prior_auth(request: Request) -> Response:
         inquiry = read_request("278", parse_278_request, await x12_body(request))
-        profile = profile_of(inquiry.payer_id)
+        profile = profile_of(inquiry.payer_id, "2010A NM109")
         decision = prior_auth_decision(
             profile, inquiry.member_id, inquiry.trace_number, inquiry.procedure_codes
         )
@@ -325,7 +326,7 @@ def create_app(
             raise HTTPException(
                 400, f"2010BB NM109: one payer per interchange; this one has {sorted(payer_ids)}"
             )
-        profile = profile_of(payer_ids.pop())
+        profile = profile_of(payer_ids.pop(), "2010BB NM109")
         if profile.payer_id in silent:  # the 837 never reached the payer: no 277CA
             return ClaimAnswer(ack_999=ack_999)
         acks: list[ClaimAcknowledgment] = []
@@ -360,7 +361,7 @@ def create_app(
         if not inquiries:
             raise HTTPException(400, "the 276 asks about no claim (no TRN in a 2200D loop)")
         for inquiry in inquiries:
-            profile_of(inquiry.payer_id)
+            profile_of(inquiry.payer_id, "2100A NM109")
         now = datetime.now()
         statuses = [status_of(store, inquiry, now) for inquiry in inquiries]
         with store.transaction() as db:

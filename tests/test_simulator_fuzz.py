@@ -152,7 +152,7 @@ def test_every_nasty_body_is_answered_below_500_with_a_reason(route: str, http: 
         ("only ISA", "segment ISA"),
         ("envelope, no group", "no 837 transaction (ST01 837)"),
         ("/x12/837 cut at 50%", "segment"),
-        ("unknown payer", "unknown payer id NOPE99"),
+        ("unknown payer", "2100A NM109: unknown payer id NOPE99"),
     ],
 )
 def test_a_refused_x12_request_names_the_segment_or_what_is_missing(
