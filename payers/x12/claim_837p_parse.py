@@ -697,8 +697,9 @@ def _line(sv1: Segment, number: int) -> ParsedLine:
 
 
 def read_837p(transaction: Transaction) -> list[ParsedClaim | UnreadClaim]:
-    """Every claim of an 837P transaction, read or with the reason it cannot be; the caller
-    has checked refusal_of_837 first."""
+    """Every claim of an 837P transaction, read or with the segment that keeps it from being
+    read; the caller has checked refusal_of_837 first. What is read is taken as written: the
+    encounter's checks judge its content (ParsedClaim.encounter_data, to_submission)."""
     header, loops = _hierarchy(transaction)
     out: list[ParsedClaim | UnreadClaim] = []
     for loop in loops:
@@ -706,13 +707,6 @@ def read_837p(transaction: Transaction) -> list[ParsedClaim | UnreadClaim]:
             out.append(_claim(loop, header))
         except X12Error as error:
             out.append(UnreadClaim(loop.segments[0][1], error, loop.segments))
-        except ValidationError as error:  # a Person or Provider the model refuses
-            first = error.errors(include_url=False)[0]
-            clm = loop.segments[0]
-            problem = X12Error(
-                f"{'.'.join(map(str, first['loc']))}: {first['msg']}", "CLM", clm.position
-            )
-            out.append(UnreadClaim(clm[1], problem, loop.segments))
     return out
 
 
