@@ -96,15 +96,14 @@ ODD_VALUES = [*ODD_DATES, *ODD_NUMBERS, "", " ", [], {}, [1], {"a": 1}, [[[[[]]]
 
 def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
     """Every node of a JSON value but the root, as its path of keys and indexes."""
+    if isinstance(value, dict):
+        children = list(value.items())
+    elif isinstance(value, list):
+        children = list(enumerate(value))
+    else:
+        return []
     found: list[tuple] = []
-    items = (
-        value.items()
-        if isinstance(value, dict)
-        else enumerate(value)
-        if isinstance(value, list)
-        else []
-    )
-    for key, child in items:
+    for key, child in children:
         found += [(*prefix, key), *paths(child, (*prefix, key))]
     return found
 
@@ -165,18 +164,13 @@ def mangled_encounter(draw: st.DrawFn) -> bytes:
                 st.sampled_from(["note", "Encounter_id", "line_number", "", "sex", "\u00e9"])
             )
             target[key] = draw(st.sampled_from(ODD_VALUES))
-        elif how == "repeat":
-            lists = [
-                p
-                for p in nodes
-                if isinstance(parent(data, p)[p[-1]], list) and parent(data, p)[p[-1]]
-            ]
-            if lists:
-                path = draw(st.sampled_from(lists))
-                items = parent(data, path)[path[-1]]
-                parent(data, path)[path[-1]] = (items * 60)[
-                    : draw(st.sampled_from([0, 2, 4, 5, 11, 12, 13, 50, 51]))
-                ]
+        elif how == "repeat":  # a list cut short or grown past its limit (50 lines, 12 HI...)
+            lists = [p for p in nodes if isinstance(parent(data, p)[p[-1]], list)]
+            path = draw(st.sampled_from(lists)) if lists else None
+            items = parent(data, path)[path[-1]] if path else []
+            if path and items:
+                size = draw(st.sampled_from([0, 2, 4, 5, 11, 12, 13, 50, 51]))
+                parent(data, path)[path[-1]] = (items * 60)[:size]
         elif how == "renumber" and isinstance(data.get("lines"), list):
             lines = [ln for ln in data["lines"] if isinstance(ln, dict)]
             numbers = draw(st.permutations(range(1, len(lines) + 1)))
@@ -215,8 +209,11 @@ def outcome_of_encounter_file(raw: bytes, sent: list[str] | None = None) -> str:
     other exception escapes."""
     try:
         encounter = loaded(raw)
-    except InvalidInput as error:
-        return f"refused {by_field(error.field)}"
+    except (
+        InvalidInput
+    ) as error:  # a key not in the model is counted as one class: its name is data
+        unknown = error.message.startswith("is not a known field")
+        return f"refused {'(an unknown field)' if unknown else by_field(error.field)}"
     texts = put_on_the_wire(encounter)
     if sent is not None:
         sent += texts
@@ -385,6 +382,9 @@ def mangled_837(draw: st.DrawFn) -> bytes:
     return raw
 
 
+FIELD = re.compile(r"[\w.\[\]() ]+")  # a field path or 'segment XYZ'; anything else is data
+
+
 def outcomes_of_837(raw: bytes) -> list[str]:
     """'file refused' (an X12Error), or a class for each claim and refused transaction; each
     ready claim is put on the wire. Any other exception escapes."""
@@ -396,10 +396,10 @@ def outcomes_of_837(raw: bytes) -> list[str]:
     for ready in batch.claims:
         put_on_the_wire(ready.encounter)
         found.append("claim ready")
-    for skipped in batch.skipped:
+    for skipped in batch.skipped:  # by the segment or field named, never a value
         segment = re.match(r"segment (\w+)", skipped.reason)
         field = segment[0] if segment else by_field(skipped.reason.split(":")[0])
-        found.append(f"claim skipped {field if len(field) < 60 else '(other)'}")
+        found.append(f"claim skipped {field if FIELD.fullmatch(field) else '(other)'}")
     return found
 
 
@@ -409,7 +409,7 @@ def outcomes_of_837(raw: bytes) -> list[str]:
 @FAST
 @given(raw=mangled_encounter())
 def test_a_mangled_encounter_file_is_accepted_and_sendable_or_refused_naming_a_field(raw: bytes):
-    assert re.fullmatch(r"accepted|refused \S+", outcome_of_encounter_file(raw))
+    assert re.fullmatch(r"accepted|refused .+", outcome_of_encounter_file(raw))
 
 
 @settings(FAST, max_examples=100)
