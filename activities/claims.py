@@ -81,7 +81,9 @@ class ClaimActivities(PayerAndLedger):
         when it needs the team."""
         await self._audit(
             step.workflow_id,
-            f"follow_up:{step.claim_control_number or '-'}:{step.kind}:{step.on.isoformat()}",
+            f"follow_up:{step.claim_control_number or '-'}:{step.kind}"
+            + (f":{step.payer_id}" if step.per_payer else "")
+            + f":{step.on.isoformat()}",
             step.kind,
             step.model_dump(mode="json", exclude={"workflow_id"}),
         )
@@ -91,6 +93,7 @@ class ClaimActivities(PayerAndLedger):
                 workflow_id=step.workflow_id,
                 resolution=step.reason,
                 kind=step.closes_kind,
+                payer_id=step.payer_id if step.per_payer else None,
             )
         if step.task:
             await self._write(
@@ -103,6 +106,7 @@ class ClaimActivities(PayerAndLedger):
                 reason=step.reason,
                 due=step.due,
                 opened_on=step.on,
+                per_payer=step.per_payer,
             )
 
     async def _remittance_for(self, claim: SubmitClaim) -> Remittance | None:

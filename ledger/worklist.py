@@ -14,8 +14,11 @@ from ledger.db import in_transaction, upsert, utcnow
 from ledger.queries import row_dict
 
 
-def task_key(workflow_id: str, kind: str, due: date | None) -> str:
-    return f"{workflow_id}/{kind}/{due.isoformat() if due else '-'}"
+def task_key(workflow_id: str, kind: str, due: date | None, payer_id: str | None = None) -> str:
+    """One task per workflow, kind and due date; with `payer_id`, one per payer too (an
+    encounter asks several payers at once)."""
+    about = f"{kind}/{payer_id}" if payer_id else kind
+    return f"{workflow_id}/{about}/{due.isoformat() if due else '-'}"
 
 
 def open_task(
@@ -29,10 +32,11 @@ def open_task(
     reason: str,
     due: date | None,
     opened_on: date,
+    per_payer: bool = False,
 ) -> str:
     """Open a task once: a retried attempt finds it and leaves it as it is (a closed task
     stays closed). Returns its key."""
-    key = task_key(workflow_id, kind, due)
+    key = task_key(workflow_id, kind, due, payer_id if per_payer else None)
 
     def work(session: Session) -> None:
         if session.get(t.WorklistTask, key) is None:
@@ -49,10 +53,15 @@ def open_task(
 
 
 def close_tasks(
-    engine: Engine, *, workflow_id: str, resolution: str, kind: str | None = None
+    engine: Engine,
+    *,
+    workflow_id: str,
+    resolution: str,
+    kind: str | None = None,
+    payer_id: str | None = None,
 ) -> int:
-    """Close the workflow's open tasks (of `kind`, or all) with the reason; how many were
-    closed."""
+    """Close the workflow's open tasks (of `kind` and `payer_id` where given, or all) with
+    the reason; how many were closed."""
 
     def work(session: Session) -> int:
         query = select(t.WorklistTask).where(
@@ -60,6 +69,8 @@ def close_tasks(
         )
         if kind is not None:
             query = query.where(t.WorklistTask.kind == kind)
+        if payer_id is not None:
+            query = query.where(t.WorklistTask.payer_id == payer_id)
         rows = session.exec(query).all()
         for row in rows:
             upsert(

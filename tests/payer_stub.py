@@ -43,13 +43,15 @@ def payer_stub(answer: Answer) -> Iterator[str]:
         server.server_close()
 
 
-Fault = Callable[[str, str, int], tuple[int, bytes] | None]  # (method, path, nth) -> answer
+# (method, path, nth, request body) -> (status, body) to answer, or None to forward
+Fault = Callable[[str, str, int, bytes], tuple[int, bytes] | None]
 
 
 @contextmanager
 def faulty_payer(target: str, fault: Fault) -> Iterator[str]:
     """A payer in front of `target` that answers (status, body) where `fault` says so for the
-    nth request (from 1) to a method and path, and forwards every other request as it came."""
+    nth request (from 1) to a method and path (and its body), and forwards every other request
+    as it came."""
     counts: dict[tuple[str, str], int] = {}
     lock = threading.Lock()
 
@@ -59,7 +61,7 @@ def faulty_payer(target: str, fault: Fault) -> Iterator[str]:
             route = self.path.split("?")[0]
             with lock:
                 counts[self.command, route] = nth = counts.get((self.command, route), 0) + 1
-            answer = fault(self.command, route, nth)
+            answer = fault(self.command, route, nth, body)
             if answer is None:
                 forwarded = httpx.request(
                     self.command, target + self.path, content=body,

@@ -8,6 +8,7 @@ faulty payer endpoint (tests/payer_stub.py), the ledger."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -84,7 +85,7 @@ async def test_a_garbled_271_is_asked_again_and_the_money_is_as_without_faults(
     clean = await without_faults(
         client, tmp_path, example("05-medicare-medicaid", encounter_id="PF1-clean")
     )
-    garbled = lambda method, path, nth: GARBLE if path == "/x12/270" and nth <= 2 else None  # noqa: E731
+    garbled = lambda method, path, nth, body: GARBLE if path == "/x12/270" and nth <= 2 else None  # noqa: E731
     with faulty_payer(simulator.url, garbled) as url:
         async with running_worker(client, url, ledger_url, tmp_path) as settings:
             _, status = await run_encounter(
@@ -113,7 +114,7 @@ async def test_a_payer_that_keeps_failing_holds_with_a_task_until_it_answers(
     case = f"PF-{name[:2]}-{route.rsplit('/', 1)[1]}"
     healed = asyncio.Event()
 
-    def fault(m: str, path: str, nth: int):
+    def fault(m: str, path: str, nth: int, body: bytes):
         if healed.is_set() or (m, path) != (method, route):
             return None
         return (500, b"") if route == "/x12/era" else GARBLE
@@ -185,7 +186,7 @@ async def test_an_answer_to_another_request_is_no_answer(payers, simulator):
 async def test_what_a_fault_says_names_the_call_never_a_value(status, body, raised, kind):
     """The message reaches the worker's log: it names the transaction and segment. The
     payer's own text travels in `detail`, for the worklist task."""
-    with faulty_payer("http://127.0.0.1:9", lambda m, p, n: (status, body)) as url:
+    with faulty_payer("http://127.0.0.1:9", lambda m, p, n, b: (status, body)) as url:
         async with PayerClient(url, retry_budget=0.5) as client:
             with pytest.raises(raised) as fault:
                 await client.submit_claim(claim("V1", ACME, [("99213", "150.00")]))
@@ -207,3 +208,46 @@ async def test_a_value_x12_cannot_carry_is_never_sent_and_never_retried(payers):
     assert not unwritable.value.retryable and "O*BRIEN" not in str(unwritable.value)
     assert "NM103 holds a separator" in unwritable.value.detail
     assert [e.transaction for e in payers.exchanges] == []
+
+
+async def test_two_payers_failing_at_once_each_get_a_task_and_the_hold_lasts_until_both_answer(
+    client, simulator, ledger_url, tmp_path, time_skipping
+):
+    """Medicare's and Medicaid's 271s both garbled: one task per payer. Medicare heals
+    first: its task closes, the encounter stays held for Medicaid, whose task stays open."""
+    broken = {"MCARE", "MCAID"}
+
+    def fault(method: str, path: str, nth: int, body: bytes):
+        payer = re.search(rb"NM1\*PR\*2\*[^*]*\*{5}PI\*(\w+)", body)
+        return GARBLE if path == "/x12/270" and payer and payer[1].decode() in broken else None
+
+    clean = await without_faults(
+        client, tmp_path, example("05-medicare-medicaid", encounter_id="PF2-clean")
+    )
+    with faulty_payer(simulator.url, fault) as url:
+        async with running_worker(client, url, ledger_url, tmp_path) as settings:
+            handle = await start_encounter(
+                client,
+                example("05-medicare-medicaid", encounter_id="PF2"),
+                task_queue=settings.task_queue,
+            )
+            for _ in range(30):
+                await time_skipping.sleep(timedelta(hours=1))
+            held = "held_payer_answer_unreadable"
+            assert await stage_of(handle, held) == held
+            open_ = tasks(make_engine(ledger_url), encounter_id="PF2")
+            assert sorted(t["payer_id"] for t in open_) == ["MCAID", "MCARE"]
+            broken.discard("MCARE")
+            for _ in range(3):
+                await time_skipping.sleep(timedelta(hours=1))
+            assert await stage_of(handle, held, tries=20) == held  # Medicaid still garbled
+            [still] = tasks(make_engine(ledger_url), encounter_id="PF2")
+            assert still["payer_id"] == "MCAID"
+            broken.clear()
+            status = await handle.result()
+    assert status.stage == "closed" and money(status) == money(clean)
+    closed = tasks(make_engine(ledger_url), encounter_id="PF2", include_closed=True)
+    assert sorted((t["payer_id"], t["status"]) for t in closed) == [
+        ("MCAID", "closed"),
+        ("MCARE", "closed"),
+    ]

@@ -101,7 +101,6 @@ class AppealWorkflow:
         return PayerCalls(
             workflow_id=workflow.info().workflow_id,
             encounter_id=self._run.submission.encounter.encounter_id,
-            payer_id=self._run.submission.coverage.payer_id,
             stage=lambda: self._stage,
             set_stage=lambda stage: setattr(self, "_stage", stage),
         )
@@ -151,6 +150,7 @@ class AppealWorkflow:
             remittance = await self._calls().ask(
                 ClaimActivities.pick_up_remittance,
                 SubmitClaim(workflow_id=run.claim_workflow_id, submission=run.submission),
+                payer_id=run.submission.coverage.payer_id,
                 about="the ERA mailbox (835) for the appeal's decision",
                 ccn=self._ccn,
             )

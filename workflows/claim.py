@@ -75,7 +75,6 @@ class PayerClaimWorkflow:
         self._calls = PayerCalls(
             workflow_id=workflow.info().workflow_id,
             encounter_id=run.encounter.encounter_id,
-            payer_id=self._payer_id,
             stage=lambda: self._stage,
             set_stage=self._set_stage,
         )
@@ -196,6 +195,7 @@ class PayerClaimWorkflow:
         return await self._calls.ask(
             EncounterActivities.submit_claim,
             SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission),
+            payer_id=self._payer_id,
             about=f"claim {ccn} (837P)",
             ccn=ccn,
         )
@@ -291,7 +291,10 @@ class PayerClaimWorkflow:
             provider_name=run.encounter.billing_provider.name,
         )
         decision = await self._calls.ask(
-            EncounterActivities.request_prior_auth, request, about="prior authorization (278)"
+            EncounterActivities.request_prior_auth,
+            request,
+            payer_id=self._payer_id,
+            about="prior authorization (278)",
         )
         if decision.status == "pended" and workflow.patched(PRIOR_AUTH_FOLLOW_UP):
             decision = await await_prior_auth(

@@ -55,6 +55,7 @@ def open_balance(remittance: Remittance) -> bool:
 class EncounterWorkflow:
     def __init__(self) -> None:
         self._status: EncounterStatus | None = None
+        self._calls: PayerCalls | None = None
 
     @workflow.run
     async def run(self, run: EncounterRun) -> EncounterStatus:
@@ -203,15 +204,15 @@ class EncounterWorkflow:
         )
 
     async def _eligibility(self, encounter: Encounter, coverage: Coverage) -> Benefits:
-        calls = PayerCalls(
-            workflow_id=workflow.info().workflow_id,
-            encounter_id=encounter.encounter_id,
-            payer_id=coverage.payer_id,
-            stage=lambda: self._status.stage if self._status else "",
-            set_stage=self._set_stage,
-        )
+        if self._calls is None:
+            self._calls = PayerCalls(
+                workflow_id=workflow.info().workflow_id,
+                encounter_id=encounter.encounter_id,
+                stage=lambda: self._status.stage if self._status else "",
+                set_stage=self._set_stage,
+            )
         try:
-            return await calls.ask(
+            return await self._calls.ask(
                 EncounterActivities.check_eligibility,
                 EligibilityCheck(
                     workflow_id=workflow.info().workflow_id,
@@ -220,6 +221,7 @@ class EncounterWorkflow:
                     service_date=encounter.service_date,
                     provider=encounter.billing_provider,
                 ),
+                payer_id=coverage.payer_id,
                 about=f"eligibility (270) with {coverage.payer_id}",
             )
         except ActivityError as error:

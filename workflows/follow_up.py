@@ -133,6 +133,7 @@ class RemittanceWatch:
         return await self.calls.ask(
             ClaimActivities.pick_up_remittance,
             self.claim,
+            payer_id=self.claim.submission.coverage.payer_id,
             about="the ERA mailbox (835)",
             ccn=self.claim.submission.claim_control_number,
         )
@@ -195,6 +196,7 @@ class RemittanceWatch:
                         payer_claim_number=payer_claim_number,
                         on=day,
                     ),
+                    payer_id=payer_id,
                     about=f"claim status (276) for claim {ccn}",
                     ccn=ccn,
                 )
@@ -291,6 +293,7 @@ async def await_prior_auth(
         decision = await calls.ask(
             EncounterActivities.request_prior_auth,
             request.model_copy(update={"follow_up": asks}),
+            payer_id=request.coverage.payer_id,
             about=f"prior authorization (278) follow-up {asks}",
         )
         if decision.status != "pended":

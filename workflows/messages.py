@@ -133,6 +133,7 @@ class FollowUp(Model):
     task: bool = False
     closes_tasks: bool = False  # the claim's open tasks are done, `reason` says why
     closes_kind: str | None = None  # only the open tasks of this kind are done
+    per_payer: bool = False  # the task is this payer's (opened and closed apart from others)
 
 
 class ClaimProgress(Model):

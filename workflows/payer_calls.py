@@ -55,31 +55,38 @@ def payer_fault(error: ActivityError) -> Fault | None:
 
 
 class PayerCalls:
-    """A workflow's payer calls; `stage`/`set_stage` are the workflow's own stage."""
+    """A workflow's payer calls; `stage`/`set_stage` are the workflow's own stage. Several
+    calls may be held at once (an encounter's 270s go out together): the stage shows the
+    latest fault until the last of them is answered."""
 
     def __init__(
         self,
         *,
         workflow_id: str,
         encounter_id: str,
-        payer_id: str,
         stage: Callable[[], str],
         set_stage: Callable[[str], None],
     ) -> None:
         self.workflow_id = workflow_id
         self.encounter_id = encounter_id
-        self.payer_id = payer_id
         self._stage = stage
         self._set_stage = set_stage
+        self._held = 0
+        self._resume = ""
 
     async def ask(
-        self, activity: Callable[..., Any], arg: Any, *, about: str, ccn: str | None = None
+        self,
+        activity: Callable[..., Any],
+        arg: Any,
+        *,
+        payer_id: str,
+        about: str,
+        ccn: str | None = None,
     ) -> Any:
         """The activity's result; an ActivityError only for the payer's own 'no'."""
         if not workflow.patched(PAYER_FAULTS):  # workflows started before: as they ran
             return await workflow.execute_activity_method(activity, arg, **PAYER_CALL)
         held: Fault | None = None
-        resume = ""
         while True:
             try:
                 result = await workflow.execute_activity_method(activity, arg, **PAYER_CALL)
@@ -88,47 +95,45 @@ class PayerCalls:
                 if fault is None:
                     raise
                 if held is None:
-                    held, resume = fault, self._stage()
-                    await self._hold(fault, about, ccn)
+                    held = fault
+                    await self._hold(fault, payer_id, about, ccn)
                 wait = RETRY_AFTER_FAULT if fault.kind.transient else RETRY_AFTER_REFUSAL
                 await workflow.sleep(wait)
                 continue
             if held is not None:
-                await self._resume(held, about, ccn)
-                self._set_stage(resume)
+                await self._answered(held, payer_id, about, ccn)
             return result
 
-    async def _hold(self, fault: Fault, about: str, ccn: str | None) -> None:
-        detail = f" ({fault.detail})" if fault.detail and fault.detail != fault.message else ""
+    async def _hold(self, fault: Fault, payer_id: str, about: str, ccn: str | None) -> None:
+        detail = f" [{fault.detail}]" if fault.detail and fault.detail != fault.message else ""
         reason = f"{about}: {fault.message}{detail}; {fault.kind.action}"
         today = workflow.now().date()
-        await self._record(fault.kind.kind, reason, ccn, task=True, due=fault_task_due(today))
+        step = self._step(fault.kind.kind, payer_id, reason, ccn)
+        await self._record(step.model_copy(update={"task": True, "due": fault_task_due(today)}))
+        if self._held == 0:
+            self._resume = self._stage()
+        self._held += 1
         self._set_stage(f"held_{fault.kind.kind}")
 
-    async def _resume(self, fault: Fault, about: str, ccn: str | None) -> None:
+    async def _answered(self, fault: Fault, payer_id: str, about: str, ccn: str | None) -> None:
         reason = f"{about}: the payer answered again; work goes on"
-        await self._record(f"{fault.kind.kind}_cleared", reason, ccn, closes=fault.kind.kind)
+        step = self._step(f"{fault.kind.kind}_cleared", payer_id, reason, ccn)
+        await self._record(step.model_copy(update={"closes_kind": fault.kind.kind}))
+        self._held -= 1
+        if self._held == 0:
+            self._set_stage(self._resume)
 
-    async def _record(
-        self,
-        kind: str,
-        reason: str,
-        ccn: str | None,
-        *,
-        task: bool = False,
-        due: Any = None,
-        closes: str | None = None,
-    ) -> None:
-        step = FollowUp(
+    def _step(self, kind: str, payer_id: str, reason: str, ccn: str | None) -> FollowUp:
+        return FollowUp(
             workflow_id=self.workflow_id,
             encounter_id=self.encounter_id,
-            payer_id=self.payer_id,
+            payer_id=payer_id,
             claim_control_number=ccn,
             kind=kind,
             on=workflow.now().date(),
             reason=reason,
-            due=due,
-            task=task,
-            closes_kind=closes,
+            per_payer=True,
         )
+
+    async def _record(self, step: FollowUp) -> None:
         await workflow.execute_activity_method(ClaimActivities.follow_up, step, **LOOKUP)
