@@ -11,14 +11,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from payers.client import PayerClient
 from payers.serve import RunningSimulator, start_in_thread
 from tests.pyx12_check import VALIDATED, pyx12_valid
-from workers.devserver import find_binary
-from workers.temporal import register_search_attributes
+from tests.workflow_harness import start_time_skipping
 
 pytest_plugins = ["tests.ledger_db"]
 
@@ -38,16 +36,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_exit_status)
-
-
-async def start_time_skipping() -> WorkflowEnvironment:
-    """A time-skipping test server with our search attributes."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=find_binary("temporal-test-server"),
-    )
-    await register_search_attributes(env.client)
-    return env
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

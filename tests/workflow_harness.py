@@ -11,11 +11,15 @@ from pathlib import Path
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import default
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from cli.encounters import start_encounter
 from cob.model import Encounter
+from workers.devserver import find_binary
+from workers.temporal import register_search_attributes
 from workers.worker import WorkerSettings, build_worker
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -60,3 +64,13 @@ async def search_attribute_values(client: Client, workflow_id: str) -> dict:
         for name, payload in fields.items()
         if payload.metadata.get("encoding") != b"binary/null"
     }
+
+
+async def start_time_skipping() -> WorkflowEnvironment:
+    """A time-skipping test server with our search attributes."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=find_binary("temporal-test-server"),
+    )
+    await register_search_attributes(env.client)
+    return env

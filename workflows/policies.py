@@ -18,7 +18,9 @@ PAYER_CALL = dict(
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=1),
         backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=5),
+        # a blip is retried within seconds; a payer down for hours is asked every quarter
+        # hour, not hammered (about 100 attempts in the day's budget)
+        maximum_interval=timedelta(minutes=15),
         non_retryable_error_types=NON_RETRYABLE,
     ),
 )

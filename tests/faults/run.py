@@ -28,7 +28,6 @@ import httpx
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.encounters import start_encounter
@@ -47,9 +46,7 @@ from tests.faults.outcomes import (
 from tests.faults.plan import DEFAULT_RATES, FaultPlan, parse_rates
 from tests.faults.proxy import InjectedFault, start_proxy
 from tests.faults.report import report_lines
-from tests.workflow_harness import running_worker
-from workers.devserver import find_binary
-from workers.temporal import register_search_attributes
+from tests.workflow_harness import running_worker, start_time_skipping
 from workflows.encounter import EncounterWorkflow
 from workflows.messages import EncounterStatus
 
@@ -83,15 +80,6 @@ class SuiteReport:
     clean: RunResult
     faulty: RunResult
     comparison: Comparison
-
-
-async def _time_skipping() -> WorkflowEnvironment:
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=find_binary("temporal-test-server"),
-    )
-    await register_search_attributes(env.client)
-    return env
 
 
 @asynccontextmanager
@@ -171,7 +159,7 @@ async def run_encounters(
     proxy = start_proxy(simulator.url, plan) if plan is not None else None
     started = time.monotonic()
     try:
-        async with await _time_skipping() as env:
+        async with await start_time_skipping() as env:
             payer_url = proxy.url if proxy else simulator.url
             async with running_worker(env.client, payer_url, database_url, workdir) as settings:
                 handles = [
