@@ -35,11 +35,16 @@ def open_task(
     per_payer: bool = False,
 ) -> str:
     """Open a task once: a retried attempt finds it and leaves it as it is (a closed task
-    stays closed). Returns its key."""
+    stays closed). A payer's task (`per_payer`: a payer fault, closed when the payer answers)
+    is opened again when the fault comes back before its due date changes. Returns its key."""
     key = task_key(workflow_id, kind, due, payer_id if per_payer else None)
 
     def work(session: Session) -> None:
-        if session.get(t.WorklistTask, key) is None:
+        found = session.get(t.WorklistTask, key)
+        if found is not None and per_payer and found.status == "closed":
+            upsert(session, t.WorklistTask, {"key": key},
+                   {"status": "open", "reason": reason, "resolution": ""})  # fmt: skip
+        elif found is None:
             session.add(
                 t.WorklistTask(
                     key=key, encounter_id=encounter_id, workflow_id=workflow_id,

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from cob import model
 from cob.money import account_line
 from ledger import tables as t
+from ledger import worklist
 from ledger.db import database_url, dispose_engine, make_engine
 from ledger.queries import audit_events, encounter_summary, encounter_timeline, unbalanced_lines
 from ledger.writes import (
@@ -362,3 +363,30 @@ def test_default_ledger_is_a_sqlite_file_in_cob_home(
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     finally:
         dispose_engine()
+
+
+def test_a_payer_fault_task_comes_back_open_when_the_fault_does(ledger_engine: Engine) -> None:
+    """A payer's fault task closes when the payer answers; the same fault the same day opens
+    it again (its key is the same), while an ordinary task once closed stays closed."""
+    task = dict(workflow_id="encounter-F1", encounter_id="F1", claim_control_number=None,
+                due=date(2026, 12, 3), opened_on=date(2026, 12, 1))  # fmt: skip
+    worklist.open_task(ledger_engine, **task, payer_id="MCARE", kind="payer_unavailable",
+                       reason="270: no answer", per_payer=True)  # fmt: skip
+    worklist.open_task(ledger_engine, **task, payer_id="MCAID", kind="payer_unavailable",
+                       reason="270: no answer", per_payer=True)  # fmt: skip
+    worklist.open_task(ledger_engine, **task, payer_id="MCARE", kind="filing_escalation",
+                       reason="30 days left")  # fmt: skip
+    closed = worklist.close_tasks(ledger_engine, workflow_id="encounter-F1", resolution="answered",
+                                  kind="payer_unavailable", payer_id="MCARE")  # fmt: skip
+    assert closed == 1
+    worklist.close_tasks(ledger_engine, workflow_id="encounter-F1", resolution="done",
+                         kind="filing_escalation")  # fmt: skip
+    worklist.open_task(ledger_engine, **task, payer_id="MCARE", kind="payer_unavailable",
+                       reason="270: no answer again", per_payer=True)  # fmt: skip
+    worklist.open_task(ledger_engine, **task, payer_id="MCARE", kind="filing_escalation",
+                       reason="30 days left")  # fmt: skip
+    open_now = {(r["kind"], r["payer_id"], r["reason"]) for r in worklist.tasks(ledger_engine)}
+    assert open_now == {
+        ("payer_unavailable", "MCARE", "270: no answer again"),
+        ("payer_unavailable", "MCAID", "270: no answer"),
+    }
