@@ -83,6 +83,22 @@ class RunningSimulator:
         self.thread.join(timeout=STARTUP_TIMEOUT)
 
 
+def wait_for_health(url: str, thread: threading.Thread) -> bool | None:
+    """Whether a server started on `thread` answers GET /health with 200 within the start-up
+    timeout: True, False (no answer in time), or None (the thread ended first)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            return None
+        try:
+            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 def start_in_thread(
     state_path: Path, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0
 ) -> RunningSimulator:
@@ -97,19 +113,14 @@ def start_in_thread(
     thread = threading.Thread(target=server.run, name=f"payer-simulator-{port}", daemon=True)
     thread.start()
     running = RunningSimulator(url=f"http://{host}:{port}", server=server, thread=thread)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise SimulatorUnavailable(
-                f"cannot start the payer simulator on {running.url}: it exited during start-up "
-                "(is the port in use?)"
-            )
-        try:
-            if httpx.get(f"{running.url}/health", timeout=1.0).status_code == 200:
-                return running
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
+    answered = wait_for_health(running.url, thread)
+    if answered:
+        return running
+    if answered is None:
+        raise SimulatorUnavailable(
+            f"cannot start the payer simulator on {running.url}: it exited during start-up "
+            "(is the port in use?)"
+        )
     running.stop()
     raise SimulatorUnavailable(
         f"cannot reach the payer simulator started on {running.url}: /health did not answer "

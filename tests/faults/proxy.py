@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from collections import Counter, deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,11 +23,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from payers.serve import STARTUP_TIMEOUT, wait_for_health
 from tests.faults import damage
 from tests.faults.plan import ERA_PATH, FaultPlan, request_key
 from workers.devserver import free_port
 
-STARTUP_TIMEOUT = 10.0
 UPSTREAM_TIMEOUT = 60.0
 ANSWERS_KEPT = 64  # per endpoint, for wrong answers
 
@@ -215,13 +214,7 @@ def start_proxy(upstream: str, plan: FaultPlan, host: str = "127.0.0.1") -> Runn
     thread = threading.Thread(target=server.run, name=f"fault-proxy-{port}", daemon=True)
     thread.start()
     running = RunningProxy(f"http://{host}:{port}", proxy, server, thread)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{running.url}/health", timeout=1.0).status_code == 200:
-                return running
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
+    if wait_for_health(running.url, thread):
+        return running
     running.stop()
     raise RuntimeError(f"fault proxy on {running.url} did not forward /health in time")
