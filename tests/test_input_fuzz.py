@@ -178,18 +178,7 @@ def mangled_encounter(draw: st.DrawFn) -> bytes:
             for ln, number in zip(lines, numbers, strict=True):
                 ln["line_number"] = number + shift
     text = json.dumps(data, ensure_ascii=draw(st.booleans()))
-    raw = text.encode("utf-8", "surrogatepass")
-    damage = draw(st.sampled_from(["none"] * 16 + ["flip", "truncate", "latin-1", "bom"]))
-    if damage == "flip":
-        at = draw(st.integers(0, len(raw) - 1))
-        raw = raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1 :]
-    elif damage == "truncate":
-        raw = raw[: draw(st.integers(0, len(raw)))]
-    elif damage == "latin-1":
-        raw = text.encode("latin-1", "replace")
-    elif damage == "bom":
-        raw = b"\xef\xbb\xbf" + raw
-    return raw
+    return damaged_bytes(draw, text, intact=16, encoding=("latin-1", "replace"))
 
 
 def loaded(raw: bytes) -> Encounter:
@@ -368,18 +357,7 @@ def mangled_837(draw: st.DrawFn) -> bytes:
             n = draw(st.integers(0, len(body[at].elements) - 1))
             body[at].elements[n] = draw(st.sampled_from(ODD_ELEMENTS) | st.text(max_size=12))
     text = enveloped(body)
-    raw = text.encode("utf-8", "surrogatepass")
-    damage = draw(st.sampled_from(["none"] * 6 + ["flip", "truncate", "utf-16", "bom"]))
-    if damage == "flip":
-        at = draw(st.integers(0, len(raw) - 1))
-        raw = raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1 :]
-    elif damage == "truncate":
-        raw = raw[: draw(st.integers(0, len(raw)))]
-    elif damage == "utf-16":
-        raw = text.encode("utf-16", "surrogatepass")
-    elif damage == "bom":
-        raw = b"\xef\xbb\xbf" + raw
-    return raw
+    return damaged_bytes(draw, text, intact=6, encoding=("utf-16", "surrogatepass"))
 
 
 FIELD = re.compile(r"[\w.\[\]() ]+")  # a field path or 'segment XYZ'; anything else is data
@@ -498,6 +476,24 @@ def main(argv: list[str]) -> int:
     for where, count in tracebacks.most_common():
         print(f"  traceback {where}: {count}")
     return 1 if tracebacks or refused_by_pyx12 else 0
+
+
+def damaged_bytes(draw, text: str, *, intact: int, encoding: tuple[str, str]) -> bytes:
+    """`text` as UTF-8 bytes, left whole `intact` times in `intact` + 4, else one byte
+    flipped, cut short, written in another encoding (codec, errors) or behind a BOM."""
+    raw = text.encode("utf-8", "surrogatepass")
+    codec, errors = encoding
+    damage = draw(st.sampled_from(["none"] * intact + ["flip", "truncate", codec, "bom"]))
+    if damage == "flip":
+        at = draw(st.integers(0, len(raw) - 1))
+        raw = raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1 :]
+    elif damage == "truncate":
+        raw = raw[: draw(st.integers(0, len(raw)))]
+    elif damage == codec:
+        raw = text.encode(codec, errors)
+    elif damage == "bom":
+        raw = b"\xef\xbb\xbf" + raw
+    return raw
 
 
 if __name__ == "__main__":
