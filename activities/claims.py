@@ -22,7 +22,7 @@ from cob.money import (
 )
 from ledger import documents, worklist
 from payers.client import PayerCallFault, PayerClient
-from payers.profiles import load_profiles
+from payers.directory import payer_deadlines
 from payers.x12.claim_status import ClaimStatus
 from payers.x12.remittance_835 import read_claims
 from workflows.messages import FollowUp, StatusCheck, SubmitClaim
@@ -31,9 +31,8 @@ from workflows.messages import FollowUp, StatusCheck, SubmitClaim
 class ClaimActivities(PayerAndLedger):
     @activity.defn
     async def deadline_rules(self, payer_id: str) -> DeadlineRules:
-        """The payer's deadline terms from its profile; the defaults for a payer without one."""
-        profile = load_profiles().get(payer_id)
-        return profile.deadlines if profile else DeadlineRules()
+        """The payer's deadline terms from the payer directory (defaults for one it lacks)."""
+        return payer_deadlines(payer_id)
 
     @activity.defn
     async def fetch_remittance(self, claim: SubmitClaim) -> Remittance:

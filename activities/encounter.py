@@ -14,7 +14,7 @@ from temporalio import activity
 
 from activities.base import PayerAndLedger, business_error
 from activities.statement import render_statement
-from cob.deadlines import DeadlineRules, timely_filing_deadline
+from cob.deadlines import timely_filing_deadline
 from cob.model import (
     Benefits,
     ClaimAcknowledgment,
@@ -23,7 +23,7 @@ from cob.model import (
 )
 from cob.money import ZERO, UnbalancedLine, account_line
 from ledger import worklist, writes
-from payers.profiles import load_profiles
+from payers.directory import payer_deadlines, payer_names
 from workflows.messages import (
     CloseEncounter,
     CobReview,
@@ -148,8 +148,7 @@ class EncounterActivities(PayerAndLedger):
         """Proof of timely filing: the 277CA accepted it today; the payer's rule says by when
         it had to be filed (DOMAIN.md §4.1). A late claim is still sent, and flagged."""
         submission = claim.submission
-        profile = load_profiles().get(submission.coverage.payer_id)
-        rules = profile.deadlines if profile else DeadlineRules()
+        rules = payer_deadlines(submission.coverage.payer_id)
         prior = [r.adjudication_date for r in submission.prior_remittances]
         deadline = timely_filing_deadline(
             rules, submission.encounter.service_date, max(prior) if prior else None
@@ -187,7 +186,7 @@ class EncounterActivities(PayerAndLedger):
         total = sum((a.patient_responsibility for a in accounts), ZERO)
         statement_path: str | None = None
         if total > 0:  # bill the patient only after the last payer (DOMAIN.md §6.1)
-            names = {pid: profile.name for pid, profile in load_profiles().items()}
+            names = payer_names()
             text = render_statement(
                 encounter, accounts, close.remittances, names, close.statement_date
             )

@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from cob.deadlines import POSTING_DAYS
 from ledger import documents, worklist
 from ledger import tables as t
+from payers.directory import payer_of_remittance
 from payers.era import EraDocument
-from payers.profiles import payer_of_remittance
 from payers.x12.remittance_835 import RemittanceAdvice, parse_835, read_835
 from payers.x12.segments import X12Error
 

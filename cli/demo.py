@@ -25,7 +25,7 @@ from cli.render import summary_table
 from cob.denials import ClaimCorrection
 from ledger.db import database_url, shown_url
 from ledger.home import cob_home, owner_only
-from payers.serve import start_in_thread
+from payers.simulator.serve import start_in_thread
 from workers.devserver import DevServer
 from workers.logs import configure_worker_logging
 from workers.temporal import connect, workflow_url

@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cob.model import Encounter, shown
 from cob.validation import InvalidInput, validate_encounter
-from payers.profiles import known_payer_ids
+from payers.directory import known_payer_ids
 from workers.temporal import TASK_QUEUE
 from workflows import search_attributes
 from workflows.encounter import EncounterWorkflow

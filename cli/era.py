@@ -31,7 +31,7 @@ def post(
     from cli.x12 import read_file
     from ledger.db import make_engine
     from ledger.documents import claim_on_file
-    from payers.profiles import known_payer_ids
+    from payers.directory import known_payer_ids
     from payers.x12.segments import X12Error
 
     if payer is not None and payer not in known_payer_ids():

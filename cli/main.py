@@ -115,7 +115,7 @@ def payers_serve(
 ) -> None:
     """Run the payer simulator (HTTP) until Ctrl-C."""
     from ledger.db import cob_home
-    from payers.serve import serve
+    from payers.simulator.serve import serve
 
     serve(host, port, state or cob_home() / "payers.db", latency)
 
@@ -167,7 +167,7 @@ def import_batch(
 
     from cli.encounters import start_encounter
     from cli.imports import read_837_batch, read_837_file
-    from payers.profiles import known_payer_ids
+    from payers.directory import known_payer_ids
     from payers.x12.segments import X12Error
     from workers.temporal import connect
 
@@ -462,7 +462,7 @@ def unreachable(error: BaseException) -> str | None:
     from temporalio.service import RPCError, RPCStatusCode
 
     from ledger.db import LedgerUnreachable, database_url
-    from payers.serve import SimulatorUnavailable
+    from payers.simulator.serve import SimulatorUnavailable
     from workers.devserver import DevServerFailed
     from workers.temporal import START_IT, TASK_QUEUE, TemporalUnreachable, temporal_address
 

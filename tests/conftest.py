@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from payers.client import PayerClient
-from payers.serve import RunningSimulator, start_in_thread
+from payers.simulator.serve import RunningSimulator, start_in_thread
 from tests.pyx12_check import VALIDATED, pyx12_valid
 from tests.workflow_harness import start_time_skipping
 

@@ -32,7 +32,7 @@ def inquiry(ccn: str, payer_id: str, member_id: str, charge: str) -> StatusInqui
 
 
 async def test_276_answers_paid_denied_and_not_found(payers):
-    met = coverage("ACME01", "ACM100200300")  # payers/members.json: 2026 deductible met
+    met = coverage("ACME01", "ACM100200300")  # payers/simulator/members.json: 2026 deductible met
     paid = await payers.submit_claim(claim("S1", met, [("99213", "150.00")]))
     await payers.submit_claim(claim("S2", BLUE, [("73721", "400.00")], npi=None))  # CO-16
 

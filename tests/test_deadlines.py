@@ -117,10 +117,10 @@ def test_a_filing_limit_is_in_months_or_days_not_both():
         FilingLimit(months=12, days=365)
 
 
-def test_payer_profiles_carry_their_deadline_rules():
-    from payers.profiles import load_profiles
+def test_the_payer_directory_carries_each_payers_deadline_rules():
+    from payers.directory import load_directory
 
-    profiles = load_profiles()
+    profiles = load_directory()
     medicare = profiles["MCARE"].deadlines
     assert timely_filing_deadline(medicare, date(2025, 3, 17)).due == date(2026, 3, 17)
     assert [level.name for level in medicare.appeal_levels][:2] == [

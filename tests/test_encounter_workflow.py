@@ -215,7 +215,7 @@ async def test_a_payer_that_says_another_pays_first_is_billed_again_after_it(
     client, simulator, ledger_url, tmp_path
 ):
     """CO-22 (DOMAIN.md §5 COB_REVIEW): ACME01's COB file names BLUE02 as primary for member
-    ACM700800901 (payers/members.json). The engine bills BLUE02 first, then ACME01 again
+    ACM700800901 (payers/simulator/members.json). The engine bills BLUE02 first, then ACME01 again
     with BLUE02's adjudication; the denied claim is set aside and the money balances."""
     encounter = example("09-three-payers", encounter_id="E1009-cob")
     by_payer = {c.payer_id: c for c in encounter.coverages}

@@ -200,7 +200,7 @@ def test_httpx_request_lines_stay_out_of_the_worker_log() -> None:
 
 
 def test_the_simulators_log_keeps_an_errors_type_only() -> None:
-    from payers.serve import ErrorTypeOnly
+    from payers.simulator.serve import ErrorTypeOnly
 
     try:
         raise KeyError("ACM900000001 ALICE BECKER")

@@ -21,7 +21,7 @@ from cob.model import (
     Remittance,
 )
 from cob.validation import InvalidInput
-from payers.profiles import known_payer_ids
+from payers.directory import known_payer_ids
 from payers.x12.claim_837p import build_837p
 from payers.x12.claim_837p_parse import encounter_id_of
 from payers.x12.segments import build_interchange, parse_interchange, seg

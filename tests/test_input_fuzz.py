@@ -44,7 +44,7 @@ from cli.encounters import load_encounter
 from cli.imports import read_837_batch
 from cob.model import ADDRESS, ClaimSubmission, Encounter
 from cob.validation import InvalidInput, validate_encounter
-from payers.profiles import known_payer_ids
+from payers.directory import known_payer_ids
 from payers.x12.claim_837p import build_837p
 from payers.x12.claim_837p_parse import ParsedClaim, parse_837p
 from payers.x12.eligibility import build_270, inquiry_for

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from cob.model import ClaimSubmission, CobMethod, Coverage, Encounter, PlanType, Remittance
 from cob.money import ZERO, account_line, patient_responsibility
-from payers.adjudication import adjudicate
-from payers.profiles import load_profiles
+from payers.simulator.adjudication import adjudicate
+from payers.simulator.plans import load_profiles
 
 PROFILES = load_profiles()
 MEMBER_IDS = {"ACME01": "ACM100000001", "BLUE02": "BSH00000001", "EMPL03": "E1000000001",

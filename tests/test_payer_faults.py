@@ -26,7 +26,7 @@ from payers.client import (
     PayerUnavailable,
     UnreadableAnswer,
 )
-from payers.serve import start_in_thread
+from payers.simulator.serve import start_in_thread
 from payers.x12.claim_837p import build_837p
 from tests.payer_stub import faulty_payer, payer_stub
 from tests.test_simulator import ACME, CLINIC, DOS, PATIENT, claim, coverage

@@ -9,7 +9,7 @@ from cob.model import PlanType
 from cob.money import account_line
 from tests.test_simulator import cas, claim, coverage
 
-ACME_MET = coverage("ACME01", "ACM100200300")  # payers/members.json: 2026 deductible met
+ACME_MET = coverage("ACME01", "ACM100200300")  # payers/simulator/members.json: 2026 deductible met
 EMPL = coverage("EMPL03", "E1002003004")
 CASCADE = coverage("CASC05", "CMH00000001")  # standard COB with a credit reserve; excludes 97110
 MEDICARE_MET = coverage("MCARE", "1EG4TE5MK72", PlanType.MEDICARE)  # 2026 deductible met

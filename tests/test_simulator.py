@@ -28,8 +28,8 @@ from payers.client import (
     PayerRejected,
     PayerUnavailable,
 )
-from payers.profiles import PROFILES_DIR, ProfileError, load_profiles
-from payers.serve import free_port, start_in_thread
+from payers.simulator.plans import PLAN_TERMS_DIR, ProfileError, load_profiles
+from payers.simulator.serve import free_port, start_in_thread
 from payers.x12.acknowledgments import parse_277ca, parse_999
 from payers.x12.claim_837p import build_837p
 from payers.x12.remittance_835 import check_835_balance, parse_835
@@ -296,13 +296,13 @@ async def test_client_gives_up_after_its_budget():
 
 
 def test_a_bad_profile_names_its_file_and_field(tmp_path):
-    profile = json.loads((PROFILES_DIR / "ACME01.json").read_text())
+    profile = json.loads((PLAN_TERMS_DIR / "ACME01.json").read_text())
     (tmp_path / "ACME01.json").write_text(json.dumps({**profile, "coinsurance": "1.20"}))
     with pytest.raises(ProfileError, match=r"ACME01\.json: coinsurance"):
         load_profiles(tmp_path)
 
 
 async def test_eligibility_counts_the_deductible_a_member_already_met_this_year(payers):
-    # payers/members.json: ACME01 member ACM100200300 had met the 500.00 deductible in 2026.
+    # payers/simulator/members.json: ACME01 member ACM100200300 had met the 500.00 deductible in 2026.
     benefits = await payers.eligibility(coverage("ACME01", "ACM100200300"), PATIENT, DOS, CLINIC)
     assert benefits.deductible_remaining == D("0.00")

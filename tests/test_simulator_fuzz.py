@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cob.model import PriorAuthRequest
-from payers.adjudication import adjudicate
-from payers.profiles import load_profiles
-from payers.serve import RunningSimulator, start_in_thread
-from payers.simulator import MAX_BODY_BYTES
+from payers.simulator.adjudication import adjudicate
+from payers.simulator.app import MAX_BODY_BYTES
+from payers.simulator.plans import load_profiles
+from payers.simulator.serve import RunningSimulator, start_in_thread
 from payers.x12.acknowledgments import parse_277ca, parse_999
 from payers.x12.claim_837p import build_837p
 from payers.x12.claim_status import StatusInquiry, build_276

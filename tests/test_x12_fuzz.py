@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from activities.remittances import file_posting
 from cli.imports import read_837_batch
-from payers.profiles import known_payer_ids
+from payers.directory import known_payer_ids
 from payers.x12.acknowledgments import parse_277ca, parse_999
 from payers.x12.claim_837p_parse import parse_837p
 from payers.x12.claim_status import parse_277

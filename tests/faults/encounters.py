@@ -15,7 +15,8 @@ from pathlib import Path
 
 from cob.model import Encounter
 from cob.validation import validate_encounter
-from payers.profiles import known_payer_ids, load_profiles
+from payers.directory import known_payer_ids
+from payers.simulator.plans import load_profiles
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CHARGE_FACTORS = ("0.80", "0.90", "1.00", "1.00", "1.15", "1.30", "1.60")

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from payers.serve import STARTUP_TIMEOUT, wait_for_health
+from payers.simulator.serve import STARTUP_TIMEOUT, wait_for_health
 from tests.faults import damage
 from tests.faults.plan import ERA_PATH, FaultPlan, request_key
 from workers.devserver import free_port

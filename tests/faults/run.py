@@ -33,7 +33,7 @@ from temporalio.testing import WorkflowEnvironment
 from cli.encounters import start_encounter
 from cob.model import Encounter
 from ledger.db import dispose_engine, make_engine
-from payers.serve import start_in_thread
+from payers.simulator.serve import start_in_thread
 from tests.faults.encounters import fault_suite_encounters
 from tests.faults.outcomes import (
     Comparison,

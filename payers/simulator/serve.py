@@ -19,7 +19,7 @@ import httpx
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from payers.simulator import create_app
+from payers.simulator.app import create_app
 
 STARTUP_TIMEOUT = 10.0  # seconds to wait for /health
 

@@ -20,8 +20,8 @@ from cob.model import (
     ServiceLine,
 )
 from cob.money import ZERO, cents, check_remittance_line
-from payers.coordination import later_payer_adjustments, open_balance, payment_case
-from payers.profiles import PayerProfile
+from payers.simulator.coordination import later_payer_adjustments, open_balance, payment_case
+from payers.simulator.plans import PayerProfile
 
 # RARC: secondary payment cannot be considered without the primary payer's information
 PRIMARY_PAYER_FIRST = "MA04"

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from cob.model import ClaimSubmission
-from payers.adjudication import payer_claim_number
-from payers.claims_desk import ClaimStore, accept, post_era
-from payers.profiles import PayerProfile
+from payers.simulator.adjudication import payer_claim_number
+from payers.simulator.claims_desk import ClaimStore, accept, post_era
+from payers.simulator.plans import PayerProfile
 
 
 class AppealNotPossible(ValueError):

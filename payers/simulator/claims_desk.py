@@ -30,16 +30,16 @@ from cob.model import (
     Remittance,
 )
 from cob.money import ZERO
-from payers.adjudication import adjudicate, payer_claim_number, reversal
-from payers.claim_holds import HOLD_SCHEMA, holding, pend, resent_pended, take_pended
-from payers.credit_reserves import (
+from payers.era import EraBatch, EraDocument
+from payers.simulator.adjudication import adjudicate, payer_claim_number, reversal
+from payers.simulator.claim_holds import HOLD_SCHEMA, holding, pend, resent_pended, take_pended
+from payers.simulator.credit_reserves import (
     CREDIT_RESERVE_SCHEMA,
     credit_reserve,
     give_back_credit_reserve,
     move_credit_reserve,
 )
-from payers.era import EraBatch, EraDocument
-from payers.profiles import PayerProfile
+from payers.simulator.plans import PayerProfile
 from payers.x12.remittance_835 import ProviderAdjustment, build_835
 
 SCHEMA = """
@@ -101,14 +101,14 @@ def next_control_number(db: sqlite3.Connection, used_for: str) -> int:
 
 @cache
 def year_to_date_deductibles() -> dict[str, Decimal]:
-    """The accumulators the payers had before the simulator started (payers/members.json)."""
+    """The accumulators the payers had before the simulator started (payers/simulator/members.json)."""
     data = json.loads((Path(__file__).parent / "members.json").read_text())
     return {key: Decimal(amount) for key, amount in data["deductible_met"].items()}
 
 
 @cache
 def other_primary_coverage() -> dict[str, str]:
-    """payer/member -> the plan the payer's COB file says is primary (payers/members.json)."""
+    """payer/member -> the plan the payer's COB file says is primary (payers/simulator/members.json)."""
     data = json.loads((Path(__file__).parent / "members.json").read_text())
     return dict(data.get("other_coverage_primary", {}))
 

@@ -15,7 +15,7 @@ from cob.benefits import (
 from cob.model import Adjustment, ClaimSubmission, CobMethod, LineAdjudication, ServiceLine
 from cob.money import ZERO, cents, patient_responsibility
 from cob.payment_case import prior_payments
-from payers.profiles import PayerProfile
+from payers.simulator.plans import PayerProfile
 
 
 def prior_lines(submission: ClaimSubmission, line_number: int) -> list[LineAdjudication]:

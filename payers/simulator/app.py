@@ -1,5 +1,5 @@
 """A payer clearinghouse over HTTP that speaks X12 5010 (DOMAIN.md §3), for every payer in
-`payers/profiles/`:
+the payer directory, with the plans' private terms in `plan_terms/`:
 
     POST /x12/270  -> 271      eligibility
     POST /x12/278  -> 278      prior authorization
@@ -33,9 +33,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cob.model import ClaimAcknowledgment, ClaimSubmission, Model
 from cob.validation import field_path
-from payers.appeals_desk import AppealNotPossible, overturn
-from payers.claim_holds import holding, pended_claim_number, set_hold
-from payers.claims_desk import (
+from payers.era import EraBatch
+from payers.simulator.appeals_desk import AppealNotPossible, overturn
+from payers.simulator.claim_holds import holding, pended_claim_number, set_hold
+from payers.simulator.claims_desk import (
     BadCursor,
     ClaimStore,
     benefits_for,
@@ -46,8 +47,7 @@ from payers.claims_desk import (
     release_pended,
     stored_remittance,
 )
-from payers.era import EraBatch
-from payers.profiles import PayerProfile, load_profiles
+from payers.simulator.plans import PayerProfile, load_profiles
 from payers.x12.acknowledgments import AckError, build_277ca, build_999
 from payers.x12.claim_837p import VERSION as CLAIM_837P
 from payers.x12.claim_837p import check_837p_balance
@@ -226,10 +226,10 @@ def status_of(store: ClaimStore, inquiry: StatusInquiry, today: datetime) -> Cla
 def create_app(
     state_path: Path,
     latency: float = 0.0,
-    profiles_dir: Path | None = None,
+    plan_terms: Path | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
-    profiles = load_profiles(profiles_dir)
+    profiles = load_profiles(plan_terms)
     store = ClaimStore(state_path)
     outage = Outage(requests=0)
     silent: set[str] = set()
