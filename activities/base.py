@@ -13,9 +13,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from cob.model import ClaimAcknowledgment, Remittance
+from contract.messages import SubmitClaim
 from ledger import documents, writes
 from payers.client import PayerCallFault, PayerClient, PayerRejected
-from workflows.messages import SubmitClaim
 
 T = TypeVar("T")
 

@@ -20,12 +20,12 @@ from cob.money import (
     adjudication_to_post,
     check_remittance_line,
 )
+from contract.messages import FollowUp, StatusCheck, SubmitClaim
 from ledger import documents, worklist
 from payers.client import PayerCallFault, PayerClient
 from payers.directory import payer_deadlines
 from payers.x12.claim_status import ClaimStatus
 from payers.x12.remittance_835 import read_claims
-from workflows.messages import FollowUp, StatusCheck, SubmitClaim
 
 
 class ClaimActivities(PayerAndLedger):

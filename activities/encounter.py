@@ -22,9 +22,8 @@ from cob.model import (
     PriorAuthRequest,
 )
 from cob.money import ZERO, UnbalancedLine, account_line
-from ledger import worklist, writes
-from payers.directory import payer_deadlines, payer_names
-from workflows.messages import (
+from contract.ids import encounter_id_of
+from contract.messages import (
     CloseEncounter,
     CobReview,
     EligibilityCheck,
@@ -33,6 +32,8 @@ from workflows.messages import (
     OrderRecord,
     SubmitClaim,
 )
+from ledger import worklist, writes
+from payers.directory import payer_deadlines, payer_names
 
 T = TypeVar("T")
 
@@ -60,7 +61,7 @@ class EncounterActivities(PayerAndLedger):
                 check.coverage, check.patient, check.service_date, check.provider
             ),
             step=f"eligibility/{check.coverage.key}",
-            encounter_id=check.workflow_id.removeprefix("encounter-"),
+            encounter_id=encounter_id_of(check.workflow_id),
         )
         await self._audit(
             check.workflow_id,

@@ -19,19 +19,18 @@ errors = Console(stderr=True, soft_wrap=True)
 
 async def appeal_handle(client: Client, encounter: str) -> WorkflowHandle:
     """The appeal of the encounter's current claim, or a clear exit 1."""
-    from cli.encounters import encounter_status_or_none, workflow_id_of
-    from workflows.encounter import claim_workflow_id
+    from cli.encounters import encounter_status_or_none
+    from contract.ids import appeal_workflow_id, workflow_id_of
 
     workflow_id = workflow_id_of(encounter)
     status = await encounter_status_or_none(client, workflow_id)
     if status is None:
         errors.print(f"[red]no encounter workflow {workflow_id}[/]")
         raise typer.Exit(1)
-    if not status.current_payer or not status.stage.startswith("appeal"):
+    if status.current_claim is None or not status.stage.is_appeal:
         errors.print(f"[red]{workflow_id} has no appeal in progress (stage: {status.stage})[/]")
         raise typer.Exit(1)
-    claim_id = claim_workflow_id(workflow_id, len(status.claims) + 1, status.current_payer)
-    return client.get_workflow_handle(f"{claim_id}/appeal")
+    return client.get_workflow_handle(appeal_workflow_id(status.current_claim))
 
 
 @app.command("file")

@@ -20,9 +20,11 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli.encounters import encounter_workflow_id, load_encounter, start_encounter
+from cli.encounters import load_encounter, start_encounter
 from cli.render import summary_table
 from cob.denials import ClaimCorrection
+from contract.messages import EncounterStatus
+from contract.stages import ENCOUNTER_FINAL, Stage
 from ledger.db import database_url, shown_url
 from ledger.home import cob_home, owner_only
 from payers.simulator.serve import start_in_thread
@@ -31,10 +33,7 @@ from workers.logs import configure_worker_logging
 from workers.temporal import connect, workflow_url
 from workers.worker import WorkerSettings, build_worker
 from workflows.claim import PayerClaimWorkflow
-from workflows.encounter import EncounterWorkflow, claim_workflow_id
-from workflows.messages import EncounterStatus
-
-FINAL_STAGES = {"closed", "held", "lost"}
+from workflows.encounter import EncounterWorkflow
 
 
 @dataclass
@@ -79,18 +78,15 @@ async def poll(client: Client, item: DemoEncounter) -> None:
             item.status = await item.handle.result()
         return
     status = item.status
-    if item.correction and status.current_payer:
-        sequence = len(status.claims) + 1  # the claim being worked
-        child = client.get_workflow_handle(
-            claim_workflow_id(item.handle.id, sequence, status.current_payer)
-        )
+    if item.correction and status.current_claim:
+        child = client.get_workflow_handle(status.current_claim)
         try:
             claim = await child.query(PayerClaimWorkflow.status)
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:  # the claim workflow is starting
                 return
             raise
-        if claim.stage == "awaiting_correction":
+        if claim.stage == Stage.AWAITING_CORRECTION:
             answer = await child.execute_update(PayerClaimWorkflow.correct_claim, item.correction)
             item.note = f"billing team corrected the claim: {answer}"
             item.correction = None
@@ -146,7 +142,7 @@ async def run_demo(
             if keep:
                 console.print(f"[bold]--keep[/]: Temporal UI at {server.ui_url}; Ctrl-C stops all")
                 await asyncio.Event().wait()
-        unfinished = [i.name for i in items if not i.status or i.status.stage not in FINAL_STAGES]
+        unfinished = [i.name for i in items if not i.status or i.status.stage not in ENCOUNTER_FINAL]
         return 1 if unfinished else 0
     finally:
         if simulator is not None:
@@ -155,4 +151,4 @@ async def run_demo(
         console.print("stopped the worker, the payer simulator and the Temporal dev server")
 
 
-__all__ = ["run_demo", "encounter_workflow_id"]
+__all__ = ["run_demo"]

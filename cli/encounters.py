@@ -14,20 +14,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cob.model import Encounter, shown
 from cob.validation import InvalidInput, validate_encounter
+from contract import search_attributes
+from contract.ids import TASK_QUEUE, encounter_workflow_id
+from contract.messages import EncounterRun, EncounterStatus
 from payers.directory import known_payer_ids
-from workers.temporal import TASK_QUEUE
-from workflows import search_attributes
 from workflows.encounter import EncounterWorkflow
-from workflows.messages import EncounterRun, EncounterStatus
-
-
-def encounter_workflow_id(encounter_id: str) -> str:
-    return f"encounter-{encounter_id}"
-
-
-def workflow_id_of(encounter: str) -> str:
-    """The workflow id for what a user typed: an encounter id or the workflow id itself."""
-    return encounter if encounter.startswith("encounter-") else encounter_workflow_id(encounter)
 
 
 def load_encounter(path: Path, today: date | None = None) -> Encounter:

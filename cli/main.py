@@ -231,8 +231,9 @@ def import_batch(
 @app.command()
 def status(encounter: str = typer.Argument(..., help="encounter id or workflow id")) -> None:
     """Show where an encounter is: stage, payer order, claims, money by line."""
-    from cli.encounters import encounter_status_or_none, workflow_id_of
+    from cli.encounters import encounter_status_or_none
     from cli.render import line_table, summary_table
+    from contract.ids import workflow_id_of
     from ledger.db import make_engine
     from ledger.documents import adjustments_naming
     from workers.temporal import connect
@@ -289,8 +290,8 @@ def list_encounters(
     from rich.table import Table
 
     from cli.encounters import list_query, parse_within
+    from contract import search_attributes as sa
     from workers.temporal import connect
-    from workflows import search_attributes as sa
 
     try:
         by = datetime.now(UTC) + parse_within(deadline_within) if deadline_within else None
@@ -353,7 +354,7 @@ def tasks(
 def timeline(encounter: str = typer.Argument(..., help="encounter id or workflow id")) -> None:
     """What the engine did for an encounter, step by step with its dates, from the audit
     trail (the encounter, its claims and their appeals)."""
-    from cli.encounters import workflow_id_of
+    from contract.ids import workflow_id_of
     from ledger.db import make_engine
     from ledger.queries import encounter_timeline
 
@@ -461,10 +462,11 @@ def unreachable(error: BaseException) -> str | None:
     from sqlalchemy.exc import InterfaceError, OperationalError
     from temporalio.service import RPCError, RPCStatusCode
 
+    from contract.ids import TASK_QUEUE
     from ledger.db import LedgerUnreachable, database_url
     from payers.simulator.serve import SimulatorUnavailable
     from workers.devserver import DevServerFailed
-    from workers.temporal import START_IT, TASK_QUEUE, TemporalUnreachable, temporal_address
+    from workers.temporal import START_IT, TemporalUnreachable, temporal_address
 
     known = (TemporalUnreachable, LedgerUnreachable, SimulatorUnavailable, DevServerFailed)
     if isinstance(error, known):

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cob.money import ZERO
-from workflows.messages import EncounterStatus
+from contract.messages import EncounterStatus
 
 
 def money(amount: Decimal | None) -> str:

@@ -11,10 +11,10 @@ import pytest
 
 from cob.denials import ROUTE_ACTIONS, Route, route_denial
 from cob.model import Adjustment, LineAdjudication, Remittance
+from contract.ids import claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import audit_events, unbalanced_lines
 from tests.workflow_harness import example, run_encounter, running_worker
-from workflows.encounter import claim_workflow_id
 
 D = Decimal
 

@@ -14,12 +14,13 @@ from temporalio.client import WorkflowUpdateFailedError
 from cli.encounters import start_encounter
 from cob.denials import ClaimCorrection
 from cob.model import Encounter
+from contract.ids import claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import audit_events, unbalanced_lines
 from ledger.worklist import tasks
 from tests.workflow_harness import example, run_encounter, running_worker
 from workflows.claim import PayerClaimWorkflow
-from workflows.encounter import EncounterWorkflow, claim_workflow_id
+from workflows.encounter import EncounterWorkflow
 
 
 @pytest.fixture

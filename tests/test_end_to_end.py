@@ -23,6 +23,7 @@ import pytest
 from sqlmodel import Session, select
 
 from cli.demo import poll, start_examples
+from contract.ids import claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import unbalanced_lines
 from ledger.tables import X12Document
@@ -30,7 +31,7 @@ from tests.pyx12_check import VALIDATED, pyx12_valid
 from tests.x12_batch import batch_837, example_encounter
 from workers.devserver import DevServer, PortTaken, free_port
 from workers.temporal import connect
-from workflows.encounter import EncounterWorkflow, claim_workflow_id
+from workflows.encounter import EncounterWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORIES = Path(__file__).resolve().parent / "histories"

@@ -13,12 +13,12 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.claims import ClaimActivities
 from cob.model import ClaimSubmission
+from contract.messages import SubmitClaim
 from ledger import tables as t
 from ledger.db import make_engine
 from ledger.worklist import tasks
 from tests.payer_stub import payer_stub
 from tests.x12_batch import example_encounter
-from workflows.messages import SubmitClaim
 
 GOOD_835 = (Path(__file__).parent / "x12_corpus/linuxforhealth/835_005010X221A1/managed-care.835")
 

@@ -15,12 +15,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from cli.encounters import start_encounter
 from cob.model import Encounter
+from contract.ids import claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import audit_events
 from ledger.worklist import tasks
 from tests.conftest import start_time_skipping
 from tests.workflow_harness import example, running_worker, search_attribute_values
-from workflows.encounter import claim_workflow_id
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from temporalio.common import SearchAttributeIndexedValueType
 
+from contract import search_attributes
 from workers.temporal import search_attribute_flags
-from workflows import search_attributes
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
 

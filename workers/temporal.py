@@ -13,9 +13,8 @@ from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows import search_attributes
+from contract import search_attributes
 
-TASK_QUEUE = "cob-encounters"
 NAMESPACE = "default"
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 UI_URL = os.environ.get("COB_TEMPORAL_UI", "http://127.0.0.1:8233")

@@ -11,9 +11,9 @@ from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.encounter import EncounterActivities
+from contract.ids import TASK_QUEUE
 from ledger.db import make_engine
 from ledger.home import cob_home, owner_only
-from workers.temporal import TASK_QUEUE
 from workflows.appeal import AppealWorkflow
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow

@@ -31,8 +31,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from cob.deadlines import Deadline, appeal_deadline, appeal_decision_due, prompt_pay_due
     from cob.model import Remittance
+    from contract.messages import ClaimProgress, FollowUp, SubmitClaim
+    from contract.stages import Stage
     from workflows.follow_up import record, today
-    from workflows.messages import ClaimProgress, FollowUp, SubmitClaim
     from workflows.payer_calls import PayerCalls
 
 
@@ -45,7 +46,7 @@ class AppealWorkflow:
         self._filed: AppealFiling | None = None
         self._decision: AppealDecision | None = None
         self._steps: list[str] = []
-        self._stage = "appeal"
+        self._stage = Stage.APPEAL
 
     @workflow.run
     async def run(self, run: AppealRun) -> AppealOutcome:
@@ -56,7 +57,7 @@ class AppealWorkflow:
             self._level, self._filed, self._decision = level, None, None
             name = levels[level - 1].name
             filing = appeal_deadline(run.rules, level, notice)
-            await self._progress("appeal", filing)
+            await self._progress(Stage.APPEAL, filing)
             await self._step(
                 "appeal_due",
                 f"level {level} ({name}) of claim {self._ccn} against {run.denial.explanation}: "
@@ -67,7 +68,7 @@ class AppealWorkflow:
             if not await self._await_filing(notice, filing, name):
                 reason = f"{name} not filed by {filing.due.isoformat()}; the denial stands"
                 await self._step("appeal_expired", reason, filing, task=True, closes=True)
-                await self._progress("appeal_expired", None)
+                await self._progress(Stage.APPEAL_EXPIRED, None)
                 return self._outcome("expired", reason)
             filed_on = today()
             decision_due = appeal_decision_due(run.rules, level, filed_on)
@@ -80,7 +81,7 @@ class AppealWorkflow:
                 task=False,
                 closes=True,
             )
-            await self._progress("appeal_filed", decision_due)
+            await self._progress(Stage.APPEAL_FILED, decision_due)
             remittance = await self._await_decision(decision_due, name)
             if remittance is not None:
                 reason = (
@@ -171,7 +172,7 @@ class AppealWorkflow:
                     task=False,
                     closes=True,
                 )
-                await self._progress("appeal_won", due)
+                await self._progress(Stage.APPEAL_WON, due)
                 overdue_flagged = False
             if due is not None and not overdue_flagged and today() > due.due:
                 what = "payment" if heard else "decision"
@@ -228,7 +229,7 @@ class AppealWorkflow:
             )
         )
 
-    async def _progress(self, stage: str, deadline: Deadline | None) -> None:
+    async def _progress(self, stage: Stage, deadline: Deadline | None) -> None:
         """Tell the claim workflow (and through it the encounter) the stage and deadline."""
         self._stage, self._deadline = stage, deadline
         parent = workflow.info().parent

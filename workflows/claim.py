@@ -25,7 +25,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from cob.expected import review_payment
     from cob.model import ClaimAcknowledgment, ClaimSubmission, PriorAuthRequest, Remittance
-    from workflows import search_attributes
+    from contract import search_attributes
+    from contract.ids import appeal_workflow_id
+    from contract.messages import (
+        ClaimOutcome,
+        ClaimProgress,
+        ClaimRun,
+        ClaimWorkflowStatus,
+        FollowUp,
+        SubmitClaim,
+    )
+    from contract.stages import Stage
     from workflows.appeal import AppealWorkflow
     from workflows.follow_up import (
         RemittanceWatch,
@@ -33,14 +43,6 @@ with workflow.unsafe.imports_passed_through():
         deadline_rules,
         record,
         sleep_until,
-    )
-    from workflows.messages import (
-        ClaimOutcome,
-        ClaimProgress,
-        ClaimRun,
-        ClaimStatus,
-        FollowUp,
-        SubmitClaim,
     )
     from workflows.payer_calls import PayerCalls
     from workflows.policies import PAYER_CALL, payer_rejection
@@ -60,7 +62,7 @@ ACK_WAIT_DAYS = 5  # DOMAIN.md §4.6: no 277CA by T+5 -> investigate
 class PayerClaimWorkflow:
     def __init__(self) -> None:
         self._payer_id = ""
-        self._stage = "starting"
+        self._stage = Stage.STARTING
         self._denial: DenialDecision | None = None
         self._correction: ClaimCorrection | None = None
         self._timers = False
@@ -93,7 +95,7 @@ class PayerClaimWorkflow:
             outcome.payment_review = review_payment(
                 outcome.remittance, run.benefits, run.prior_remittances
             )
-        self._set_stage(outcome.result)
+        self._set_stage(Stage(outcome.result))
         # The encounter hears every report before this claim ends (a signal still in flight
         # when the child completes could reach a parent that has already moved on).
         await asyncio.gather(*self._reports)
@@ -127,7 +129,7 @@ class PayerClaimWorkflow:
             prior_remittances=run.prior_remittances,
         )
         for attempt in range(1, MAX_SUBMISSIONS + 1):
-            self._set_stage("submitted")
+            self._set_stage(Stage.SUBMITTED)
             outcome.claim_control_numbers.append(submission.claim_control_number)
             ack = await self._submit(submission)
             if not ack.acknowledged and workflow.patched(ACK_FOLLOW_UP):
@@ -137,7 +139,7 @@ class PayerClaimWorkflow:
                     return
             remittance: Remittance | None = None
             if ack.accepted:
-                self._set_stage("awaiting_remittance")
+                self._set_stage(Stage.AWAITING_REMITTANCE)
                 remittance, lost = await self._await_remittance(
                     run, SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission)
                 )
@@ -206,7 +208,7 @@ class PayerClaimWorkflow:
         """No 277CA: wait the DOMAIN.md §4.6 five days, send the same claim once more (the
         same claim control number, so a payer that did get it answers as before), then
         escalate to the team."""
-        self._set_stage("awaiting_acknowledgment")
+        self._set_stage(Stage.AWAITING_ACKNOWLEDGMENT)
         sent_on = workflow.now().date()
         resend_on = sent_on + timedelta(days=ACK_WAIT_DAYS)
         await self._follow_up(submission, "no_277ca", f"{ack.reason}; resend on {resend_on}")
@@ -264,7 +266,7 @@ class PayerClaimWorkflow:
                 rules=await self._deadline_rules(),
                 era_poll_days=run.era_poll_days,
             ),
-            id=f"{workflow.info().workflow_id}/appeal",
+            id=appeal_workflow_id(workflow.info().workflow_id),
         )
         outcome.appeal = appeal
         if appeal.remittance is not None:
@@ -280,7 +282,7 @@ class PayerClaimWorkflow:
         ]
         if not codes:
             return None
-        self._set_stage("prior_auth")
+        self._set_stage(Stage.PRIOR_AUTH)
         request = PriorAuthRequest(
             encounter_id=run.encounter.encounter_id,
             coverage=run.coverage,
@@ -307,7 +309,7 @@ class PayerClaimWorkflow:
         return decision.authorization_number
 
     async def _await_correction(self, run: ClaimRun) -> bool:
-        self._set_stage("awaiting_correction")
+        self._set_stage(Stage.AWAITING_CORRECTION)
         try:
             await workflow.wait_condition(
                 lambda: self._correction is not None,
@@ -317,11 +319,11 @@ class PayerClaimWorkflow:
             return False
         return True
 
-    def _set_stage(self, stage: str) -> None:
+    def _set_stage(self, stage: Stage) -> None:
         self._stage = stage
         workflow.upsert_search_attributes(
             [
-                search_attributes.STAGE.value_set(stage),
+                search_attributes.STAGE.value_set(stage.value),
                 search_attributes.CURRENT_PAYER.value_set(self._payer_id),
             ]
         )
@@ -352,8 +354,8 @@ class PayerClaimWorkflow:
         self._set_stage(progress.stage)
 
     @workflow.query
-    def status(self) -> ClaimStatus:
-        return ClaimStatus(payer_id=self._payer_id, stage=self._stage, denial=self._denial)
+    def status(self) -> ClaimWorkflowStatus:
+        return ClaimWorkflowStatus(payer_id=self._payer_id, stage=self._stage, denial=self._denial)
 
     @workflow.update
     def correct_claim(self, correction: ClaimCorrection) -> str:
@@ -362,7 +364,7 @@ class PayerClaimWorkflow:
 
     @correct_claim.validator
     def _validate_correction(self, correction: ClaimCorrection) -> None:
-        if self._stage != "awaiting_correction" or self._denial is None:
+        if self._stage != Stage.AWAITING_CORRECTION or self._denial is None:
             raise ValueError(f"claim is not waiting for a correction (stage: {self._stage})")
         problem = correction_problem(self._denial, correction)
         if problem:

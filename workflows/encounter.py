@@ -18,9 +18,9 @@ with workflow.unsafe.imports_passed_through():
     from cob.model import Benefits, Coverage, Encounter, OrderDecision, Remittance
     from cob.money import ZERO, patient_responsibility
     from cob.order import determine_payer_order
-    from workflows import search_attributes
-    from workflows.claim import PayerClaimWorkflow
-    from workflows.messages import (
+    from contract import search_attributes
+    from contract.ids import claim_workflow_id
+    from contract.messages import (
         ClaimOutcome,
         ClaimProgress,
         ClaimRun,
@@ -32,18 +32,14 @@ with workflow.unsafe.imports_passed_through():
         EncounterStatus,
         OrderRecord,
     )
+    from contract.stages import CLAIM_FINAL, MAX_CLAIMS, Stage
+    from workflows.claim import PayerClaimWorkflow
     from workflows.payer_calls import PayerCalls
     from workflows.policies import LEDGER_WRITE, payer_rejection
 
 
 # Versions (workflow.patched): a COB review reorders the payers not billed yet.
 COB_REVIEW = "cob-review"
-MAX_CLAIMS = 10  # a bound on claims per encounter, so reviews can never loop
-FINAL_CLAIM_STAGES = {"adjudicated", "denied", "rejected", "held", "lost"}
-
-
-def claim_workflow_id(encounter_workflow_id: str, sequence: int, payer_id: str) -> str:
-    return f"{encounter_workflow_id}/claim-{sequence}-{payer_id}"
 
 
 def open_balance(remittance: Remittance) -> bool:
@@ -61,8 +57,8 @@ class EncounterWorkflow:
     async def run(self, run: EncounterRun) -> EncounterStatus:
         encounter = run.encounter
         workflow_id = workflow.info().workflow_id
-        self._status = status = EncounterStatus(encounter_id=encounter.encounter_id, stage="")
-        self._set_stage("eligibility")
+        self._status = status = EncounterStatus(encounter_id=encounter.encounter_id, stage=Stage.NEW)
+        self._set_stage(Stage.ELIGIBILITY)
         await workflow.execute_activity_method(
             EncounterActivities.record_encounter,
             EncounterRecord(workflow_id=workflow_id, encounter=encounter, status="eligibility"),
@@ -104,7 +100,8 @@ class EncounterWorkflow:
                 break  # nothing left for a later payer to pay
             coverage, number = payers[billed], len(status.claims) + 1
             status.current_payer = coverage.payer_id
-            self._set_stage(f"claim_{number}")
+            status.current_claim = claim_workflow_id(workflow_id, number, coverage.payer_id)
+            self._set_stage(Stage.billing_claim(number))
             outcome = await workflow.execute_child_workflow(
                 PayerClaimWorkflow.run,
                 ClaimRun(
@@ -118,7 +115,7 @@ class EncounterWorkflow:
                     era_poll_days=run.era_poll_days,
                     claim_number=number if number != billed + 1 else 0,
                 ),
-                id=claim_workflow_id(workflow_id, number, coverage.payer_id),
+                id=status.current_claim,
             )
             status.claims.append(outcome)
             if (
@@ -136,12 +133,12 @@ class EncounterWorkflow:
                 # A payer that never adjudicated (auth not granted, claim rejected and not
                 # fixed) blocks the later payers and the patient's bill until a team acts
                 # (DOMAIN.md §6.1: never bill the patient while a payer is pending).
-                self._set_stage("lost" if outcome.result == "lost" else "held")
+                self._set_stage(Stage.LOST if outcome.result == "lost" else Stage.HELD)
                 return status
             remittances.append(outcome.remittance)
 
-        status.current_payer = None
-        self._set_stage("statement")
+        status.current_payer = status.current_claim = None
+        self._set_stage(Stage.STATEMENT)
         closed = await workflow.execute_activity_method(
             EncounterActivities.close_encounter,
             CloseEncounter(
@@ -159,7 +156,7 @@ class EncounterWorkflow:
         workflow.upsert_search_attributes(
             [search_attributes.PATIENT_BALANCE.value_set(float(closed.patient_responsibility))]
         )
-        self._set_stage("closed")
+        self._set_stage(Stage.CLOSED)
         return status
 
     async def _cob_review(
@@ -208,7 +205,7 @@ class EncounterWorkflow:
             self._calls = PayerCalls(
                 workflow_id=workflow.info().workflow_id,
                 encounter_id=encounter.encounter_id,
-                stage=lambda: self._status.stage if self._status else "",
+                stage=lambda: self._status.stage if self._status else Stage.NEW,
                 set_stage=self._set_stage,
             )
         try:
@@ -237,12 +234,12 @@ class EncounterWorkflow:
                 reason=f"payer rejected the eligibility inquiry: {rejection}",
             )
 
-    def _set_stage(self, stage: str) -> None:
+    def _set_stage(self, stage: Stage) -> None:
         assert self._status is not None
         self._status.stage = stage
         workflow.upsert_search_attributes(
             [
-                search_attributes.STAGE.value_set(stage),
+                search_attributes.STAGE.value_set(stage.value),
                 search_attributes.CURRENT_PAYER.value_set(self._status.current_payer or ""),
             ]
         )
@@ -255,9 +252,9 @@ class EncounterWorkflow:
         if progress.deadline != self._status.next_deadline:
             self._status.next_deadline = progress.deadline
             workflow.upsert_search_attributes(search_attributes.deadline_updates(progress.deadline))
-        if progress.stage not in FINAL_CLAIM_STAGES:
+        if progress.stage not in CLAIM_FINAL:
             self._set_stage(progress.stage)
 
     @workflow.query
     def status(self) -> EncounterStatus:
-        return self._status or EncounterStatus(encounter_id="", stage="starting")
+        return self._status or EncounterStatus(encounter_id="", stage=Stage.STARTING)

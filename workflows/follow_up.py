@@ -32,8 +32,8 @@ with workflow.unsafe.imports_passed_through():
         timely_filing_deadline,
     )
     from cob.model import PriorAuthDecision, PriorAuthRequest, Remittance
+    from contract.messages import FollowUp, StatusCheck, SubmitClaim
     from payers.x12.claim_status import ClaimStatus
-    from workflows.messages import FollowUp, StatusCheck, SubmitClaim
     from workflows.payer_calls import PayerCalls
     from workflows.policies import LOOKUP
 

@@ -25,7 +25,8 @@ with workflow.unsafe.imports_passed_through():
         fault_kind,
         fault_task_due,
     )
-    from workflows.messages import FollowUp
+    from contract.messages import FollowUp
+    from contract.stages import Stage
     from workflows.policies import LOOKUP, PAYER_CALL
 
 # Version (workflow.patched): faults hold with a task instead of failing or deciding.
@@ -64,15 +65,15 @@ class PayerCalls:
         *,
         workflow_id: str,
         encounter_id: str,
-        stage: Callable[[], str],
-        set_stage: Callable[[str], None],
+        stage: Callable[[], Stage],
+        set_stage: Callable[[Stage], None],
     ) -> None:
         self.workflow_id = workflow_id
         self.encounter_id = encounter_id
         self._stage = stage
         self._set_stage = set_stage
         self._held = 0
-        self._resume = ""
+        self._resume = Stage.NEW
 
     async def ask(
         self,
@@ -113,7 +114,7 @@ class PayerCalls:
         if self._held == 0:
             self._resume = self._stage()
         self._held += 1
-        self._set_stage(f"held_{fault.kind.kind}")
+        self._set_stage(Stage.held_on(fault.kind.kind))
 
     async def _answered(self, fault: Fault, payer_id: str, about: str, ccn: str | None) -> None:
         reason = f"{about}: the payer answered again; work goes on"

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cob.payer_faults import FAULT_KINDS, UNKNOWN_FAULT
+from contract.messages import EncounterStatus
 from ledger import tables as t
 from ledger.queries import unbalanced_lines
-from workflows.messages import EncounterStatus
 
 # Audit events that happen once per encounter, claim or coverage in any run: more of them
 # under faults means a step was done twice.

@@ -32,6 +32,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cli.encounters import start_encounter
 from cob.model import Encounter
+from contract.messages import EncounterStatus
 from ledger.db import dispose_engine, make_engine
 from payers.simulator.serve import start_in_thread
 from tests.faults.encounters import fault_suite_encounters
@@ -48,7 +49,6 @@ from tests.faults.proxy import InjectedFault, start_proxy
 from tests.faults.report import report_lines
 from tests.workflow_harness import running_worker, start_time_skipping
 from workflows.encounter import EncounterWorkflow
-from workflows.messages import EncounterStatus
 
 RPC_TIMEOUT = timedelta(seconds=15)
 RESULT_SLICE = 20.0  # seconds of waiting for a result before reading the history instead

@@ -25,6 +25,7 @@ from cob.model import (
     Remittance,
 )
 from cob.money import LineAccount
+from contract.stages import Stage
 
 __all__ = ["ClaimCorrection"]
 
@@ -98,9 +99,11 @@ class ClaimOutcome(Model):
     appeal: AppealOutcome | None = None  # when the denial was appealed
 
 
-class ClaimStatus(Model):
+class ClaimWorkflowStatus(Model):
+    """A claim workflow's answer to its status query."""
+
     payer_id: str
-    stage: str
+    stage: Stage
     denial: DenialDecision | None = None
 
 
@@ -140,7 +143,7 @@ class ClaimProgress(Model):
     """What a claim workflow tells its encounter, so the encounter's search attributes show
     the claim's stage and its next deadline."""
 
-    stage: str
+    stage: Stage
     deadline: Deadline | None = None
 
 
@@ -160,8 +163,9 @@ class EncounterClosed(Model):
 
 class EncounterStatus(Model):
     encounter_id: str
-    stage: str
+    stage: Stage
     current_payer: str | None = None
+    current_claim: str | None = None  # the claim workflow at work, while one is
     payer_order: list[str] = []
     order_rules: list[OrderDecision] = []
     needs_manual_review: bool = False
