@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.base import PayerAndLedger, fault_error
 from activities.remittances import mailbox_posting
+from cob.claim_status import ClaimStatusReport
 from cob.deadlines import POSTING_DAYS, DeadlineRules
 from cob.model import ClaimAcknowledgment, Remittance
 from cob.money import (
@@ -24,7 +25,6 @@ from contract.messages import FollowUp, StatusCheck, SubmitClaim
 from ledger import documents, worklist
 from payers.client import PayerCallFault, PayerClient
 from payers.directory import payer_deadlines
-from payers.x12.claim_status import ClaimStatus
 from payers.x12.remittance_835 import read_claims
 
 
@@ -54,7 +54,7 @@ class ClaimActivities(PayerAndLedger):
         return await self._remittance_for(claim)
 
     @activity.defn
-    async def check_claim_status(self, check: StatusCheck) -> ClaimStatus:
+    async def check_claim_status(self, check: StatusCheck) -> ClaimStatusReport:
         """A 276 about the claim; the 277's answer goes into the audit trail (DOMAIN.md §3.5)."""
         submission = check.submission
         ccn = submission.claim_control_number

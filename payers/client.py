@@ -52,7 +52,7 @@ from cob.validation import field_path
 from payers.era import EraBatch
 from payers.x12.acknowledgments import parse_277ca, parse_999
 from payers.x12.claim_837p import build_837p
-from payers.x12.claim_status import ClaimStatus, StatusInquiry, build_276, parse_277
+from payers.x12.claim_status import ClaimStatusReport, StatusInquiry, build_276, parse_277
 from payers.x12.eligibility import build_270, inquiry_for
 from payers.x12.eligibility_parse import InquiryRejected, parse_271
 from payers.x12.parties import MemberInquiry
@@ -284,7 +284,7 @@ class PayerClient:
             raise UnreadableAnswer("277CA: no 2200D REF*D9 names the claim sent")
         return ack
 
-    async def claim_status(self, inquiry: StatusInquiry) -> ClaimStatus:
+    async def claim_status(self, inquiry: StatusInquiry) -> ClaimStatusReport:
         """276 -> 277 (005010X212)."""
         number = control_number("276", inquiry.trace_number)
         request = self._build("276", lambda: build_276([inquiry], datetime.now(), number))
@@ -301,7 +301,7 @@ class PayerClient:
 
     async def claim_status_of(
         self, sub: ClaimSubmission, payer_claim_number: str | None, trace: str
-    ) -> ClaimStatus:
+    ) -> ClaimStatusReport:
         """The 276 about a claim we sent, built from its submission."""
         enc = sub.encounter
         asked = self._build(

@@ -17,7 +17,7 @@ import pyx12.x12n_document
 
 from cob.model import Person, Relationship
 from payers.x12.claim_status import (
-    ClaimStatus,
+    ClaimStatusReport,
     StatusInquiry,
     build_276,
     build_277,
@@ -42,8 +42,8 @@ def inquiry(trace: str, ccn: str, charge: str, patient: Person = JANE, **changes
     return StatusInquiry(**(fields | changes))
 
 
-def status(trace: str, ccn: str, category: str, code: str, charge: str, **changes) -> ClaimStatus:
-    return ClaimStatus(trace_number=trace, claim_control_number=ccn, category=category,
+def status(trace: str, ccn: str, category: str, code: str, charge: str, **changes) -> ClaimStatusReport:
+    return ClaimStatusReport(trace_number=trace, claim_control_number=ccn, category=category,
                        status_code=code, effective_date=date(2024, 2, 1), charge=D(charge),
                        **changes)  # fmt: skip
 

@@ -12,7 +12,7 @@ import pytest
 
 from cob.model import Person, Relationship
 from payers.x12.claim_status import (
-    ClaimStatus,
+    ClaimStatusReport,
     LevelStatus,
     StatusInquiry,
     build_276,
@@ -112,7 +112,7 @@ def test_a_dependent_276_rebuilds_without_a_subscriber_dmg():
 
 def test_277_with_three_claim_statuses_and_a_service_line_stc():
     p3, f0, f2 = parse_277(corpus("277_005010X212/claim-level-status.277"))
-    assert p3 == ClaimStatus(
+    assert p3 == ClaimStatusReport(
         trace_number="ABCXYZ1", claim_control_number="SM123456", payer_claim_number="05347006051",
         category="P3", status_code="317", effective_date=date(2005, 9, 13), charge=D("8513.88"),
     )  # fmt: skip
@@ -135,7 +135,7 @@ def test_277_with_only_an_information_receiver_status_answers_at_2200b():
     """STC*E0:0 under HL 21 with no claim below: the payer could not answer the request."""
     text = corpus("277_005010X212/information-receiver-level-status.277")
     assert parse_277(text) == [
-        ClaimStatus(trace_number="ABC276XXX", category="E0", status_code="0",
+        ClaimStatusReport(trace_number="ABC276XXX", category="E0", status_code="0",
                     effective_date=date(2005, 9, 16), level="2200B")
     ]  # fmt: skip
     assert summarize_277(transactions_of(text)[0]) == {"claims": []}  # a status, not a claim
@@ -158,7 +158,7 @@ def test_277_provider_level_status_comes_back_beside_the_claim():
 
 def test_a_2200b_status_above_claims_is_attached_to_each_of_them():
     inquiries = [fred(), fred("ABCXYZ2", claim_control_number="J0234567")]
-    statuses = [ClaimStatus(trace_number=i.trace_number, claim_control_number=i.claim_control_number,
+    statuses = [ClaimStatusReport(trace_number=i.trace_number, claim_control_number=i.claim_control_number,
                             category="P1", status_code="20", effective_date=date(2005, 9, 16),
                             charge=i.charge) for i in inquiries]  # fmt: skip
     text = build_277(inquiries, statuses, datetime(2005, 9, 16, 8), 8)

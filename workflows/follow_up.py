@@ -22,6 +22,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.claims import ClaimActivities
     from activities.encounter import EncounterActivities
+    from cob.claim_status import ClaimStatusReport
     from cob.deadlines import (
         Deadline,
         DeadlineRules,
@@ -33,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from cob.model import PriorAuthDecision, PriorAuthRequest, Remittance
     from contract.messages import FollowUp, StatusCheck, SubmitClaim
-    from payers.x12.claim_status import ClaimStatus
     from workflows.payer_calls import PayerCalls
     from workflows.policies import LOOKUP
 
@@ -59,7 +59,7 @@ async def record(step: FollowUp) -> None:
     await workflow.execute_activity_method(ClaimActivities.follow_up, step, **LOOKUP)
 
 
-def task_for_status(status: ClaimStatus, filing: Deadline) -> tuple[str, str, date] | None:
+def task_for_status(status: ClaimStatusReport, filing: Deadline) -> tuple[str, str, date] | None:
     """What a 277 answer asks of the team, as (kind, reason, due), or None to keep waiting
     (DOMAIN.md §3.5, §4.6)."""
     answer = f"277 {status.category}:{status.status_code}"

@@ -52,7 +52,7 @@ from payers.x12.acknowledgments import AckError, build_277ca, build_999
 from payers.x12.claim_837p import VERSION as CLAIM_837P
 from payers.x12.claim_837p import check_837p_balance
 from payers.x12.claim_837p_parse import ParsedClaim, parse_837p
-from payers.x12.claim_status import ClaimStatus, StatusInquiry, build_277, parse_276
+from payers.x12.claim_status import ClaimStatusReport, StatusInquiry, build_277, parse_276
 from payers.x12.eligibility import build_271
 from payers.x12.eligibility_parse import parse_270
 from payers.x12.prior_auth_278 import build_278_response, parse_278_request
@@ -194,7 +194,7 @@ def taken_in(claim: ParsedClaim) -> ClaimSubmission | ClaimAcknowledgment:
     )  # fmt: skip
 
 
-def status_of(store: ClaimStore, inquiry: StatusInquiry, today: datetime) -> ClaimStatus:
+def status_of(store: ClaimStore, inquiry: StatusInquiry, today: datetime) -> ClaimStatusReport:
     """A 277 answer from what the payer holds (DOMAIN.md §3.5): F1 paid, F2 denied, F4 no
     payment, P1 pended (accepted, not yet adjudicated), A4 not found (STC01-2 35: claim/line not found)."""
     remittance = stored_remittance(store, inquiry.payer_id, inquiry.claim_control_number)
@@ -207,13 +207,13 @@ def status_of(store: ClaimStore, inquiry: StatusInquiry, today: datetime) -> Cla
         with store.transaction() as db:
             pended = pended_claim_number(db, inquiry.payer_id, inquiry.claim_control_number)
         if pended:  # P1:20 pending, accepted for processing
-            return ClaimStatus(
+            return ClaimStatusReport(
                 **asked, payer_claim_number=pended, category="P1", status_code="20",
                 effective_date=today.date(),
             )  # fmt: skip
-        return ClaimStatus(**asked, category="A4", status_code="35", effective_date=today.date())
+        return ClaimStatusReport(**asked, category="A4", status_code="35", effective_date=today.date())
     category = "F2" if remittance.status == "4" else ("F1" if remittance.paid > 0 else "F4")
-    return ClaimStatus(
+    return ClaimStatusReport(
         **asked,
         payer_claim_number=remittance.payer_claim_number,
         category=category,

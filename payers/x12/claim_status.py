@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import ValidationError
 
-from cob.model import Model, Person, Relationship
+from cob.claim_status import ClaimStatusReport, LevelStatus, StatusLevel
+from cob.model import Person, Relationship
 from payers.x12.parties import Level, MemberInquiry, levels
 from payers.x12.segments import (
     Segment,
@@ -45,7 +45,6 @@ CATEGORIES = frozenset(  # STC01-1 code set, DOMAIN.md §3.5
     "A0 A1 A2 A3 A4 A5 A6 A7 A8 D0 E0 E1 E2 E3 E4 F0 F1 F2 F3 F3F F3N F4 F5 P0 P1 P2 P3 P4 P5 "
     "R0 R1 RQ X0".split() + [f"R{n}" for n in range(3, 18)]
 )  # fmt: skip
-StatusLevel = Literal["2200B", "2200C"]
 LEVEL_NAMES: dict[str, StatusLevel] = {"21": "2200B", "19": "2200C"}  # HL03 -> STC loop, X212
 
 
@@ -55,48 +54,6 @@ class StatusInquiry(MemberInquiry):
     claim_control_number: str  # REF*EJ (CLM01 of the claim); "" when not sent
     payer_claim_number: str | None = None  # REF*1K when known
     charge: Decimal | None  # AMT*T3; None when not sent (situational in X212)
-
-
-class LevelStatus(Model):
-    """A 277 status at the information receiver (2200B) or provider (2200C) level: it answers
-    for every claim below that level."""
-
-    level: StatusLevel
-    trace_number: str  # that level's TRN02
-    category: str  # STC01-1
-    status_code: str  # STC01-2
-    effective_date: date  # STC02
-    message: str = ""  # STC12
-
-
-class ClaimStatus(Model):
-    """One 2200 loop of a 277: the payer's answer to the inquiry with the same trace number."""
-
-    trace_number: str
-    claim_control_number: str = ""  # REF*EJ; "" when the payer did not echo it
-    payer_claim_number: str | None = None
-    category: str  # STC01-1, DOMAIN.md §3.5
-    status_code: str  # STC01-2
-    effective_date: date  # STC02
-    charge: Decimal | None = None  # STC04
-    paid: Decimal = Decimal("0.00")  # STC05 (finalized claims)
-    message: str = ""  # STC12 (X212 marks it Not Used; see build_277)
-    # "claim": the claim's own STC (2200D/E). "2200B"/"2200C": a status at that level with no
-    # claim listed below it, so it answers for every claim the 276 asked about there.
-    level: Literal["claim", "2200B", "2200C"] = "claim"
-    above: list[LevelStatus] = []  # statuses of the levels above the claim, the higher first
-
-    @property
-    def finalized(self) -> bool:
-        return self.category.startswith("F")
-
-    @property
-    def pending(self) -> bool:
-        return self.category.startswith("P") or self.category in ("A1", "A2")
-
-    @property
-    def not_found(self) -> bool:
-        return self.category in ("A4", "D0")
 
 
 def _check_parties(inquiries: list[StatusInquiry]) -> StatusInquiry:
@@ -165,7 +122,7 @@ def build_276(inquiries: list[StatusInquiry], when: datetime, control_number: in
 
 
 def build_277(
-    inquiries: list[StatusInquiry], statuses: list[ClaimStatus], when: datetime, control_number: int
+    inquiries: list[StatusInquiry], statuses: list[ClaimStatusReport], when: datetime, control_number: int
 ) -> str:
     """statuses[i] answers inquiries[i]. STC05 is written for finalized (or paid) claims; STC12
     only when there is a message (X212 marks it Not Used, so strict validators reject it)."""
@@ -341,14 +298,14 @@ def _level_statuses(level: Level) -> list[LevelStatus]:
     return found
 
 
-def _status(claim: _Claim) -> ClaimStatus:
+def _status(claim: _Claim) -> ClaimStatusReport:
     trn = claim.trn
     stc = _required(_find(claim.segments, "STC"), "STC", trn)  # the first, claim-level STC
     category, status_code = _stc(stc)
     ours, payers = _claim_numbers(claim.segments)
     above = [status for code in ("21", "19") for up in [claim.level.above(code)] if up
              for status in _level_statuses(up)]  # fmt: skip
-    return ClaimStatus(
+    return ClaimStatusReport(
         trace_number=trn[2], claim_control_number=ours, payer_claim_number=payers,
         category=category, status_code=status_code, effective_date=date_element(stc, 2),
         charge=decimal_element(stc, 4) if stc[4] else None,
@@ -356,7 +313,7 @@ def _status(claim: _Claim) -> ClaimStatus:
     )  # fmt: skip
 
 
-def _statuses(txn: Transaction) -> list[ClaimStatus]:
+def _statuses(txn: Transaction) -> list[ClaimStatusReport]:
     """Each claim's status and, in its place in the file, each 2200B/2200C status with no
     claim listed below it."""
     statuses = []
@@ -365,7 +322,7 @@ def _statuses(txn: Transaction) -> list[ClaimStatus]:
             below.code in ("22", "23") and below.find("TRN") for below in level.below()
         ):
             statuses += [
-                ClaimStatus(
+                ClaimStatusReport(
                     trace_number=s.trace_number, category=s.category, status_code=s.status_code,
                     effective_date=s.effective_date, message=s.message, level=s.level,
                 )
@@ -376,7 +333,7 @@ def _statuses(txn: Transaction) -> list[ClaimStatus]:
     return statuses
 
 
-def parse_277(text: str) -> list[ClaimStatus]:
+def parse_277(text: str) -> list[ClaimStatusReport]:
     """The answers of every 277 in `text`, in file order: one per 2200D/E claim loop (its first,
     claim-level STC counts, with the statuses of the levels above it attached), and one per
     2200B/2200C status that has no claim below it."""

@@ -1,0 +1,56 @@
+"""A payer's answer about one claim, as a 277 (ASC X12 005010X212) gives it: the claim's
+status category and code (STC01), its dates and amounts, and the statuses the payer stated
+at the levels above it. The 277 reader (payers/x12/claim_status.py) produces it; the
+follow-up rules read it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from cob.model import Model
+
+StatusLevel = Literal["2200B", "2200C"]
+
+
+class LevelStatus(Model):
+    """A 277 status at the information receiver (2200B) or provider (2200C) level: it answers
+    for every claim below that level."""
+
+    level: StatusLevel
+    trace_number: str  # that level's TRN02
+    category: str  # STC01-1
+    status_code: str  # STC01-2
+    effective_date: date  # STC02
+    message: str = ""  # STC12
+
+
+class ClaimStatusReport(Model):
+    """One 2200 loop of a 277: the payer's answer to the inquiry with the same trace number."""
+
+    trace_number: str
+    claim_control_number: str = ""  # REF*EJ; "" when the payer did not echo it
+    payer_claim_number: str | None = None
+    category: str  # STC01-1 (ASC X12 005010X212, loop 2200D)
+    status_code: str  # STC01-2
+    effective_date: date  # STC02
+    charge: Decimal | None = None  # STC04
+    paid: Decimal = Decimal("0.00")  # STC05 (finalized claims)
+    message: str = ""  # STC12 (X212 marks it Not Used; see build_277)
+    # "claim": the claim's own STC (2200D/E). "2200B"/"2200C": a status at that level with no
+    # claim listed below it, so it answers for every claim the 276 asked about there.
+    level: Literal["claim", "2200B", "2200C"] = "claim"
+    above: list[LevelStatus] = []  # statuses of the levels above the claim, the higher first
+
+    @property
+    def finalized(self) -> bool:
+        return self.category.startswith("F")
+
+    @property
+    def pending(self) -> bool:
+        return self.category.startswith("P") or self.category in ("A1", "A2")
+
+    @property
+    def not_found(self) -> bool:
+        return self.category in ("A4", "D0")
