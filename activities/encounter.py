@@ -14,7 +14,7 @@ from temporalio import activity
 
 from activities.base import PayerAndLedger, business_error
 from activities.statement import render_statement
-from cob.deadlines import timely_filing_deadline
+from cob.deadlines import claim_filing_deadline
 from cob.model import (
     Benefits,
     ClaimAcknowledgment,
@@ -150,10 +150,7 @@ class EncounterActivities(PayerAndLedger):
         it had to be filed (DOMAIN.md §4.1). A late claim is still sent, and flagged."""
         submission = claim.submission
         rules = payer_deadlines(submission.coverage.payer_id)
-        prior = [r.adjudication_date for r in submission.prior_remittances]
-        deadline = timely_filing_deadline(
-            rules, submission.encounter.service_date, max(prior) if prior else None
-        )
+        deadline = claim_filing_deadline(rules, submission)
         filed_on = activity.info().current_attempt_scheduled_time.date()
         ccn = submission.claim_control_number
         await self._write(

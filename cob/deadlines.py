@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from cob.model import Model
+from cob.model import ClaimSubmission, Model
 
 DeadlineKind = Literal[
     "timely_filing", "appeal", "appeal_decision", "prior_auth_decision", "status_check",
@@ -99,6 +99,15 @@ def timely_filing_deadline(
         if from_remit > from_service:
             due, rule = from_remit, f"{_span(allowed)} from the earlier payer's remittance"
     return Deadline(kind="timely_filing", due=due, rule=rule, citation=rules.timely_filing_source)
+
+
+def claim_filing_deadline(rules: DeadlineRules, submission: ClaimSubmission) -> Deadline:
+    """The timely filing deadline of one claim: from its date of service, or from the latest
+    earlier payer's remittance it carries (see timely_filing_deadline)."""
+    prior = [r.adjudication_date for r in submission.prior_remittances]
+    return timely_filing_deadline(
+        rules, submission.encounter.service_date, max(prior) if prior else None
+    )
 
 
 def appeal_deadline(rules: DeadlineRules, level: int, notice_date: date) -> Deadline:

@@ -26,11 +26,11 @@ with workflow.unsafe.imports_passed_through():
     from cob.deadlines import (
         Deadline,
         DeadlineRules,
+        claim_filing_deadline,
         escalation_date,
         first_status_check,
         next_status_check,
         prior_auth_decision_due,
-        timely_filing_deadline,
     )
     from cob.model import PriorAuthDecision, PriorAuthRequest, Remittance
     from contract.messages import FollowUp, StatusCheck, SubmitClaim
@@ -107,10 +107,7 @@ class RemittanceWatch:
         self.on_deadline = on_deadline
         sub = claim.submission
         self.accepted_on = today()  # the 277CA acceptance: proof of timely filing
-        prior = [r.adjudication_date for r in sub.prior_remittances]
-        self.filing = timely_filing_deadline(
-            rules, sub.encounter.service_date, max(prior) if prior else None
-        )
+        self.filing = claim_filing_deadline(rules, sub)
         self.lost_reason = ""
 
     def _step(self, kind: str, reason: str, due: date | None, task: bool) -> FollowUp:
