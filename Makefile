@@ -22,12 +22,12 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
-# Record the workflow histories that tests/test_replay.py replays, into
+# Record the workflow histories that tests/workflows/test_replay.py replays, into
 # tests/histories/$(VERSION)/ (after an intended, versioned change to a workflow; the
 # folders of earlier versions stay and keep being replayed).
 VERSION ?= latest
 histories: $(STAMP)
-	COB_RECORD_HISTORIES=$(VERSION) $(BIN)/python -m pytest tests/test_end_to_end.py
+	COB_RECORD_HISTORIES=$(VERSION) $(BIN)/python -m pytest tests/workflows/test_end_to_end.py
 
 # The fault suite (tests/faults/): a few hundred encounters run without faults and again
 # through a proxy that damages the payers' answers; exit 1 if any encounter is lost, done
@@ -37,7 +37,7 @@ ENCOUNTERS ?= 300
 SEED ?= 7
 chaos: $(STAMP)
 	$(BIN)/python -m tests.faults.run --encounters $(ENCOUNTERS) --seed $(SEED)
-	$(BIN)/python -m tests.test_input_fuzz
+	$(BIN)/python -m tests.cli.test_input_fuzz
 
 clean:
 	rm -rf $(VENV) .cob

@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from payers.client import PayerClient
 from payers.simulator.serve import RunningSimulator, start_in_thread
-from tests.pyx12_check import VALIDATED, pyx12_valid
 from tests.workflow_harness import start_time_skipping
+from tests.x12.pyx12_check import VALIDATED, pyx12_valid
 
 pytest_plugins = ["tests.ledger_db"]
 
