@@ -57,8 +57,15 @@ class PortTaken(DevServerFailed):
 
 
 class DevServer:
-    def __init__(self, home: Path, port: int = 7233, ui_port: int | None = 8233) -> None:
+    def __init__(
+        self,
+        home: Path,
+        port: int = 7233,
+        ui_port: int | None = 8233,
+        search_attributes: bool = True,  # register ours at start (False: a bare namespace)
+    ) -> None:
         self.home = home
+        self.search_attributes = search_attributes
         self.port = port
         self.ui_port = ui_port
         self.process: subprocess.Popen | None = None
@@ -85,7 +92,7 @@ class DevServer:
             "--db-filename", str(self.home / "temporal.db"),
             "--log-level", "warn",
             *SQLITE_PRAGMAS,
-            *search_attribute_flags(),
+            *(search_attribute_flags() if self.search_attributes else []),
         ]  # fmt: skip
         command += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
         log = owner_only_log(self.home / "temporal-server.log")

@@ -1,4 +1,5 @@
-"""Temporal plumbing kept in one place: task queue, data converter, client, search attributes."""
+"""Temporal plumbing kept in one place: data converter, client, search attributes (the task
+queue and the attributes themselves are the contract's: contract/ids.py, contract/search_attributes.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import re
 from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -86,3 +90,53 @@ async def register_search_attributes(client: Client) -> None:
         except RPCError as error:
             if error.status != RPCStatusCode.ALREADY_EXISTS:
                 raise
+
+
+class SearchAttributesMissing(RuntimeError):
+    """The namespace lacks a search attribute the workflows set (or has it with another type):
+    their upserts would fail every workflow task, so a worker refuses to start."""
+
+
+def _type_name(value: int) -> str:
+    return SearchAttributeIndexedValueType(value).name.title()
+
+
+async def search_attribute_problems(client: Client) -> list[str]:
+    """Each search attribute of contract.search_attributes.ALL the namespace lacks or types
+    otherwise, as "CobStage (Keyword): missing"; [] when all are there."""
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=NAMESPACE)
+    )
+    found = {**listed.system_attributes, **listed.custom_attributes}
+    problems = []
+    for key in search_attributes.ALL:
+        wanted = int(key.indexed_value_type)
+        if key.name not in found:
+            problems.append(f"{key.name} ({_type_name(wanted)}): missing")
+        elif int(found[key.name]) != wanted:
+            problems.append(
+                f"{key.name} ({_type_name(wanted)}): registered as {_type_name(found[key.name])}"
+            )
+    return problems
+
+
+async def verify_search_attributes(client: Client, register: bool = False) -> None:
+    """Refuse (SearchAttributesMissing) unless the namespace has every search attribute the
+    workflows set, with its type; with `register`, add the missing ones first (the embedded
+    dev server, a fresh namespace). A wrong type is never changed here: the namespace's
+    operator decides."""
+    problems = await search_attribute_problems(client)
+    if register and any(problem.endswith("missing") for problem in problems):
+        await register_search_attributes(client)
+        problems = await search_attribute_problems(client)
+    if problems:
+        create = " ".join(
+            f"--name {key.name} --type {_type_name(int(key.indexed_value_type))}"
+            for key in search_attributes.ALL
+        )
+        raise SearchAttributesMissing(
+            f"the Temporal namespace {NAMESPACE!r} cannot take the workflows' search "
+            f"attributes: {'; '.join(problems)}. Register them with `temporal operator "
+            f"search-attribute create {create}` (docker-compose.yml does this), or start "
+            "the worker with --register-search-attributes"
+        )
