@@ -1,4 +1,5 @@
-"""`cob appeal`: the billing team's side of an appeal in progress (DOMAIN.md §4.2, §4.4).
+"""`cob appeal`: the billing team's side of an appeal in progress (Medicare: 42 USC 1395ff and
+42 CFR 405 subpart I; commercial: 42 USC 300gg-19 and 29 CFR 2560.503-1).
 
 The appeal belongs to the encounter's current claim; its workflow is
 `<claim workflow id>/appeal`. Filing goes through the AppealWorkflow's update, whose validator
@@ -10,11 +11,11 @@ from __future__ import annotations
 from typing import Literal
 
 import typer
-from rich.console import Console
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
+from cli.terminal import errors, run
+
 app = typer.Typer(no_args_is_help=True, help="File an appeal, or record the reviewer's decision")
-errors = Console(stderr=True, soft_wrap=True)
 
 
 async def appeal_handle(client: Client, encounter: str) -> WorkflowHandle:
@@ -40,7 +41,6 @@ def file_appeal(
     note: str = typer.Option("", help="what was sent, e.g. 'CMS-20027 with records'"),
 ) -> None:
     """Record that the team filed the appeal at LEVEL (today, in the engine's clock)."""
-    from cli.main import run
     from cob.appeals import AppealFiling
     from workers.temporal import connect
     from workflows.appeal import AppealWorkflow
@@ -67,7 +67,6 @@ def decided(
     note: str = typer.Option("", help="the decision letter's reference"),
 ) -> None:
     """Record the reviewer's decision on a filed level."""
-    from cli.main import run
     from cob.appeals import AppealDecision
     from workers.temporal import connect
     from workflows.appeal import AppealWorkflow

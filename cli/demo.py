@@ -142,7 +142,9 @@ async def run_demo(
             if keep:
                 console.print(f"[bold]--keep[/]: Temporal UI at {server.ui_url}; Ctrl-C stops all")
                 await asyncio.Event().wait()
-        unfinished = [i.name for i in items if not i.status or i.status.stage not in ENCOUNTER_FINAL]
+        unfinished = [
+            i.name for i in items if not i.status or i.status.stage not in ENCOUNTER_FINAL
+        ]
         return 1 if unfinished else 0
     finally:
         if simulator is not None:

@@ -1,11 +1,12 @@
-"""Starting encounters and reading their status: shared by `cob submit`, `cob status` and the demo."""
+"""Starting encounters and reading their status: shared by `cob submit`, `cob status`, `cob list`
+and the demo."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
@@ -13,7 +14,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from cob.model import Encounter, shown
-from cob.validation import InvalidInput, validate_encounter
+from cob.validation import MAX_CHARGE, InvalidInput, validate_encounter
 from contract import search_attributes
 from contract.ids import TASK_QUEUE, encounter_workflow_id
 from contract.messages import EncounterRun, EncounterStatus
@@ -139,6 +140,18 @@ def parse_within(text: str) -> timedelta:
         raise InvalidInput("--deadline-within", f"{text!r} is not a number of days like 14d or 2w")
     n, unit = int(found[1]), found[2]
     return timedelta(weeks=n) if unit == "w" else timedelta(days=n)
+
+
+def parse_balance_over(text: str) -> Decimal:
+    """`cob list --balance-over`: an amount from 0 to the largest charge taken, written as the
+    visibility query needs it (plain digits, never 1E+3, NaN or Infinity)."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidInput("--balance-over", f"{text!r} is not an amount like 25.00") from None
+    if not amount.is_finite() or not 0 <= amount <= MAX_CHARGE:
+        raise InvalidInput("--balance-over", f"{text!r} is not an amount from 0 to {MAX_CHARGE}")
+    return Decimal(f"{abs(amount):f}")  # -0 is 0
 
 
 def list_query(

@@ -13,9 +13,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from cli.terminal import errors
+
 app = typer.Typer(no_args_is_help=True, help="Post an 835 file; the provider-level account")
 console = Console(width=150, soft_wrap=True)  # a line is never broken mid-message
-errors = Console(stderr=True, soft_wrap=True)
 
 
 @app.command("post")

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.terminal import errors
+
 app = typer.Typer(no_args_is_help=True, help="Read X12 files the way the engine reads them")
-errors = Console(stderr=True, soft_wrap=True)
 
 
 def read_file(path: Path) -> str:

@@ -43,7 +43,7 @@ def test_deadline_within_is_a_day_count_and_includes_overdue_deadlines():
 
 
 def test_balance_over_is_a_plain_amount_the_query_can_carry():
-    from cli.main import parse_balance_over
+    from cli.encounters import parse_balance_over
 
     assert parse_balance_over("25.00") == Decimal("25.00")
     assert str(parse_balance_over("1e3")) == "1000"  # never 1E+3 in the query
@@ -56,7 +56,7 @@ def test_balance_over_is_a_plain_amount_the_query_can_carry():
     ["-1", "-0.01", "NaN", "sNaN", "inf", "-Infinity", "100000000.01", "1e400", "abc", "", "25,00"],
 )
 def test_balance_over_out_of_range_or_not_a_number_is_refused_naming_the_option(value: str):
-    from cli.main import parse_balance_over
+    from cli.encounters import parse_balance_over
 
     with pytest.raises(InvalidInput, match=r"^--balance-over: .* is not an amount"):
         parse_balance_over(value)

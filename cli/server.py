@@ -1,0 +1,84 @@
+"""`cob demo`, `cob server`, `cob worker` and `cob payers serve`: the parts that run until
+Ctrl-C (the embedded Temporal server, a worker, the payer simulator), alone or all together."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import typer
+
+from cli.terminal import console, errors, run
+
+payers_app = typer.Typer(no_args_is_help=True, help="The payer simulator")
+
+EXAMPLES = Path("examples")
+
+
+def demo(
+    keep: bool = typer.Option(False, "--keep", help="leave the server and UI up until Ctrl-C"),
+    examples: Path = typer.Option(EXAMPLES, help="folder of encounter JSON files"),
+    port: int = typer.Option(7233, help="Temporal frontend port"),
+    ui_port: int = typer.Option(8233, help="Temporal UI port"),
+) -> None:
+    """Start Temporal, the payer simulator and a worker; run every example encounter."""
+    from cli.demo import run_demo
+
+    code = run(run_demo(examples, keep, console, port, ui_port))
+    raise typer.Exit(code)
+
+
+def server(port: int = typer.Option(7233), ui_port: int = typer.Option(8233)) -> None:
+    """Run the embedded Temporal dev server alone, until Ctrl-C."""
+    from ledger.db import cob_home
+    from workers.devserver import DevServer
+
+    async def serve() -> None:
+        dev = DevServer(cob_home() / "temporal", port, ui_port)
+        try:
+            await dev.start()
+            console.print(f"Temporal at {dev.address}, UI at {dev.ui_url}; Ctrl-C stops it")
+            await asyncio.Event().wait()
+        finally:
+            dev.stop()
+
+    run(serve())
+
+
+def worker(
+    payer_url: str = typer.Option(
+        os.environ.get("COB_PAYER_URL", "http://127.0.0.1:8090"), help="payer simulator URL"
+    ),
+) -> None:
+    """Run a worker against TEMPORAL_ADDRESS (default the embedded server at 127.0.0.1:7233)."""
+    from workers.logs import configure_worker_logging
+    from workers.temporal import connect, temporal_address
+    from workers.worker import WorkerSettings, build_worker, payers_unreachable
+
+    configure_worker_logging()
+
+    async def work() -> None:
+        client = await connect()
+        worker = build_worker(client, WorkerSettings(payer_url=payer_url))
+        # Not fatal: payers come and go, and their calls are retried; the workflows go on.
+        if problem := await payers_unreachable(payer_url):
+            errors.print(f"warning: {problem}", markup=False, highlight=False)
+        console.print(f"worker on {temporal_address()}, payers at {payer_url}")
+        await worker.run()
+
+    run(work())
+
+
+@payers_app.command("serve")
+def payers_serve(
+    port: int = typer.Option(8090),
+    host: str = typer.Option("127.0.0.1"),
+    state: Path = typer.Option(None, help="SQLite file for the payers' own state"),
+    latency: float = typer.Option(0.0, help="seconds added to every answer"),
+) -> None:
+    """Run the payer simulator (HTTP) until Ctrl-C."""
+    from ledger.db import cob_home
+    from payers.simulator.serve import serve
+
+    serve(host, port, state or cob_home() / "payers.db", latency)
