@@ -1,4 +1,4 @@
-"""What a plan pays on one line: as primary (`plan_benefit`, its normal benefit) and when it is
+"""What a plan pays on one line (see docs/secondary-payment.md): as primary (`plan_benefit`, its normal benefit) and when it is
 not primary (`secondary_payment`, by the COB method the plan declares).
 
 Pure rules, no I/O: the payer simulator adjudicates with them, workflows may estimate with them,
@@ -36,15 +36,15 @@ __all__ = [
 ]
 
 METHODS: dict[CobMethod, Callable[[SecondaryPaymentCase], SecondaryPayment]] = {
-    CobMethod.STANDARD: standard,  # DOMAIN.md §2.2
-    CobMethod.STANDARD_WITH_CREDIT_RESERVE: standard_with_credit_reserve,  # §2.2
-    CobMethod.NON_DUPLICATION: non_duplication,  # §2.3
-    CobMethod.CARVE_OUT: carve_out,  # §2.4
-    CobMethod.MAINTENANCE_OF_BENEFITS: maintenance_of_benefits,  # §2.4
-    CobMethod.EXCLUSION: exclusion,  # §2.4
-    CobMethod.MEDICARE_SECONDARY: medicare_secondary,  # §2.5
-    CobMethod.SUPPLEMENT: supplement,  # §2.5
-    CobMethod.MEDICAID_LESSER_OF: medicaid_lesser_of,  # §1.4
+    CobMethod.STANDARD: standard,  # NAIC MDL-120 §7
+    CobMethod.STANDARD_WITH_CREDIT_RESERVE: standard_with_credit_reserve,  # WAC 284-51-230(1)
+    CobMethod.NON_DUPLICATION: non_duplication,  # plan document
+    CobMethod.CARVE_OUT: carve_out,  # plan document
+    CobMethod.MAINTENANCE_OF_BENEFITS: maintenance_of_benefits,  # plan document
+    CobMethod.EXCLUSION: exclusion,  # plan document
+    CobMethod.MEDICARE_SECONDARY: medicare_secondary,  # 42 CFR 411.32, 411.33
+    CobMethod.SUPPLEMENT: supplement,  # Medigap Plan G
+    CobMethod.MEDICAID_LESSER_OF: medicaid_lesser_of,  # 42 USC 1396a(a)(25)
 }
 
 
@@ -52,7 +52,7 @@ def secondary_payment(case: SecondaryPaymentCase) -> SecondaryPayment:
     """Split what the earlier payers left open on one line into this payer's payment, its
     write-off and what the patient still owes, by the plan's COB method, with the working.
     For payer N the earlier payers' payments add up and the highest allowed counts
-    (DOMAIN.md §2.6)."""
+    (industry practice; no rule found for a third payer)."""
     method = METHODS.get(case.method)
     if method is None:
         raise ValueError(f"no secondary payment rule for COB method {case.method!r}")

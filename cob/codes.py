@@ -27,7 +27,7 @@ def _icd() -> ModuleType:
 
 
 def normalize_icd10(code: str) -> str:
-    """`" e11.9 "` -> `"E119"`: the dotless form an 837 carries (HI*ABK:J020, DOMAIN.md App. A)."""
+    """`" e11.9 "` -> `"E119"`: the dotless form an 837 carries (HI*ABK:J020, ASC X12 005010X222A1 loop 2300 HI)."""
     return code.strip().upper().replace(".", "")
 
 

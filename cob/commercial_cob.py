@@ -1,8 +1,9 @@
 """How a commercial plan pays when it is not primary: NAIC standard COB (with or without a
-credit reserve), non-duplication, carve-out, maintenance of benefits and exclusion.
+credit reserve), non-duplication, carve-out, maintenance of benefits and exclusion
+(see docs/secondary-payment.md).
 
 Every method leaves the rest of the open balance to the patient: the provider may bill what
-the earlier payers assigned as patient responsibility (DOMAIN.md §5, CARC 1/2/3).
+the earlier payers assigned as patient responsibility (CARC 1/2/3, X12 External Code Source 139).
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from cob.payment_case import (
     unpaid_allowable_step,
 )
 
-NAIC_7 = "NAIC Model 120 §7; DOMAIN.md §2.2"
-CREDIT_RESERVE = "WAC 284-51-230(1); DOMAIN.md §2.2 (credit reserve)"
-NON_DUPLICATION = "ERI glossary, non-duplication of benefits; DOMAIN.md §2.3"
-CARVE_OUT = "Open Dental COB manual, carve out; DOMAIN.md §2.4"
-MAINTENANCE_OF_BENEFITS = "DOMAIN.md §2.4 (maintenance of benefits, plan-document definition)"
-EXCLUSION = "DOMAIN.md §2.4 (exclusion variant)"
+NAIC_7 = "NAIC MDL-120 §7"
+CREDIT_RESERVE = "WAC 284-51-230(1) (credit reserve)"
+NON_DUPLICATION = "ERI glossary, non-duplication of benefits (plan document)"
+CARVE_OUT = "Open Dental COB manual, carve out (plan document)"
+MAINTENANCE_OF_BENEFITS = "plan document (maintenance of benefits; industry practice)"
+EXCLUSION = "plan document (exclusion variant; industry practice)"
 
 
 def normal_benefit(case: SecondaryPaymentCase) -> PlanBenefit:
@@ -54,7 +55,7 @@ def normal_benefit_step(case: SecondaryPaymentCase, benefit: PlanBenefit) -> Pay
 
 
 def standard(case: SecondaryPaymentCase) -> SecondaryPayment:
-    """The lesser of the normal benefit and the unpaid allowable expense (NAIC §7)."""
+    """The lesser of the normal benefit and the unpaid allowable expense (NAIC MDL-120 §7)."""
     benefit = normal_benefit(case)
     steps = [
         normal_benefit_step(case, benefit),
@@ -113,21 +114,21 @@ def _normal_benefit_minus_prior_paid(
 
 
 def non_duplication(case: SecondaryPaymentCase) -> SecondaryPayment:
-    """The normal benefit minus what the earlier payers paid (DOMAIN.md §2.3)."""
+    """The normal benefit minus what the earlier payers paid (plan document)."""
     return _normal_benefit_minus_prior_paid(
         case, "non-duplication: normal benefit - prior paid", NON_DUPLICATION
     )
 
 
 def carve_out(case: SecondaryPaymentCase) -> SecondaryPayment:
-    """(Allowed - deductible) x plan share - paid by others: numerically non-dup (§2.4)."""
+    """(Allowed - deductible) x plan share - paid by others: numerically non-dup."""
     return _normal_benefit_minus_prior_paid(
         case, "carve-out: normal benefit - prior paid", CARVE_OUT
     )
 
 
 def maintenance_of_benefits(case: SecondaryPaymentCase) -> SecondaryPayment:
-    """Keeps the member's total benefit at this plan's level: numerically non-dup (§2.4)."""
+    """Keeps the member's total benefit at this plan's level: numerically non-dup."""
     return _normal_benefit_minus_prior_paid(
         case, "maintenance of benefits: normal benefit - prior paid", MAINTENANCE_OF_BENEFITS
     )
@@ -135,7 +136,7 @@ def maintenance_of_benefits(case: SecondaryPaymentCase) -> SecondaryPayment:
 
 def exclusion(case: SecondaryPaymentCase) -> SecondaryPayment:
     """Takes the prior payment off the allowable expense first, then applies the plan's own
-    cost sharing to the remainder: (allowable - prior paid - deductible) x plan share (§2.4)."""
+    cost sharing to the remainder: (allowable - prior paid - deductible) x plan share."""
     remainder = max(ZERO, case.unpaid_allowable)
     benefit = plan_benefit(
         remainder, case.own_deductible_remaining, case.own_coinsurance, case.own_copay

@@ -1,5 +1,6 @@
 """Medicare as secondary payer, line by line: 42 CFR 411.33(a) for Part B (fee schedule or
-reasonable charge), 411.33(e) for Part A (paid on another basis), and 411.32(b) (DOMAIN.md §2.5).
+reasonable charge), 411.33(e) for Part A (paid on another basis), and 411.32(b)
+(see docs/secondary-payment.md).
 
 Medicare pays the lowest of the tests, never below zero, and never when the provider accepts
 (or must accept) the primary payment as payment in full. Sequestration (CARC 253) comes after.
@@ -60,7 +61,7 @@ def _payment_in_full(case: SecondaryPaymentCase) -> PaymentStep | None:
         name="primary payment accepted as payment in full",
         amount=ZERO,
         formula=f"prior paid {case.prior_paid} >= OTAF {cents(otaf)}: no secondary payment",
-        citation="42 CFR 411.32(b); DOMAIN.md §2.5",
+        citation="42 CFR 411.32(b)",
     )
 
 
@@ -135,7 +136,7 @@ def _part_a_tests(case: SecondaryPaymentCase, benefit: PlanBenefit) -> list[Paym
             name="test 2: gross amount payable by Medicare - primary paid",
             amount=gross - case.prior_paid,
             formula=f"{gross} - {case.prior_paid}",
-            citation="42 CFR 411.33(e)(2) (per CGS; DOMAIN.md §2.5)",
+            citation="42 CFR 411.33(e)(2) (as CGS summarizes it; unverified)",
         ),
         PaymentStep(
             name="test 3: provider's charges (or OTAF if less) - primary paid",

@@ -212,7 +212,7 @@ class MedicareBasis(StrEnum):
 
 
 class CobMethod(StrEnum):
-    """How a plan pays when it is not primary (DOMAIN.md §2.2 to §2.5)."""
+    """How a plan pays when it is not primary (see docs/secondary-payment.md)."""
 
     STANDARD = "standard"
     STANDARD_WITH_CREDIT_RESERVE = "standard_with_credit_reserve"
@@ -226,7 +226,7 @@ class CobMethod(StrEnum):
 
 
 class ParentsArrangement(StrEnum):
-    """The parents' situation, for a dependent child's coverage (NAIC Model 120, DOMAIN.md §1.2)."""
+    """The parents' situation, for a dependent child's coverage (NAIC MDL-120 §6 rule 2)."""
 
     MARRIED = "married"  # married or living together, whether or not ever married
     COURT_DECREE = "court_decree"  # a decree makes one parent responsible
@@ -290,7 +290,7 @@ class Coverage(Model):
     # The first month of Medicare entitlement (or eligibility, had the person applied): the
     # ESRD 30-month coordination period counts from it (42 USC 1395y(b)(1)(C)).
     medicare_entitlement_date: Day | None = None
-    # NAIC Model 120 facts (DOMAIN.md §1.2); the defaults are the common case.
+    # NAIC MDL-120 §6 facts; the defaults are the common case.
     has_cob_provision: bool = True
     applies_active_inactive_rule: bool = True
     applies_cobra_rule: bool = True
@@ -360,7 +360,7 @@ class Benefits(Model):
 
 
 class OrderDecision(Model):
-    """Why `higher` pays before `lower`; kept for the audit trail (DOMAIN.md §1.2, last line)."""
+    """Why `higher` pays before `lower`; kept for the audit trail (CARC 22 disputes)."""
 
     higher: str  # Coverage.key
     lower: str
@@ -399,7 +399,7 @@ AdjustmentGroup = Literal["CO", "PR", "OA", "PI", "CR"]
 
 
 class Adjustment(Model):
-    """One CAS reason/amount: group code, CARC, amount (DOMAIN.md §5)."""
+    """One CAS reason/amount: group code, CARC (X12 External Code Source 139), amount."""
 
     group: AdjustmentGroup
     reason: str

@@ -1,6 +1,6 @@
-"""Medicare Secondary Payer: on which side of Medicare a commercial plan pays (DOMAIN.md §1.3).
+"""Medicare Secondary Payer: on which side of Medicare a commercial plan pays (42 USC 1395y(b)).
 
-The MSP statute overrides the NAIC rules wherever Medicare is involved (DOMAIN.md §1.1). It
+The MSP statute overrides the NAIC rules wherever Medicare is involved (see docs/order-of-benefits.md). It
 also carries out NAIC's Medicare reversal (rule 1a): a spouse's active plan lands ahead of
 Medicare and the person's own retiree plan behind it, whatever NAIC rule 1 would say.
 """
@@ -13,25 +13,23 @@ from typing import NamedTuple
 from cob.model import Coverage, Employment, MedicareBasis, Person, Relationship
 from cob.naic import Rule
 
-MSP_WORKING_AGED = Rule("msp_working_aged", "42 USC 1395y(b)(1)(A); DOMAIN.md §1.3")
-MSP_DISABILITY = Rule("msp_disability_large_group", "42 USC 1395y(b)(1)(B); DOMAIN.md §1.3")
+MSP_WORKING_AGED = Rule("msp_working_aged", "42 USC 1395y(b)(1)(A)")
+MSP_DISABILITY = Rule("msp_disability_large_group", "42 USC 1395y(b)(1)(B)")
 MSP_ESRD_COORDINATION = Rule(
-    "msp_esrd_coordination_period", "42 USC 1395y(b)(1)(C); DOMAIN.md §1.3 (D-4)"
+    "msp_esrd_coordination_period", "42 USC 1395y(b)(1)(C) (30-month coordination period)"
 )
 MSP_ESRD_AFTER = Rule(
-    "msp_esrd_after_coordination_period", "42 USC 1395y(b)(1)(C); DOMAIN.md §1.3 (D-4)"
+    "msp_esrd_after_coordination_period", "42 USC 1395y(b)(1)(C) (30-month coordination period)"
 )
-MSP_ESRD_UNKNOWN = Rule("msp_esrd_manual_review", "42 USC 1395y(b)(1)(C); DOMAIN.md §1.3")
-MSP_BASIS_UNKNOWN = Rule("msp_basis_unknown_manual_review", "42 USC 1395y(b)(1); DOMAIN.md §1.3")
-MSP_SIZE_UNKNOWN = Rule(
-    "msp_employer_size_unknown_manual_review", "42 USC 1395y(b)(1)(A)(ii); DOMAIN.md §1.3"
-)
-MSP_RETIREE = Rule("msp_retiree", "42 USC 1395y(b)(1)(E)(ii); DOMAIN.md §1.3")
-MSP_COBRA = Rule("msp_cobra", "COBRA is not current employment; DOMAIN.md §1.3")
-MSP_SMALL_EMPLOYER = Rule("msp_small_employer", "42 USC 1395y(b)(1)(A)(ii), (B); DOMAIN.md §1.3")
-MSP_MEDICARE_PRIMARY = Rule("msp_medicare_primary", "42 USC 1395y(b)(1)(E)(ii); DOMAIN.md §1.3")
+MSP_ESRD_UNKNOWN = Rule("msp_esrd_manual_review", "42 USC 1395y(b)(1)(C)")
+MSP_BASIS_UNKNOWN = Rule("msp_basis_unknown_manual_review", "42 USC 1395y(b)(1)")
+MSP_SIZE_UNKNOWN = Rule("msp_employer_size_unknown_manual_review", "42 USC 1395y(b)(1)(A)(ii)")
+MSP_RETIREE = Rule("msp_retiree", "42 USC 1395y(b)(1)(E)(ii)")
+MSP_COBRA = Rule("msp_cobra", "COBRA is not current employment, 42 USC 1395y(b)(1)(E)(ii)")
+MSP_SMALL_EMPLOYER = Rule("msp_small_employer", "42 USC 1395y(b)(1)(A)(ii), (B)")
+MSP_MEDICARE_PRIMARY = Rule("msp_medicare_primary", "42 USC 1395y(b)(1)(E)(ii)")
 MSP_NOT_GROUP_PLAN = Rule(
-    "msp_not_group_health_plan", "42 USC 1395y(b)(1)(A)-(C) bind group plans only; DOMAIN.md §1.3"
+    "msp_not_group_health_plan", "42 USC 1395y(b)(1)(A)-(C) bind group plans only"
 )
 
 ESRD_COORDINATION_MONTHS = 30  # items and services on or after 1997-08-05; 1395y(b)(1)(C)
@@ -51,7 +49,7 @@ def age_on(birth_date: date, on: date) -> int:
 
 def esrd_coordination_period_end(entitlement: date) -> date:
     """The first day after the 30-month coordination period, which begins with the month of
-    entitlement (DOMAIN.md §1.3, D-4: entitled Dec 2011 → Medicare primary from 2014-06-01)."""
+    entitlement (42 USC 1395y(b)(1)(C); entitled Dec 2011 → Medicare primary from 2014-06-01)."""
     months = entitlement.year * 12 + entitlement.month - 1 + ESRD_COORDINATION_MONTHS
     return date(months // 12, months % 12 + 1, 1)
 

@@ -1,4 +1,5 @@
-"""NAIC Model 120 order-of-benefit rules between two commercial plans (DOMAIN.md §1.2).
+"""NAIC Model 120 order-of-benefit rules between two commercial plans: NAIC COB Model
+Regulation (MDL-120) section 6 (see docs/order-of-benefits.md).
 
 "Each plan determines its order of benefits using the first of the following rules that
 applies": every rule below looks at two plans and answers with a Verdict, or None when it does
@@ -25,10 +26,10 @@ class Rule(NamedTuple):
 
 
 def _naic(rule_id: str, rule_number: str) -> Rule:
-    return Rule(rule_id, f"NAIC Model 120 §6 rule {rule_number}; DOMAIN.md §1.2")
+    return Rule(rule_id, f"NAIC MDL-120 §6 rule {rule_number}")
 
 
-_GENERAL = "NAIC Model 120 §6 general rules; WI Ins 3.40(11)(b)1; DOMAIN.md §1.2"
+_GENERAL = "NAIC MDL-120 §6 general rules; Wis. Admin. Code Ins 3.40(11)(b)1"
 NAIC_NO_COB_PROVISION = Rule("naic_no_cob_provision_first", _GENERAL)
 NAIC_NO_COB_PROVISION_BOTH = Rule("naic_no_cob_provision_manual_review", _GENERAL)
 NAIC_NONDEPENDENT = _naic("naic_nondependent_first", "1")
@@ -76,7 +77,7 @@ def _decide(a_first: bool, b_first: bool, rule: Rule) -> Verdict | None:
 
 def continuous_start(c: Coverage) -> date:
     """The start of the person's continuous coverage: consecutive plans count as one when the
-    next began within 24 hours of the end of the last (NAIC rule 5; DOMAIN.md §1.2)."""
+    next began within 24 hours of the end of the last (NAIC MDL-120 §6 rule 5)."""
     start = c.effective_date
     bridged = True
     while bridged:
@@ -160,7 +161,7 @@ def _dependent_child(a: Coverage, b: Coverage, family: Family) -> Verdict | None
     rule = NAIC_BIRTHDAY if arrangement is ParentsArrangement.MARRIED else NAIC_JOINT_CUSTODY
     if a.subscriber is None or b.subscriber is None:
         return Verdict(0, NAIC_PARENTS_UNKNOWN)
-    # Month and day only; the year is ignored (NJ 11:4-28.6(b)3; DOMAIN.md §1.2)
+    # Month and day only; the year is ignored (N.J.A.C. 11:4-28.6(b)3)
     birthday_a, birthday_b = (
         (s.birth_date.month, s.birth_date.day) for s in (a.subscriber, b.subscriber)
     )
@@ -202,7 +203,7 @@ NAIC_RULES: list[Callable[[Coverage, Coverage, Family], Verdict | None]] = [
 
 
 def naic_compare(a: Coverage, b: Coverage, family: Family = NO_FAMILY) -> Verdict:
-    """The first NAIC rule that applies to two commercial plans (DOMAIN.md §1.2)."""
+    """The first NAIC rule that applies to two commercial plans (NAIC MDL-120 §6)."""
     for rule in NAIC_RULES:
         if (verdict := rule(a, b, family)) is not None:
             return verdict

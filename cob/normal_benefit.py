@@ -1,6 +1,7 @@
 """A plan's normal benefit on one line: what it pays as if no other plan existed.
 
-The primary pays it (NAIC Model 120 §6); a later payer starts from it (DOMAIN.md §2.2 to §2.4).
+The primary pays it (NAIC MDL-120 §6); a later payer starts from it (NAIC MDL-120 §7;
+see docs/secondary-payment.md).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def _require_non_negative(**amounts: Decimal) -> None:
 def plan_benefit(
     allowed: Decimal, deductible_remaining: Decimal, coinsurance: Decimal, copay: Decimal
 ) -> PlanBenefit:
-    """The plan's payment as if no other plan existed (NAIC §6: the primary pays as if alone).
+    """The plan's payment as if no other plan existed (NAIC MDL-120 §6: the primary pays
+    as if alone).
 
     The deductible comes first, then the copay, then coinsurance (the patient's share, 0.20 =
     20%) on the rest."""
@@ -49,7 +51,7 @@ def plan_benefit(
     allowed = cents(allowed)
     deductible = min(cents(deductible_remaining), allowed)
     copay_due = min(cents(copay), allowed - deductible)
-    # DOMAIN.md §0: round at the last step, half-up
+    # round at the last step, half-up (industry practice; no rule sets it)
     coinsurance_due = cents((allowed - deductible - copay_due) * coinsurance)
     paid = allowed - deductible - copay_due - coinsurance_due
     return PlanBenefit(

@@ -1,7 +1,9 @@
-"""Order of benefits: which coverage pays first on the date of service (DOMAIN.md §1).
+"""Order of benefits: which coverage pays first on the date of service
+(see docs/order-of-benefits.md).
 
 Pure and deterministic (it runs inside Temporal workflows): no clock, no I/O, no randomness.
-The rule families apply in DOMAIN.md §1.1's precedence. Each coverage in force gets a slot, in
+The rule families apply in this precedence (42 USC 1395y(b); NAIC COB Model Regulation
+(MDL-120) section 6; 10 USC 1079(j)(1); 42 USC 1396a(a)(25)). Each coverage in force gets a slot, in
 paying order: workers' compensation, no-fault and liability plans that cover the claim's cause;
 commercial plans ahead of Medicare; Medicare; Medigap; commercial plans behind Medicare;
 TRICARE; Medicaid. The MSP rules (cob/msp.py) decide on which side of Medicare a commercial
@@ -36,16 +38,18 @@ __all__ = [
     "not_in_force_reason",
 ]
 
-_ACCIDENT_CITATION = "42 USC 1395y(b)(2)(A)(ii); DOMAIN.md §1.1, §1.3"
+_ACCIDENT_CITATION = "42 USC 1395y(b)(2)(A)(ii)"
 WORKERS_COMP_FIRST = Rule("workers_comp_first", _ACCIDENT_CITATION)
 NO_FAULT_FIRST = Rule("no_fault_first", _ACCIDENT_CITATION)
 LIABILITY_FIRST = Rule("liability_first", _ACCIDENT_CITATION)
 NO_FAULT_BEFORE_LIABILITY = Rule("no_fault_before_liability", _ACCIDENT_CITATION)
-MEDICAID_LAST = Rule("medicaid_last", "42 USC 1396a(a)(25); DOMAIN.md §1.4")
-TRICARE_SECONDARY = Rule("tricare_secondary", "10 USC 1079(j)(1); DOMAIN.md §1.5")
-MEDIGAP_AFTER_MEDICARE = Rule("medigap_after_medicare", "CMS 'Who Pays First'; DOMAIN.md §1.1")
-MEDIGAP_WITHOUT_MEDICARE = Rule("medigap_without_medicare_manual_review", "DOMAIN.md §1.1")
-SAME_CLASS = Rule("same_class_manual_review", "no rule orders two of a kind; DOMAIN.md §1.1")
+MEDICAID_LAST = Rule("medicaid_last", "42 USC 1396a(a)(25)")
+TRICARE_SECONDARY = Rule("tricare_secondary", "10 USC 1079(j)(1); 32 CFR 199.8")
+MEDIGAP_AFTER_MEDICARE = Rule("medigap_after_medicare", "CMS, Your Guide to Who Pays First")
+MEDIGAP_WITHOUT_MEDICARE = Rule(
+    "medigap_without_medicare_manual_review", "a supplement needs the Medicare it supplements"
+)
+SAME_CLASS = Rule("same_class_manual_review", "no rule orders two of a kind")
 
 
 class _AccidentPlan(NamedTuple):
@@ -127,7 +131,7 @@ def determine_payer_order(
 
 def birthday_rule_coverages(coverages: list[Coverage]) -> list[Coverage]:
     """The coverages of a dependent child that the birthday rule would order by their
-    subscribers' birth dates (NAIC COB Model Regulation, Model 120, §6): empty when the rule
+    subscribers' birth dates (NAIC COB Model Regulation (MDL-120) section 6): empty when the rule
     cannot come into play (fewer than two plans covering the patient as a child)."""
     dependent = [c for c in coverages if c.relationship == Relationship.CHILD]
     return dependent if len(dependent) > 1 else []

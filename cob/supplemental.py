@@ -1,5 +1,5 @@
 """Plans that pay after Medicare or everyone else: a Medicare supplement (Medigap) and Medicaid,
-the payer of last resort (DOMAIN.md §1.4, §2.5)."""
+the payer of last resort (42 USC 1396a(a)(25))."""
 
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ def supplement(case: SecondaryPaymentCase) -> SecondaryPayment:
             name="prior payer's coinsurance and copay",
             amount=cents(sum((adj.amount for adj in covered), ZERO)),
             formula=shown,
-            citation="Medigap Plan G (CARC 2, 3; not CARC 1); DOMAIN.md §2.5",
+            citation="Medigap Plan G (CARC 2, 3; not CARC 1)",
         ),
-        unpaid_allowable_step(case, "NAIC Model 120 §3 allowable expense; DOMAIN.md §2.6"),
+        unpaid_allowable_step(case, "NAIC MDL-120 §3 allowable expense"),
         open_balance_step(case),
     ]
     return patient_keeps_the_rest(case, steps, normal_benefit(case))
@@ -47,7 +47,7 @@ def medicaid_lesser_of(case: SecondaryPaymentCase) -> SecondaryPayment:
             name="Medicaid allowed - prior paid",
             amount=allowed - case.prior_paid,
             formula=f"{allowed} - {case.prior_paid}",
-            citation="42 USC 1396a(a)(25); DOMAIN.md §1.4",
+            citation="42 USC 1396a(a)(25)",
         ),
         open_balance_step(case),
     ]

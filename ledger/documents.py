@@ -1,4 +1,4 @@
-"""The ledger's copy of every X12 document exchanged with payers (DOMAIN.md §3), and the
+"""The ledger's copy of every X12 document exchanged with payers (ASC X12 5010), and the
 ERA feed's position. Inserts only: a document, once stored, is never changed."""
 
 from __future__ import annotations

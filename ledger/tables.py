@@ -194,7 +194,7 @@ class ProviderAdjustment(SQLModel, table=True):
 
 
 class ClaimFiling(SQLModel, table=True):
-    """Proof of timely filing (DOMAIN.md §4.1): when the payer accepted the claim (277CA),
+    """Proof of timely filing (42 CFR 424.44; payer contracts): when the payer accepted the claim (277CA),
     the last day it could be filed, and the rule that set that day."""
 
     __tablename__ = "claim_filings"
@@ -212,7 +212,7 @@ class ClaimFiling(SQLModel, table=True):
 class WorklistTask(SQLModel, table=True):
     """Work for the billing team that a deadline or a follow-up created: what, why and by
     when. Opened by the engine, keyed by (workflow, kind, due date) so a retried activity
-    opens it once; closed by the engine when the claim moves on (DOMAIN.md §4.6)."""
+    opens it once; closed by the engine when the claim moves on (industry practice)."""
 
     __tablename__ = "worklist_tasks"
 

@@ -1,5 +1,5 @@
 """The billing team's worklist: tasks the engine opens when a deadline comes near or a
-follow-up needs a person (DOMAIN.md §4.6), and closes when the claim moves on."""
+follow-up needs a person (industry practice; configurable), and closes when the claim moves on."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The 999 says whether each transaction passed syntax checks (an AK2 loop each: IK3/IK4 errors
 and the IK5 verdict; AK9 for the group); the 277CA says, per claim, whether it entered
-adjudication (STC category A2) or was rejected (A3/A6/A7/A8, DOMAIN.md §3.5). In the 277CA the
+adjudication (STC category A2) or was rejected (A3/A6/A7/A8, STC01-1 of 005010X214). In the 277CA the
 claim control number (CLM01) travels in the patient-level TRN*2, the payer's claim number in
 REF*1K, and a rejection's text in STC12; the information receiver (2200B) and billing provider
 (2200C) levels carry statuses too, and a rejection there rejects every claim below.
@@ -38,7 +38,7 @@ ACCEPTED = {"A2", "A5"}
 # A0 forwarded to another entity (that entity's 277CA decides), A1 received but "does not mean
 # that the claim has been accepted for adjudication", E* the answer was not possible, P*/F*/R*
 # belong in a 277 claim status answer. Such a claim is read as not acknowledged, so the claim
-# workflow resends it once and then opens a worklist task (DOMAIN.md §4.6).
+# workflow resends it once and then opens a worklist task (industry practice; configurable).
 LEVEL_NAMES = {"21": "2200B", "19": "2200C"}  # HL03 -> the loop its STC sits in (X214)
 ACK_ACCEPTED = {"A", "E"}  # IK501 / AK901 accepted (E: with errors noted), X231A1
 ACK_REJECTED = {"R", "M", "W", "X"}  # P (AK901 only): some transaction sets were accepted

@@ -1,8 +1,9 @@
 """837P (005010X222A1) for one claim: build it, and check the COB balancing rules.
 
 `build_837p` writes the destination payer's claim with a 2320/2330/2430 set per prior
-remittance (DOMAIN.md §3.4). `check_837p_balance` enforces balancing rules 1-3 of §3.4, which
-pyx12 does not check. Parsing back into data lives in `claim_837p_parse`.
+remittance (ASC X12 005010X222A1 loops 2320/2330/2430). `check_837p_balance` enforces the
+guide's COB balancing (line: SV102 = SVD02 + 2430 CAS; claim: CLM02 = AMT*D + CAS; AMT*D =
+the sum of SVD02), which pyx12 does not check. Parsing back into data lives in `claim_837p_parse`.
 
 Amounts are written the short way X12 allows: no trailing zeros (100, 20.5, 12.25).
 """
@@ -102,7 +103,7 @@ def build_837p(
     receiver_id: str | None = None,
     usage: str = "P",
 ) -> str:
-    """A complete interchange holding one 837P for `submission` (DOMAIN.md §3.4).
+    """A complete interchange holding one 837P for `submission` (ASC X12 005010X222A1).
 
     The billing provider needs an address ('street, city, ST zip') and a phone (PER). When the
     patient is not the subscriber, 2010CA needs the patient's address (`patient_address`, or

@@ -1,13 +1,13 @@
 """276/277 claim status inquiry and response (005010X212): build them and read them back.
 
 The engine polls with a 276 when a claim was accepted (277CA A2) but no 835 has come, and acts
-on the 277's STC01 category (DOMAIN.md §3.5): wait (P*), await the 835 (F*), resubmit (A4) or
+on the 277's STC01 category (ASC X12 005010X212 STC01): wait (P*), await the 835 (F*), resubmit (A4) or
 search with other keys (D0). One 2200 loop per claim: the trace goes out as TRN*1 and comes back
 as TRN*2; REF*EJ is our claim control number (CLM01), REF*1K the payer's.
 
 The 276 says only whether the patient is the subscriber (a 2000E dependent level or not), not
-how they are related, so a dependent reads back as Relationship.OTHER. pyx12 has no 5010 276 map
-(DOMAIN.md §3.7): the checks here are its validation. What X212 makes situational is read when
+how they are related, so a dependent reads back as Relationship.OTHER. pyx12 4.0.0 has no 5010 276
+map: the checks here are its validation. What X212 makes situational is read when
 present and never demanded: the service provider level (2000C, NM1*1P), the subscriber's DMG
 when the patient is a dependent, REF*EJ, the claim's AMT*T3 (and its DTP*472 when the service
 lines carry theirs). A 277 may answer at the information receiver (2200B) or provider (2200C)
@@ -40,8 +40,8 @@ from payers.x12.segments import (
 )
 
 VERSION = "005010X212"
-FUNCTIONAL_ID = {"276": "HR", "277": "HN"}  # GS01, DOMAIN.md §3.1
-CATEGORIES = frozenset(  # STC01-1 code set, DOMAIN.md §3.5
+FUNCTIONAL_ID = {"276": "HR", "277": "HN"}  # GS01 (005010X212)
+CATEGORIES = frozenset(  # STC01-1: X12 External Code Source 507
     "A0 A1 A2 A3 A4 A5 A6 A7 A8 D0 E0 E1 E2 E3 E4 F0 F1 F2 F3 F3F F3N F4 F5 P0 P1 P2 P3 P4 P5 "
     "R0 R1 RQ X0".split() + [f"R{n}" for n in range(3, 18)]
 )  # fmt: skip
@@ -137,7 +137,7 @@ def build_277(
             raise ValueError(f"status trace {status.trace_number} answers no inquiry here "
                              f"(expected {i.trace_number})")  # fmt: skip
         if status.category not in CATEGORIES:
-            raise ValueError(f"{status.category!r} is not a claim status category (DOMAIN §3.5)")
+            raise ValueError(f"{status.category!r} is not a claim status category (STC01-1)")
         paid = amount_text(status.paid) if status.finalized or status.paid else ""
         charge = amount_text(status.charge) if status.charge is not None else ""
         levels, hl = _levels(i, hl, demographics=False)
@@ -278,7 +278,8 @@ def _stc(stc: Segment) -> tuple[str, str]:
     """(STC01-1, STC01-2), the category checked against the code set."""
     category, status_code = stc.component(1, 1), stc.component(1, 2)
     if category not in CATEGORIES:
-        raise X12Error(f"STC01-1 {category!r} is not a claim status category (DOMAIN.md §3.5)",
+        raise X12Error(f"STC01-1 {category!r} is not a claim status category "
+                       "(X12 External Code Source 507)",
                        "STC", stc.position)  # fmt: skip
     if not status_code:
         raise X12Error("STC01-2 (claim status code) is missing", "STC", stc.position)

@@ -1,7 +1,7 @@
 """270/271 eligibility (005010X279A1): one inquiry for one coverage, and the payer's answer.
 
 The 270 asks EQ*30 (health benefit plan coverage) for one patient on one date of service
-(DOMAIN.md §3.2, Appendix A.4). The 271 echoes the 270's HL structure, NM1s and DMGs, returns
+(ASC X12 005010X279A1 loop 2110C EQ). The 271 echoes the 270's HL structure, NM1s and DMGs, returns
 the trace as TRN*2, and answers in EB segments read into `cob.model.Benefits`:
 
     EB*1*IND*30*<type>                      active (EB*6 inactive, then MSG*<reason>)
@@ -53,7 +53,7 @@ DELIMITERS = "*~:^\r\n"
 
 
 class EligibilityInquiry(MemberInquiry):
-    """What a 270 carries (DOMAIN.md §3.2); EQ*30 is always asked."""
+    """What a 270 carries (005010X279A1); EQ*30 is always asked."""
 
     group_number: str | None = None
 
@@ -141,7 +141,7 @@ def _unknown_member(benefits: Benefits) -> bool:
 
 
 def _percent(value: Decimal) -> str:
-    text = amount_text(value)  # 0.2 -> .2, the X12 decimal style of DOMAIN.md §3.2
+    text = amount_text(value)  # 0.2 -> .2, the X12 decimal style (EB08)
     return text[1:] if text.startswith("0.") else text
 
 

@@ -1,6 +1,6 @@
 """Read a 270 or 271 (005010X279A1) back into data (building them: `payers.x12.eligibility`).
 
-pyx12 has no 5010 270/271 map (DOMAIN.md §3.7), so these structural checks are the validation,
+pyx12 4.0.0 has no 5010 270/271 map, so these structural checks are the validation,
 each error naming the segment and, where it exists, its position. A 270 sent in real time asks
 about one patient (HL 20/21/22, optionally 23); a 271 may answer several, each in its own HL 22
 (or HL 23 under it), in one or several transactions. What the guide makes situational is read
@@ -288,7 +288,7 @@ def _patient(subscriber: Level, patient: Level, bht03: str) -> PatientAnswer:
 
 
 def _decimal(segment: Segment, number: int, what: str) -> Decimal:
-    """Cents, half-up (DOMAIN.md §0), so 0.00 reads back as Decimal('0.00')."""
+    """Cents, half-up (industry practice), so 0.00 reads back as Decimal('0.00')."""
     text = segment[number]
     try:
         value = cents(text)

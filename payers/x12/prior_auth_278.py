@@ -1,6 +1,6 @@
 """278 prior authorization (005010X217): the provider's request and the payer's (UMO's) answer.
 
-The X217 TR3 is licensed and was not read (DOMAIN.md §3.3 marks the 5010 layout ⚠); the layout
+The X217 TR3 is licensed and was not read (the 5010 layout is unverified); the layout
 follows X12's X217 example 1b (x12.org/examples/005010x217, as quoted in open-source code ◐) and
 the 4010 X094 map in pyx12 ✅:
 
@@ -18,7 +18,7 @@ Choices where the guide or the brief leaves room:
 - The request's TRN*1*<trace>*<provider NPI>; the response echoes it as TRN*2.
 - One event-level HCR (2000E) decides all services; the response echoes the SV1s.
 - HCR01 written: approved with a number A1*<number>, without one NA (no action required); pended
-  A4; denied A3 with HCR03 82 Not Medically Necessary (the 4010 list of DOMAIN §3.3; meaning
+  A4; denied A3 with HCR03 82 Not Medically Necessary (the 4010 X094A1 HCR03 list; meaning
   from X12 element 901 as listed in open-source code ◐; X217 takes HCR03 from an external code
   list ⚠). Read only: A2 (certified in part) and A6 (modified) are approved, CT (contact
   payer) pended, C (cancelled) denied, the meaning put before the MSG text.
@@ -64,10 +64,10 @@ from payers.x12.segments import (
 
 VERSION = "005010X217"
 REQUEST, RESPONSE = "13", "11"  # BHT02
-DENIAL_REASON = "82"  # HCR03 Not Medically Necessary (DOMAIN.md §3.3 list)
+DENIAL_REASON = "82"  # HCR03 Not Medically Necessary (4010 X094A1 list)
 M = TypeVar("M", bound=Model)
 Status = Literal["approved", "denied", "pended"]
-# HCR01 -> (status, meaning put before the MSG text); DOMAIN.md §3.3
+# HCR01 -> (status, meaning put before the MSG text); X12 element 306
 ACTIONS: dict[str, tuple[Status, str]] = {
     "A1": ("approved", ""), "NA": ("approved", ""), "A4": ("pended", ""), "A3": ("denied", ""),
     "A2": ("approved", "certified in part"), "A6": ("approved", "modified"),
@@ -139,7 +139,7 @@ def _body(inq: PriorAuthInquiry, when: datetime, purpose: str, aaa: Segment | No
     body += [
         seg("HL", event, event - 1, "EV", 1),
         seg("TRN", "2" if purpose == RESPONSE else "1", inq.trace_number, inq.provider_npi),
-        seg("UM", "HS", "I"),  # health services review, initial (DOMAIN.md §3.3)
+        seg("UM", "HS", "I"),  # health services review, initial (UM01 HS, UM02 I)
         *([hcr] if hcr else []),
         seg("DTP", "AAH", "D8", d8_text(inq.service_date)),
         *([seg("MSG", reason)] if reason else []),
@@ -156,7 +156,7 @@ def build_278_request(inquiry: PriorAuthInquiry, when: datetime, control_number:
 
 
 def _hcr(decision: PriorAuthDecision) -> Segment:
-    """PriorAuthDecision -> HCR (DOMAIN.md §3.3); see the module docstring for the mapping."""
+    """PriorAuthDecision -> HCR (005010X217 loop 2000E); see the module docstring for the mapping."""
     number = decision.authorization_number
     if decision.status == "approved":
         return seg("HCR", "A1", number) if number else seg("HCR", "NA")

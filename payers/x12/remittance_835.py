@@ -1,4 +1,4 @@
-"""835 ERA (005010X221A1): build, parse and balance-check (DOMAIN.md §3.6).
+"""835 ERA (005010X221A1): build, parse and balance-check.
 
 One ST/SE transaction per adjudication date (DTM*405 / BPR16 carry it), so build -> parse
 gives back the same `Remittance` objects. CAS groups are CO/OA/PI/PR only (5010 835); a

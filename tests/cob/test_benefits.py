@@ -1,4 +1,5 @@
-"""A plan's normal benefit, and the secondary-payment case and answer as JSON (DOMAIN.md §2).
+"""A plan's normal benefit, and the secondary-payment case and answer as JSON
+(see docs/secondary-payment.md).
 
 The methods' numbers are in tests/cob/test_secondary_*.py."""
 
@@ -20,7 +21,7 @@ from cob.benefits import (
 )
 from cob.model import CobMethod
 
-# DOMAIN.md §7.1 MSP-1 as a user would write it for `cob explain payment`
+# worked example MSP-1 (42 CFR 411.33(b)) as a user would write it for `cob explain payment`
 MSP_1_JSON = """{
   "method": "medicare_secondary",
   "part": "B",
@@ -61,7 +62,7 @@ def test_plan_benefit_partial_deductible():
 
 
 def test_plan_benefit_coinsurance_rounds_half_up():
-    # 10% of 100.05 = 10.005 -> 10.01 (DOMAIN.md §0)
+    # 10% of 100.05 = 10.005 -> 10.01 (half-up at the last step; industry practice)
     benefit = plan_benefit(D("100.05"), D("0.00"), D("0.10"), D("0.00"))
     assert (benefit.coinsurance, benefit.paid) == (D("10.01"), D("90.04"))
 

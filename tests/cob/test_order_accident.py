@@ -1,5 +1,5 @@
 """Workers' compensation, no-fault and liability pay first for the claims they cover
-(42 USC 1395y(b)(2)(A)(ii); DOMAIN.md §1.1, §1.3)."""
+(42 USC 1395y(b)(2)(A)(ii))."""
 
 import pytest
 

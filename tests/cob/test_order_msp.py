@@ -1,4 +1,5 @@
-"""Medicare Secondary Payer, Medigap, TRICARE and Medicaid (DOMAIN.md §1.3 to §1.5)."""
+"""Medicare Secondary Payer, Medigap, TRICARE and Medicaid (42 USC 1395y(b), 10 USC 1079(j)(1),
+42 USC 1396a(a)(25))."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""NAIC Model 120 rules between commercial plans beyond the §7.3 cases (DOMAIN.md §1.2)."""
+"""NAIC MDL-120 §6 rules between commercial plans beyond the worked cases O-1 to O-14."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""Tertiary and further payers (DOMAIN.md §2.6): prior paid is the sum of every earlier payer's
+"""Tertiary and further payers (industry practice; no rule found for a third payer): prior paid is the sum of every earlier payer's
 payment, prior allowed the highest earlier allowed. Named cases, then properties over chains
 of 1 to 5 payers with any methods, balanced to the cent with cob.money.account_line."""
 
@@ -187,7 +187,7 @@ def test_any_chain_of_payers_balances_and_never_overpays(charge, chain):
             allowable = max([allowed, *(p.allowed for p in prior)])
             assert answer.open_balance == prior[-1].patient_responsibility
             assert answer.paid <= answer.open_balance
-            assert answer.paid <= max(ZERO, allowable - earlier_paid)  # DOMAIN.md §2.2, §2.6
+            assert answer.paid <= max(ZERO, allowable - earlier_paid)  # NAIC MDL-120 §7
             assert answer.patient_responsibility >= 0 and answer.write_off >= 0
             assert answer.paid + answer.write_off + answer.patient_responsibility == (
                 answer.open_balance

@@ -1,5 +1,5 @@
-"""Commercial COB methods on one line: DOMAIN.md §7.2 (COB-1 to COB-5), the credit-reserve
-follow-on of §2.4, and the carve-out, maintenance-of-benefits and exclusion variants."""
+"""Commercial COB methods on one line: worked examples COB-1 to COB-5 (NAIC MDL-120 §7), the
+credit-reserve follow-on (WAC 284-51-230(1)), and the carve-out, maintenance-of-benefits and exclusion variants."""
 
 from decimal import Decimal as D
 
@@ -16,7 +16,7 @@ NON_DUP_FAMILY = [
 
 
 def section_7_2(method: CobMethod, primary_paid: str, **extra) -> SecondaryPayment:
-    """DOMAIN.md §2.4 table: charge 1,000; both plans allow 800, deductibles met; the
+    """The comparison case: charge 1,000; both plans allow 800, deductibles met; the
     secondary's coinsurance 20%, so its normal benefit is 640. The primary leaves the rest of
     the 800 to the patient (PR-2) and writes off 200 (CO-45)."""
     patient_share = D("800.00") - D(primary_paid)
@@ -38,7 +38,7 @@ def split(answer: SecondaryPayment) -> tuple[D, D, D]:
     return answer.paid, answer.write_off, answer.patient_responsibility
 
 
-# --- COB-1, COB-2: standard (NAIC §7) -----------------------------------------------------
+# --- COB-1, COB-2: standard (NAIC MDL-120 §7) -----------------------------------------------
 
 
 def test_cob_1_standard_pays_the_unpaid_allowable():
@@ -50,7 +50,7 @@ def test_cob_1_standard_pays_the_unpaid_allowable():
         ("open balance", D("160.00")),
     ]
     assert answer.deciding_step.name == "allowable expense - prior paid"
-    assert answer.deciding_step.citation == "NAIC Model 120 §7; DOMAIN.md §2.2"
+    assert answer.deciding_step.citation == "NAIC MDL-120 §7"
 
 
 def test_cob_1_credit_reserve_records_480_of_savings():
@@ -70,7 +70,7 @@ def test_cob_2_credit_reserve_records_240_of_savings():
     assert answer.paid == D("400.00") and answer.credit_reserve_after == D("240.00")
 
 
-# --- the credit-reserve follow-on (DOMAIN.md §2.4) -------------------------------------
+# --- the credit-reserve follow-on (WAC 284-51-230(1)) ---------------------------------
 
 
 def follow_on(reserve: str) -> SecondaryPayment:
@@ -148,7 +148,7 @@ def test_carve_out_subtracts_the_deductible_before_its_percentage():
     # (800 - 100) x 80% = 560; 560 - 400 = 160
     answer = section_7_2(CobMethod.CARVE_OUT, "400.00", own_deductible_remaining=D("100.00"))
     assert split(answer) == (D("160.00"), D("0.00"), D("240.00"))
-    assert answer.normal_benefit.deductible == D("100.00")  # credited as if primary (NAIC §7)
+    assert answer.normal_benefit.deductible == D("100.00")  # credited as if primary (MDL-120 §7)
 
 
 # --- COB-5: exclusion ---------------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_cob_5_exclusion_applies_its_coinsurance_to_what_the_primary_left():
 
 
 def test_exclusion_case_a_pays_128():
-    # DOMAIN.md §2.4 table, case A: (800 - 640) x 0.8 = 128; the patient owes 32
+    # the comparison case A: (800 - 640) x 0.8 = 128; the patient owes 32
     assert split(section_7_2(CobMethod.EXCLUSION, "640.00")) == (
         D("128.00"),
         D("0.00"),
@@ -177,13 +177,13 @@ def test_exclusion_takes_the_remaining_deductible_off_first():
 
 
 def test_standard_credits_the_deductible_it_would_have_taken_as_primary():
-    # normal benefit (800 - 300) x 0.8 = 400; min(400, 160) = 160; 300 credited (NAIC §7)
+    # normal benefit (800 - 300) x 0.8 = 400; min(400, 160) = 160; 300 credited (MDL-120 §7)
     answer = section_7_2(CobMethod.STANDARD, "640.00", own_deductible_remaining=D("300.00"))
     assert answer.paid == D("160.00") and answer.normal_benefit.deductible == D("300.00")
 
 
 def test_standard_uses_the_highest_allowed_as_the_allowable_expense():
-    # NAIC §3: the secondary allows 900 > the primary's 800; unpaid allowable 900 - 640 = 260,
+    # NAIC MDL-120 §3: the secondary allows 900 > the primary's 800; unpaid allowable 900 - 640 = 260,
     # but only the 160 the primary left open can be paid
     answer = section_7_2(CobMethod.STANDARD, "640.00", own_allowed=D("900.00"))
     steps = {step.name: step.amount for step in answer.steps}

@@ -1,4 +1,5 @@
-"""Medicare as secondary payer (42 CFR 411.32, 411.33; DOMAIN.md §2.5, §7.1), and the plans
+"""Medicare as secondary payer (42 CFR 411.32, 411.33; worked example MSP-1,
+42 CFR 411.33(b)), and the plans
 that pay after it: Medigap (supplement) and Medicaid (lesser of)."""
 
 from decimal import Decimal as D
@@ -66,7 +67,7 @@ def test_msp_7_no_secondary_payment_when_the_primary_payment_is_payment_in_full(
         D("0.00"),
         D("0.00"),
     )
-    assert answer.deciding_step.citation == "42 CFR 411.32(b); DOMAIN.md §2.5"
+    assert answer.deciding_step.citation == "42 CFR 411.32(b)"
 
 
 def test_msp_7_a_balance_left_open_is_written_off_not_billed():
@@ -120,7 +121,7 @@ def test_test_2_is_the_unmet_deductible_off_then_the_configured_pct(pct, expecte
 
 def test_medicare_limits_patient_liability_to_its_allowable():
     # the primary denied 175 as non-covered (PR); Medicare allows 125 and pays 100: the patient
-    # owes at most 125 - 100 = 25, the other 50 is written off (Noridian, DOMAIN.md §2.5)
+    # owes at most 125 - 100 = 25, the other 50 is written off (Noridian JF B, MSP payment calculation)
     answer = medicare("175.00", "0.00", "0.00", "125.00", "175.00")
     assert (answer.paid, answer.write_off, answer.patient_responsibility) == (
         D("100.00"),

@@ -256,7 +256,7 @@ def test_coverages_take_position_from_the_order_and_reason_from_the_271(
         ),
     ]
     decision = model.OrderDecision(
-        higher="AETNA:A1", lower="BCBS:B2", rule="subscriber", citation="DOMAIN.md §1.2"
+        higher="AETNA:A1", lower="BCBS:B2", rule="subscriber", citation="NAIC MDL-120 §6 rule 1"
     )
     order = model.PayerOrder(
         coverages=[PRIMARY, SECONDARY],

@@ -13,7 +13,7 @@ VALIDATED = {"837", "835", "999", "277CA"}  # the transactions pyx12 has 5010 ma
 
 def pyx12_valid(text: str) -> bool:
     """True when pyx12 finds no error. An 835 is checked without asking for a 999 back:
-    pyx12 cannot build one for it (ST03 is not used in X221A1; DOMAIN.md §7.5 X-6)."""
+    pyx12 cannot build one for it (ST03 is not used in 005010X221A1; pyx12 4.0.0 cannot build its AK2)."""
     with tempfile.NamedTemporaryFile("w", suffix=".x12", delete=False) as f:
         f.write(text)
     is_835 = "\nST*835*" in text or "~ST*835*" in text

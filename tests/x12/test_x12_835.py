@@ -1,4 +1,4 @@
-"""835 ERA: pyx12-valid builds, balancing, build/parse round trips (DOMAIN.md §3.6, X-6)."""
+"""835 ERA: pyx12-valid builds, balancing, build/parse round trips (ASC X12 005010X221A1)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from payers.x12.remittance_835 import ProviderAdjustment, build_835, check_835_b
 from payers.x12.segments import X12Error
 
 WHEN = datetime(2024, 2, 2, 12, 0)
-# DOMAIN.md Appendix A.3 (sec_835.txt), verbatim.
+# A secondary payer's 835 (sec_835.txt): OA-23 80 for the prior payer, PLB L6 interest 2.50.
 SEC_835 = """ISA*00*          *00*          *ZZ*SUBMITTERID    *ZZ*RECEIVERID     *240201*1200*^*00501*000000005*0*T*:~
 GS*HP*SUBMITTERID*RECEIVERID*20240201*1200*3*X*005010X221A1~
 ST*835*0001~

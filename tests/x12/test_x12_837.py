@@ -246,7 +246,7 @@ def test_missing_address_is_refused():
         build_837p(CASES["primary"].model_copy(update={"encounter": encounter}), WHEN, 1)
 
 
-# DOMAIN.md Appendix A.2, verbatim: the MSP working-aged replacement claim (SBR05 12, frequency 7).
+# A pyx12-valid 005010X222A1 file: the MSP working-aged replacement claim (SBR05 12, frequency 7).
 A2_MSP_FREQ7 = """\
 ISA*00*          *00*          *ZZ*SUBMITTERID    *ZZ*RECEIVERID     *240201*1200*^*00501*000000004*0*T*:~
 GS*HC*SUBMITTERID*RECEIVERID*20240201*1200*3*X*005010X222A1~

@@ -1,4 +1,4 @@
-"""999 and 277CA: built files are pyx12-valid and parse back (DOMAIN.md §3.5, §3.7)."""
+"""999 and 277CA: built files are pyx12-valid and parse back (005010X231A1, 005010X214)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_rejected_999_carries_segment_errors():
     errors = [AckError("DTP", 33, "3", "2430"), AckError("CAS", 31, "8")]
     text = build_999(False, "17", "0001", "005010X222A1", errors, WHEN, 9)
     assert pyx12_valid(text)
-    assert "IK3*DTP*33*2430*3~" in text and "IK5*R*5~\nAK9*R*1*1*0~" in text  # as DOMAIN X-2
+    assert "IK3*DTP*33*2430*3~" in text and "IK5*R*5~\nAK9*R*1*1*0~" in text  # as pyx12 writes it
     assert parse_999(text) == (False, errors)
 
 

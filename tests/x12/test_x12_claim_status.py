@@ -1,5 +1,5 @@
 """276/277 claim status (005010X212): round trips, STC categories, malformed input, and the 277
-validated by pyx12 with its unregistered X212 map (DOMAIN.md §3.5, §3.7)."""
+validated by pyx12 with its unregistered X212 map (pyx12 4.0.0, 277.5010.X212.xml)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from payers.x12.claim_status import (
     parse_277,
 )
 from payers.x12.segments import X12Error
-from tests.x12.test_x12_837 import X1 as SECONDARY_837P  # DOMAIN.md Appendix A.1
+from tests.x12.test_x12_837 import X1 as SECONDARY_837P  # a secondary 837P (loops 2320/2430)
 
 WHEN = datetime(2024, 2, 2, 12, 0)
 JANE = Person(first_name="JANE", last_name="DOE", birth_date=date(1980, 5, 1), sex="F")

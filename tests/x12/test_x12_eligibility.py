@@ -1,5 +1,5 @@
-"""270/271 eligibility (005010X279A1): DOMAIN.md §3.2 and Appendix A.4. pyx12 has no 5010
-270/271 map (§3.7), so the codec's structural checks are what these tests exercise."""
+"""270/271 eligibility (005010X279A1). pyx12 4.0.0 has no 5010
+270/271 map, so the codec's structural checks are what these tests exercise."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ ACTIVE = Benefits(
     prior_auth_procedures=["70553", "72148"], cob_method=CobMethod.CARVE_OUT,
 )  # fmt: skip
 
-# DOMAIN.md Appendix A.4, verbatim
+# a minimal 005010X279A1 270
 APPENDIX_A4 = """\
 ISA*00*          *00*          *ZZ*SUBMITTERID    *ZZ*RECEIVERID     *240201*1200*^*00501*000000002*0*T*:~
 GS*HS*SUBMITTERID*RECEIVERID*20240201*1200*2*X*005010X279A1~

@@ -27,7 +27,7 @@ async def test_a_tertiary_claim_goes_out_as_x12_and_every_document_is_kept(
     ledger_url = f"sqlite:///{tmp_path / 'ledger.db'}"
     async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
         _, status = await run_encounter(client, settings, example("09-three-payers"))
-    # Own plan, then the spouse's plan (NAIC non-dependent first), Medicaid last (DOMAIN §1.4).
+    # Own plan, then the spouse's plan (NAIC non-dependent first), Medicaid last (42 USC 1396a(a)(25)).
     assert status.payer_order == ["ACME01", "BLUE02", "MCAID"]
     assert status.stage == "closed"
     ledger = make_engine(ledger_url)
@@ -53,7 +53,7 @@ async def test_a_tertiary_claim_goes_out_as_x12_and_every_document_is_kept(
         check_835_balance(era.text)
         assert pyx12_valid(era.text), era.text
         assert era.problem == ""
-    # Proof of timely filing: the 277CA acceptance day against each payer's rule (§4.1).
+    # Proof of timely filing: the 277CA acceptance day against each payer's rule (42 CFR 424.44, 447.45(d)(1)).
     with Session(ledger) as session:
         filings = {f.payer_id: f for f in session.exec(select(ClaimFiling)).all()}
     assert {p: (f.deadline, f.rule, f.on_time) for p, f in filings.items()} == {
