@@ -17,7 +17,7 @@ Conventions, where X12 has no element for what the engine needs:
   medicare MB (Part B: professional services), medicare_supplement MI (Medigap Part B),
   medicaid MC, workers_comp WC, no_fault AP (auto policy), liability OT (other: the list has
   no liability code). No 1336 code means TRICARE, so tricare uses CH, the claim filing code the
-  837P uses for it (SBR09) ⚠: a strict receiver may reject CH in EB04.
+  837P uses for it (SBR09), unverified: a strict receiver may reject CH in EB04.
 - The COB method rides in a 2110C MSG*COB METHOD <value> after the first EB*1.
 - A member id the payer does not know is answered with AAA*N**72*C in 2100C and no EB: build_271
   writes it when an inactive answer's reason starts with "member id" and ends with "not found"
@@ -25,7 +25,7 @@ Conventions, where X12 has no element for what the engine needs:
   (AAA 72)". Such an answer has no EB04, so parse_271 reports `default_plan_type`.
 - An inactive answer carries only its reason: the benefit terms parse back as their defaults.
 - The trace (TRN) sits at the patient's level: 2000C when the patient is the subscriber, else
-  2000D (X12 RFI 1661 on X279A1). The dependent's INS02 is 01 spouse, 19 child, G8 other ⚠
+  2000D (X12 RFI 1661 on X279A1). The dependent's INS02 is 01 spouse, 19 child, G8 other
   (the 4010 X092 map lists 01/19/34; the 5010 list was not verified).
 """
 

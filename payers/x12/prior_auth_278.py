@@ -1,8 +1,8 @@
 """278 prior authorization (005010X217): the provider's request and the payer's (UMO's) answer.
 
 The X217 TR3 is licensed and was not read (the 5010 layout is unverified); the layout
-follows X12's X217 example 1b (x12.org/examples/005010x217, as quoted in open-source code ◐) and
-the 4010 X094 map in pyx12 ✅:
+follows X12's X217 example 1b (x12.org/examples/005010x217, as quoted in open-source code) and
+the 4010 X094 map in pyx12:
 
     BHT*0007*13 request / BHT*0007*11 response; BHT03 = the trace number
     2000A HL*1**20*1   2010A NM1*X3*2*<payer id>*****PI*<payer id>  (no payer names: the id is it)
@@ -19,8 +19,8 @@ Choices where the guide or the brief leaves room:
 - One event-level HCR (2000E) decides all services; the response echoes the SV1s.
 - HCR01 written: approved with a number A1*<number>, without one NA (no action required); pended
   A4; denied A3 with HCR03 82 Not Medically Necessary (the 4010 X094A1 HCR03 list; meaning
-  from X12 element 901 as listed in open-source code ◐; X217 takes HCR03 from an external code
-  list ⚠). Read only: A2 (certified in part) and A6 (modified) are approved, CT (contact
+  from X12 element 901 as listed in open-source code; X217 takes HCR03 from an external code
+  list, unverified). Read only: A2 (certified in part) and A6 (modified) are approved, CT (contact
   payer) pended, C (cancelled) denied, the meaning put before the MSG text.
 - An unknown member is a request-validation error, not a review decision: a denial with no
   number whose reason says the member id was not found (the payer simulator's wording) is
