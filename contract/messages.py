@@ -59,7 +59,7 @@ class OrderRecord(Model):
 
 
 class CobReview(Model):
-    """A COB review's new order of the payers (DOMAIN.md §5, CARC 22), the denied claims it
+    """A COB review's new order of the payers (CARC 22: this care may be covered by another payer per coordination of benefits), the denied claims it
     sets aside (kept, no longer part of the money), and why."""
 
     order: OrderRecord
@@ -82,7 +82,8 @@ class ClaimRun(Model):
     claim_number: int = Field(default=0, ge=0)
 
 
-# lost: no 835 came before the timely filing deadline passed (DOMAIN.md §4.1)
+# lost: no 835 came before the timely filing deadline passed (42 CFR 424.44 for Medicare;
+# the payer's contract otherwise)
 ClaimResult = Literal["adjudicated", "denied", "rejected", "held", "lost"]
 
 
@@ -123,7 +124,7 @@ class StatusCheck(Model):
 
 class FollowUp(Model):
     """One dated step of a claim's follow-up, for the audit trail; with `task`, also a
-    worklist task for the billing team (DOMAIN.md §4.6)."""
+    worklist task for the billing team."""
 
     workflow_id: str
     encounter_id: str

@@ -10,7 +10,7 @@ from cob.deadlines import Deadline
 STAGE = SearchAttributeKey.for_keyword("CobStage")
 CURRENT_PAYER = SearchAttributeKey.for_keyword("CobCurrentPayer")
 PATIENT_BALANCE = SearchAttributeKey.for_float("CobPatientBalance")
-# The nearest deadline the encounter's open claim is working against (DOMAIN.md §4), and its
+# The nearest deadline the encounter's open claim is working against (cob/deadlines.py), and its
 # kind (timely_filing, appeal, ...); unset when nothing is pending.
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("CobNextDeadline")
 NEXT_DEADLINE_KIND = SearchAttributeKey.for_keyword("CobNextDeadlineKind")
