@@ -1,4 +1,5 @@
-"""A payer's answer to an appeal (DOMAIN.md §4.2, §4.4): upheld changes nothing; overturned
+"""A payer's answer to an appeal (Medicare redetermination, 42 USC 1395ff(a)(3); a commercial
+plan's internal appeal, 29 CFR 2560.503-1): upheld changes nothing; overturned
 reprocesses the claim as if the rule that denied it were met. The payer replaces its own
 claim (as a frequency-7 replacement would): the 835 takes the original adjudication back
 (CLP02 22) and pays the claim under a new payer claim number."""
@@ -7,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cob.model import ClaimSubmission
 from payers.simulator.adjudication import payer_claim_number
-from payers.simulator.claims_desk import ClaimStore, accept, post_era
+from payers.simulator.claim_store import ClaimStore, latest_submission
+from payers.simulator.claims_desk import accept, post_era
 from payers.simulator.plans import PayerProfile
 
 
@@ -21,16 +22,12 @@ def overturn(store: ClaimStore, profile: PayerProfile, ccn: str, when: datetime)
     """Reprocess claim `ccn` with the payer's coverage rules (medical necessity) met; the new
     payer claim number."""
     with store.transaction() as db:
-        row = db.execute(
-            "SELECT c.payer_claim_number, s.submission FROM claims c JOIN submissions s "
-            "ON s.payer_claim_number = c.payer_claim_number WHERE c.claim_control_number=? "
-            "AND c.payer_id=? AND c.replaced_by IS NULL ORDER BY c.rowid DESC",
-            (ccn, profile.payer_id),
-        ).fetchone()
-        if row is None:
+        found = latest_submission(db, profile.payer_id, ccn)
+        if found is None:
             raise AppealNotPossible(f"no adjudicated claim {ccn} at {profile.payer_id}")
-        reprocessed = ClaimSubmission.model_validate_json(row["submission"]).model_copy(
-            update={"frequency": "7", "original_payer_claim_number": row["payer_claim_number"]}
+        original_number, submission = found
+        reprocessed = submission.model_copy(
+            update={"frequency": "7", "original_payer_claim_number": original_number}
         )
         number = payer_claim_number(profile.payer_id, reprocessed)
         waived = profile.model_copy(update={"covered_diagnoses": {}})

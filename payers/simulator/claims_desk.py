@@ -1,25 +1,16 @@
-"""The payers' side of the simulator, without HTTP: who is covered, what needs authorization,
-claims received and adjudicated, and the ERA feed of 835s (DOMAIN.md §3).
-
-State lives in its own SQLite file: received claims, their remittances, each member's
-deductible accumulator, for a plan using a credit reserve each member's calendar-year
-reserve, and the 835s waiting in the ERA feed. A claim resent with the same claim control
-number is answered from the file, never adjudicated twice.
+"""What the simulated payers decide, without HTTP: who is covered (271), what needs
+authorization (278), whether a claim passes the front-end edits (277CA), and, once it does,
+its adjudication, posted to the ERA feed as an 835 (ASC X12 5010: 005010X279A1, 005010X217,
+005010X222A1, 005010X214, 005010X221A1). A claim resent with the same claim control number is
+answered from the payer's file, never adjudicated twice. The file itself is claim_store.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
-import threading
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 
 from cob.model import (
     Benefits,
@@ -30,11 +21,21 @@ from cob.model import (
     Remittance,
 )
 from cob.money import ZERO
-from payers.era import EraBatch, EraDocument
 from payers.simulator.adjudication import adjudicate, payer_claim_number, reversal
-from payers.simulator.claim_holds import HOLD_SCHEMA, holding, pend, resent_pended, take_pended
+from payers.simulator.claim_holds import holding, pend, resent_pended, take_pended
+from payers.simulator.claim_store import (
+    ClaimStore,
+    add_to_accumulator,
+    answered_before,
+    deductible_used,
+    mark_replaced,
+    next_control_number,
+    other_primary_coverage,
+    queue_era,
+    record_claim,
+    stored_claim,
+)
 from payers.simulator.credit_reserves import (
-    CREDIT_RESERVE_SCHEMA,
     credit_reserve,
     give_back_credit_reserve,
     move_credit_reserve,
@@ -42,90 +43,12 @@ from payers.simulator.credit_reserves import (
 from payers.simulator.plans import PayerProfile
 from payers.x12.remittance_835 import ProviderAdjustment, build_835
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS claims (
-    payer_claim_number TEXT PRIMARY KEY, payer_id TEXT NOT NULL,
-    claim_control_number TEXT NOT NULL, member_id TEXT NOT NULL, encounter_id TEXT NOT NULL,
-    frequency TEXT NOT NULL, plan_year INTEGER NOT NULL, deductible_used TEXT NOT NULL,
-    received_count INTEGER NOT NULL DEFAULT 1, adjudicated_count INTEGER NOT NULL DEFAULT 1,
-    status TEXT NOT NULL DEFAULT 'adjudicated', replaced_by TEXT,
-    acknowledgment TEXT NOT NULL, remittance TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS accumulators (
-    payer_id TEXT NOT NULL, member_id TEXT NOT NULL, plan_year INTEGER NOT NULL,
-    deductible_used TEXT NOT NULL, PRIMARY KEY (payer_id, member_id, plan_year));
-CREATE TABLE IF NOT EXISTS eras (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, payer_id TEXT NOT NULL, text TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS control_numbers (n INTEGER PRIMARY KEY AUTOINCREMENT, used_for TEXT);
-CREATE TABLE IF NOT EXISTS mailbox (id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS submissions (payer_claim_number TEXT PRIMARY KEY, submission TEXT);
-"""
 # CLP06 claim filing indicator of the payer's own 835 (CI is not valid there)
 ERA_FILING_INDICATOR = {
     PlanType.COMMERCIAL: "12", PlanType.MEDICARE: "MB", PlanType.MEDICARE_SUPPLEMENT: "12",
     PlanType.MEDICAID: "MC", PlanType.TRICARE: "CH", PlanType.WORKERS_COMP: "WC",
     PlanType.NO_FAULT: "AM", PlanType.LIABILITY: "LM",
 }  # fmt: skip
-
-
-class ClaimStore:
-    """The simulator's SQLite file: one connection, one lock, one transaction at a time."""
-
-    def __init__(self, path: Path) -> None:
-        self._conn = sqlite3.connect(path, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.executescript(SCHEMA + CREDIT_RESERVE_SCHEMA + HOLD_SCHEMA)
-        self._lock = threading.Lock()
-        with self.transaction() as db:
-            row = db.execute("SELECT id FROM mailbox").fetchone()
-            if row is None:  # a new clearinghouse mailbox: engines reading an old one restart
-                row = (uuid.uuid4().hex[:12],)
-                db.execute("INSERT INTO mailbox VALUES (?)", row)
-            self.mailbox: str = row[0]
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._conn:  # commits, or rolls back on an exception
-            yield self._conn
-
-
-def keep_submission(db: sqlite3.Connection, number: str, sub: ClaimSubmission) -> None:
-    """The claim as received, so the payer can reprocess it on appeal."""
-    db.execute("INSERT OR IGNORE INTO submissions VALUES (?, ?)", (number, sub.model_dump_json()))
-
-
-def next_control_number(db: sqlite3.Connection, used_for: str) -> int:
-    """A fresh ISA13/GS06 for a document the payers send (9 digits)."""
-    cursor = db.execute("INSERT INTO control_numbers (used_for) VALUES (?)", (used_for,))
-    return int(cursor.lastrowid or 0) % 1_000_000_000
-
-
-@cache
-def year_to_date_deductibles() -> dict[str, Decimal]:
-    """The accumulators the payers had before the simulator started (payers/simulator/members.json)."""
-    data = json.loads((Path(__file__).parent / "members.json").read_text())
-    return {key: Decimal(amount) for key, amount in data["deductible_met"].items()}
-
-
-@cache
-def other_primary_coverage() -> dict[str, str]:
-    """payer/member -> the plan the payer's COB file says is primary (payers/simulator/members.json)."""
-    data = json.loads((Path(__file__).parent / "members.json").read_text())
-    return dict(data.get("other_coverage_primary", {}))
-
-
-def deductible_used(db: sqlite3.Connection, payer_id: str, member_id: str, year: int) -> Decimal:
-    row = db.execute(
-        "SELECT deductible_used FROM accumulators WHERE payer_id=? AND member_id=? AND plan_year=?",
-        (payer_id, member_id, year),
-    ).fetchone()
-    if row:
-        return Decimal(row[0])
-    return year_to_date_deductibles().get(f"{payer_id}/{member_id}/{year}", ZERO)
-
-
-def add_to_accumulator(db: sqlite3.Connection, key: tuple[str, str, int], amount: Decimal) -> None:
-    used = deductible_used(db, *key) + amount
-    db.execute("INSERT OR REPLACE INTO accumulators VALUES (?, ?, ?, ?)", (*key, str(used)))
 
 
 def benefits_for(
@@ -163,7 +86,7 @@ def prior_auth_decision(
         reason = f"member id {member_id} not found"
         return PriorAuthDecision(payer_id=profile.payer_id, status="denied", reason=reason)
     needed = sorted(set(procedure_codes) & set(profile.prior_auth_procedures))
-    if not needed:  # DOMAIN.md §3.3
+    if not needed:  # HCR01 NA, no action required (X12 element 306)
         return PriorAuthDecision(
             payer_id=profile.payer_id, status="approved", reason="not required"
         )
@@ -184,10 +107,9 @@ def receive_claim(
     (277CA); otherwise it is adjudicated at once and its 835 waits in the ERA feed."""
     number = payer_claim_number(profile.payer_id, sub)
     with store.transaction() as db:
-        resend = "UPDATE claims SET received_count = received_count + 1 WHERE payer_claim_number=?"
-        seen = db.execute(resend + " RETURNING acknowledgment", (number,)).fetchall()
-        if seen:  # the same claim again: counted, answered as before, not adjudicated
-            return ClaimAcknowledgment.model_validate_json(seen[0][0])
+        answered = answered_before(db, number)
+        if answered:  # the same claim again: counted, answered as before, not adjudicated
+            return answered
         pended = resent_pended(db, number)
         if pended:
             return pended
@@ -226,7 +148,8 @@ def post_era(
     """The claim's 835, queued in the ERA feed for the provider to pick up."""
     enc = sub.encounter
     # A reversal that takes back more than the ERA pays is carried forward as a PLB FB
-    # (forward balance), so the check (BPR02) is never negative (DOMAIN.md §3.6).
+    # (forward balance), so the check is never negative (ASC X12 005010X221A1: BPR02 is
+    # the sum of CLP04 less the PLB amounts).
     total = sum((r.paid for r in remittances), ZERO)
     carried = (
         [ProviderAdjustment("FB", total, remittances[0].payer_claim_number)] if total < 0 else []
@@ -247,56 +170,14 @@ def post_era(
         filing_indicator=ERA_FILING_INDICATOR[profile.plan_type],
         provider_adjustments=carried,
     )
-    db.execute("INSERT INTO eras (payer_id, text) VALUES (?, ?)", (profile.payer_id, text))
-
-
-class BadCursor(ValueError):
-    """A cursor of this mailbox whose sequence is not one it gave out."""
-
-
-MAX_SEQUENCE = 2**63 - 1  # SQLite INTEGER
-
-
-def era_since(store: ClaimStore, cursor: str | None, limit: int = 100) -> EraBatch:
-    """The 835s after `cursor`, oldest first. A cursor of another mailbox (the simulator was
-    started afresh) or none starts from the top; one of this mailbox whose sequence is not a
-    number is refused (BadCursor)."""
-    after = 0
-    if cursor:
-        mailbox, _, seq = cursor.partition(".")
-        if mailbox == store.mailbox:
-            if not (seq.isascii() and seq.isdigit() and int(seq) <= MAX_SEQUENCE):
-                raise BadCursor(f"the sequence after {mailbox}. is not a number of this mailbox")
-            after = int(seq)
-    with store.transaction() as db:
-        rows = db.execute(
-            "SELECT seq, payer_id, text FROM eras WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after, limit + 1),
-        ).fetchall()
-    documents = [
-        EraDocument(
-            cursor=f"{store.mailbox}.{row['seq']}", payer_id=row["payer_id"], x12=row["text"]
-        )
-        for row in rows[:limit]
-    ]
-    return EraBatch(documents=documents, more=len(rows) > limit)
-
-
-def stored_remittance(store: ClaimStore, payer_id: str, ccn: str) -> Remittance | None:
-    """The payer's current adjudication of claim `ccn` (for a 277 status answer)."""
-    query = (
-        "SELECT remittance FROM claims WHERE claim_control_number=? AND payer_id=? "
-        "AND replaced_by IS NULL ORDER BY rowid DESC"
-    )
-    with store.transaction() as db:
-        row = db.execute(query, (ccn, payer_id)).fetchone()
-    return Remittance.model_validate_json(row[0]) if row else None
+    queue_era(db, profile.payer_id, text)
 
 
 def front_end_edit(
     db: sqlite3.Connection, profile: PayerProfile, sub: ClaimSubmission
 ) -> tuple[str, str] | None:
-    """277CA front-end edits: (STC01 code, reason) when the claim is rejected (DOMAIN.md §3.5)."""
+    """277CA front-end edits: (STC01 code, reason) when the claim is rejected (ASC X12
+    005010X214 STC01-1: A6 missing, A7 invalid information)."""
     if not profile.is_member_id(sub.coverage.member_id):
         return "A7", f"member id {sub.coverage.member_id} is invalid for {profile.payer_id}"
     if sub.payer_sequence > 1 and not sub.prior_remittances:
@@ -311,13 +192,11 @@ def front_end_edit(
                 )
     if sub.frequency == "1":
         return None
-    if not sub.original_payer_claim_number:  # DOMAIN.md §3.4: frequency 7 and 8 need REF*F8
+    # frequency 7 and 8 name the claim replaced: 005010X222A1 loop 2300 REF*F8
+    if not sub.original_payer_claim_number:
         return "A7", f"frequency {sub.frequency} requires the original payer claim number (REF*F8)"
-    original = db.execute(
-        "SELECT replaced_by FROM claims WHERE payer_claim_number=? AND payer_id=?",
-        (sub.original_payer_claim_number, profile.payer_id),
-    ).fetchone()
-    if original is None:
+    original = stored_claim(db, sub.original_payer_claim_number)
+    if original is None or original["payer_id"] != profile.payer_id:
         return "A7", f"original payer claim number {sub.original_payer_claim_number} not found"
     if original["replaced_by"]:
         replaced_by = original["replaced_by"]
@@ -338,25 +217,20 @@ def accept(
     key = (profile.payer_id, sub.coverage.member_id, year)
     today = date.today()
     if sub.frequency in ("7", "8"):  # the original's deductible is given back before re-pricing
-        original_number = sub.original_payer_claim_number or ""  # front_end_edit checked it
-        original = db.execute(
-            "SELECT deductible_used, remittance FROM claims WHERE payer_claim_number=?",
-            (sub.original_payer_claim_number,),
-        ).fetchone()
+        original_number = sub.original_payer_claim_number or ""
+        original = stored_claim(db, original_number)
+        if original is None:  # front_end_edit found it when the claim was received
+            raise LookupError(f"original payer claim {original_number} is not on file")
         add_to_accumulator(db, key, -Decimal(original["deductible_used"]))
         give_back_credit_reserve(db, original_number, key)
         status = "replaced" if sub.frequency == "7" else "voided"
-        db.execute(
-            "UPDATE claims SET status=?, replaced_by=? WHERE payer_claim_number=?",
-            (status, number, sub.original_payer_claim_number),
-        )
+        mark_replaced(db, original_number, status, number)
+        taken_back = Remittance.model_validate_json(original["remittance"])
     reported: list[Remittance] = []
     if sub.frequency == "7":
-        reported.append(
-            reversal(Remittance.model_validate_json(original["remittance"]), None, today)
-        )
+        reported.append(reversal(taken_back, None, today))
     if sub.frequency == "8":
-        result = reversal(Remittance.model_validate_json(original["remittance"]), sub, today)
+        result = reversal(taken_back, sub, today)
         used = ZERO
     else:
         remaining = max(ZERO, profile.deductible - deductible_used(db, *key))
@@ -370,13 +244,5 @@ def accept(
     ack = ClaimAcknowledgment(
         claim_control_number=sub.claim_control_number, accepted=True, payer_claim_number=number
     )
-    db.execute(
-        "INSERT INTO claims (payer_claim_number, payer_id, claim_control_number, member_id, "
-        "encounter_id, frequency, plan_year, deductible_used, acknowledgment, remittance) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (number, profile.payer_id, sub.claim_control_number, sub.coverage.member_id,
-         sub.encounter.encounter_id, sub.frequency, year, str(used),
-         ack.model_dump_json(), result.model_dump_json()),
-    )  # fmt: skip
-    keep_submission(db, number, sub)
+    record_claim(db, number, profile.payer_id, sub, used, ack, result)
     return ack, [*reported, result]

@@ -1,5 +1,6 @@
 """The simulator's credit reserves: per payer, member and calendar year, the savings a plan
-using STANDARD_WITH_CREDIT_RESERVE recorded as a secondary and has not spent yet (DOMAIN.md §2.2).
+using STANDARD_WITH_CREDIT_RESERVE recorded as a secondary and has not spent yet (the benefit
+reserve of older versions of the NAIC COB Model Regulation (MDL-120); e.g. WAC 284-51-230(1)).
 
 Kept as moves booked against the payer claim that made them, so a replaced or voided claim can
 give back exactly what it moved; the balance is their sum, and a new year starts from zero.
