@@ -21,7 +21,8 @@ from cob.model import (
     PriorAuthDecision,
     PriorAuthRequest,
 )
-from cob.money import ZERO, UnbalancedLine, account_line
+from cob.money import UnbalancedLine, account_line, patient_balance
+from cob.statements import statement_due
 from contract.ids import encounter_id_of
 from contract.messages import (
     CloseEncounter,
@@ -147,7 +148,8 @@ class EncounterActivities(PayerAndLedger):
 
     async def _record_filing(self, claim: SubmitClaim) -> None:
         """Proof of timely filing: the 277CA accepted it today; the payer's rule says by when
-        it had to be filed (DOMAIN.md §4.1). A late claim is still sent, and flagged."""
+        it had to be filed (cob.deadlines.claim_filing_deadline). A late claim is still sent,
+        and flagged."""
         submission = claim.submission
         rules = payer_deadlines(submission.coverage.payer_id)
         deadline = claim_filing_deadline(rules, submission)
@@ -181,9 +183,9 @@ class EncounterActivities(PayerAndLedger):
             ]
         except UnbalancedLine as error:
             raise business_error(error) from error
-        total = sum((a.patient_responsibility for a in accounts), ZERO)
+        total = patient_balance(accounts)
         statement_path: str | None = None
-        if total > 0:  # bill the patient only after the last payer (DOMAIN.md §6.1)
+        if statement_due(total):  # every payer has adjudicated: the workflow held otherwise
             names = payer_names()
             text = render_statement(
                 encounter, accounts, close.remittances, names, close.statement_date

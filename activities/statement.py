@@ -1,35 +1,18 @@
-"""The patient statement as a plain-text file (DOMAIN.md §6.3: what a statement must show)."""
+"""The patient statement as a plain-text file: its layout. Its terms (due date, what the
+patient owes by kind) are cob.statements'; the amounts cob.money's."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from cob.model import Encounter, Remittance
-from cob.money import ZERO, LineAccount
-
-PAYMENT_DUE_DAYS = 30  # DOMAIN.md §6.2, statement 1: due date e.g. 30 days
-
-PR_KINDS = {"1": "deductible", "2": "coinsurance", "3": "copay"}
+from cob.money import LineAccount, patient_balance
+from cob.statements import payment_due, responsibility_by_kind
 
 
 def _money(amount: Decimal) -> str:
     return f"${amount:,.2f}"
-
-
-def _responsibility_split(remittances: list[Remittance], line_number: int) -> dict[str, Decimal]:
-    """Split what the patient owes by kind, from the last payer's PR adjustments."""
-    split: dict[str, Decimal] = {}
-    for remittance in reversed(remittances):
-        line = next((ln for ln in remittance.lines if ln.line_number == line_number), None)
-        if line is None:
-            continue
-        for adj in line.adjustments:
-            if adj.group == "PR":
-                kind = PR_KINDS.get(adj.reason, "not covered")
-                split[kind] = split.get(kind, ZERO) + adj.amount
-        break
-    return split
 
 
 def render_statement(
@@ -41,8 +24,8 @@ def render_statement(
 ) -> str:
     provider = encounter.billing_provider
     patient = encounter.patient
-    total = sum((a.patient_responsibility for a in accounts), ZERO)
-    due = statement_date + timedelta(days=PAYMENT_DUE_DAYS)
+    total = patient_balance(accounts)
+    due = payment_due(statement_date)
     out = [
         f"{provider.name}",
         f"{provider.address}  {provider.phone}".rstrip(),
@@ -63,7 +46,7 @@ def render_statement(
         for payer_id, paid in account.paid_by_payer.items():
             out.append(f"    paid by {payer_names.get(payer_id, payer_id)}: {_money(paid)}")
         out.append(f"    adjustments (not billed to you): {_money(account.adjustments)}")
-        for kind, amount in _responsibility_split(remittances, account.line_number).items():
+        for kind, amount in responsibility_by_kind(remittances, account.line_number).items():
             out.append(f"    your {kind}: {_money(amount)}")
         out.append(f"    you owe: {_money(account.patient_responsibility)}")
     out += [

@@ -1,7 +1,10 @@
-"""What to do about a payer's denial, by CARC (DOMAIN.md §5), and what a correction must fix.
+"""What to do about a payer's denial, by CARC, and what a correction must fix.
 
-The route vocabulary is DOMAIN.md §5's. Deadlines and appeal levels come with the timers work;
-here a denial is classified, and a correctable one can be fixed and resubmitted.
+The codes and their meanings are X12's Claim Adjustment Reason Codes (CARC) and Remittance
+Advice Remark Codes (RARC), as published at x12.org. The route for each code is the engine's
+default work routing: industry practice, not from a standard, and configurable. Deadlines and
+appeal levels live in cob.deadlines and cob.appeals; here a denial is classified, and a
+correctable one can be fixed and resubmitted.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from enum import StrEnum
 
 from cob.model import Adjustment, Encounter, Model, Remittance
 
-CONTRACTUAL = {"45", "23", "253"}  # normal adjustments, not denials (DOMAIN.md §5)
+# Normal adjustments, not denials: X12 CARC 45 (charge over the fee schedule or contracted
+# fee), 23 (the impact of prior payers' adjudication), 253 (sequestration).
+CONTRACTUAL = {"45", "23", "253"}
 
 
 class Route(StrEnum):
@@ -23,7 +28,7 @@ class Route(StrEnum):
     BILL_PATIENT = "bill_patient"
 
 
-# DOMAIN.md §5 table, default actions.
+# X12 CARC -> the default work route (industry practice, not from a standard; configurable).
 ROUTES: dict[str, Route] = {
     "4": Route.FIX_RESUBMIT,
     "5": Route.FIX_RESUBMIT,
@@ -51,7 +56,7 @@ ROUTES: dict[str, Route] = {
 # corrected claim may clear the others.
 PRIORITY = [Route.FIX_RESUBMIT, Route.COB_REVIEW, Route.APPEAL, Route.NEXT_PAYER, Route.WRITE_OFF]
 
-# What the engine does on each route, recorded with the denial (DOMAIN.md §5).
+# What the engine does on each route, recorded with the denial.
 ROUTE_ACTIONS: dict[Route, str] = {
     Route.FIX_RESUBMIT: "held for the team's correction (update correct_claim), then "
     "resubmitted: frequency 7 with the payer's claim number, or 1 if never accepted",
@@ -63,7 +68,8 @@ ROUTE_ACTIONS: dict[Route, str] = {
     Route.BILL_PATIENT: "the patient's, on the statement after the last payer",
 }
 
-# RARC -> the correction field that answers it (DOMAIN.md §5, CARC 16 "read the RARC").
+# RARC -> the correction field that answers it (X12 CARC 16: "At least one Remark Code must be
+# provided"; RARC N290: missing/incomplete/invalid rendering provider primary identifier).
 REMARK_FIXES = {"N290": "rendering_provider_npi"}
 
 

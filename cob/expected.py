@@ -3,8 +3,9 @@ variance against what it did pay. An underpaid claim is a claim to review or app
 
 The expectation uses what the engine knows independently of the payer's check: the benefits
 the payer stated in its 271 (deductible left, coinsurance, copay and what it applies to, its COB
-method), the allowed amount on its 835 line, and the earlier payers' adjudications
-(DOMAIN.md §2.2 to §2.6).
+method), the allowed amount on its 835 line, and the earlier payers' adjudications, through the
+same rules a payer applies (cob.benefits: NAIC COB Model Regulation (MDL-120) sections 6-7,
+42 CFR 411.33).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from cob.benefits import PriorPayment, SecondaryPaymentCase, plan_benefit, secon
 from cob.denials import is_denial
 from cob.model import Benefits, CobMethod, LineAdjudication, Model, Remittance
 from cob.money import ZERO
-from cob.payment_case import prior_payments
+from cob.payment_case import obligated_to_accept, prior_payments
 
 
 class LineExpectation(Model):
@@ -69,7 +70,7 @@ def review_payment(
             continue
         copay = copay_left if line.procedure_code in benefits.copay_procedures else ZERO
         prior = prior_payments(prior_remittances, line.line_number)
-        if not prior:  # primary: it pays as if no other plan existed (DOMAIN.md §1.2)
+        if not prior:  # primary: it pays as if no other plan existed (NAIC MDL-120 section 6)
             benefit = plan_benefit(line.allowed, remaining, benefits.coinsurance, copay)
             expected, working = (
                 benefit.paid,
@@ -89,7 +90,7 @@ def review_payment(
                     own_coinsurance=benefits.coinsurance,
                     own_copay=copay,
                     # A contracted provider must accept the primary's allowed amount as payment
-                    # in full (42 CFR 411.32(b); DOMAIN.md §2.5).
+                    # in full (42 CFR 411.32(b)).
                     obligated_to_accept=_obligated_to_accept(benefits, line, prior),
                     medicare_pct=1 - benefits.coinsurance,
                 )
@@ -112,6 +113,4 @@ def _obligated_to_accept(
 ) -> Decimal | None:
     if benefits.cob_method != CobMethod.MEDICARE_SECONDARY:
         return None
-    if sum((p.paid for p in prior), ZERO) <= 0:
-        return None  # "If the primary paid amount is zero, the supplier is not obligated"
-    return min(line.charge, max(p.allowed for p in prior))
+    return obligated_to_accept(line.charge, prior)

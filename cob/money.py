@@ -4,18 +4,21 @@ For every service line, across all payers in order (DESIGN.md, "Money invariant"
 
     charge = Σ payer paid + Σ adjustments + patient responsibility
 
-Each payer's own remittance line balances too: charge = paid + Σ CAS (DOMAIN.md §5, posting
-algorithm). A later payer reports the earlier payers' impact as OA-23 (DOMAIN.md §5, CARC 23),
-so OA-23 is not counted again; the patient owes what the last payer left as PR (§6.1).
+Each payer's own remittance line balances too: charge = paid + Σ CAS (ASC X12 005010X221A1
+loop 2110 SVC/CAS balancing). A later payer reports the earlier payers' impact as OA-23 (X12
+CARC 23, "the impact of prior payer(s) adjudication"), so OA-23 is not counted again; the
+patient owes what the last payer left as PR (`open_balance`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 from pydantic import BaseModel
 
-from cob.model import LineAdjudication, Remittance, ServiceLine
+from cob.model import Adjustment, LineAdjudication, Remittance, ServiceLine
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -32,7 +35,8 @@ class UnplaceableAmount(ValueError):
 
 
 def cents(amount: Decimal | int | str) -> Decimal:
-    """Round half-up to cents (DOMAIN.md §0: round at the last step, half-up)."""
+    """Round half-up to cents, at the last step (industry practice: no rule sets the rounding;
+    a payer's own rule would replace it)."""
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -40,8 +44,46 @@ def adjustments_total(line: LineAdjudication) -> Decimal:
     return sum((adj.amount for adj in line.adjustments), ZERO)
 
 
-def patient_responsibility(line: LineAdjudication) -> Decimal:
+class Adjudicated(Protocol):
+    """A payer's adjudication of one line as far as the patient is concerned: its CAS (an 835
+    2110 line, or an earlier payer's 2430 loop on a later payer's 837)."""
+
+    @property
+    def adjustments(self) -> Sequence[Adjustment]: ...
+
+
+def patient_responsibility(line: Adjudicated) -> Decimal:
+    """What this payer left the patient on the line: its CAS group PR (deductible, coinsurance,
+    copay, non-covered; ASC X12 005010X221A1 CAS01 "PR")."""
     return sum((adj.amount for adj in line.adjustments if adj.group == "PR"), ZERO)
+
+
+def open_balance(charge: Decimal, adjudications: Sequence[Adjudicated]) -> Decimal:
+    """What is still open on one line after the payers that adjudicated it, in payer order:
+    what the last of them left the patient (its PR; the 837's remaining patient liability,
+    005010X222A1 loop 2430 AMT*EAF), or the whole charge when no payer has adjudicated it.
+
+    A later payer splits this amount into its payment, its write-off and the patient's share;
+    after the last payer it is what the patient owes."""
+    return patient_responsibility(adjudications[-1]) if adjudications else charge
+
+
+def leaves_open_balance(remittance: Remittance) -> bool:
+    """Whether this payer left anything on the claim that a later payer could still pay (a
+    line with PR left open); when it did not, no later payer is billed."""
+    return any(open_balance(line.charge, [line]) > ZERO for line in remittance.lines)
+
+
+def remaining_patient_liability(remittance: Remittance) -> Decimal:
+    """What this payer left the patient on the whole claim: Σ of its lines' open balance
+    (005010X222A1 loop 2320 AMT*EAF; the 835's CLP05 when the payer did not send one)."""
+    return sum((open_balance(line.charge, [line]) for line in remittance.lines), ZERO)
+
+
+def prior_payer_impact(charge: Decimal, left_open: Decimal) -> Adjustment:
+    """How a later payer reports what the earlier payers settled on a line (paid, adjusted):
+    OA-23 for the charge less what they left open (X12 CARC 23, group OA only)."""
+    return Adjustment(group="OA", reason="23", amount=charge - left_open)
 
 
 def own_adjustments(line: LineAdjudication) -> Decimal:
@@ -58,7 +100,7 @@ def own_adjustments(line: LineAdjudication) -> Decimal:
 
 
 def check_remittance_line(line: LineAdjudication, payer_id: str = "") -> None:
-    """One payer's 835 line: SVC02 charge = SVC03 paid + Σ CAS (DOMAIN.md §5)."""
+    """One payer's 835 line: SVC02 charge = SVC03 paid + Σ CAS (005010X221A1 loop 2110)."""
     total = line.paid + adjustments_total(line)
     if total != line.charge:
         raise UnbalancedLine(
@@ -82,6 +124,12 @@ class LineAccount(BaseModel):
         return sum(self.paid_by_payer.values(), ZERO)
 
 
+def patient_balance(accounts: list[LineAccount]) -> Decimal:
+    """What the patient owes for the encounter: Σ of each line's open balance after the last
+    payer."""
+    return sum((account.patient_responsibility for account in accounts), ZERO)
+
+
 def account_line(
     line_number: int, procedure_code: str, charge: Decimal, remittances: list[Remittance]
 ) -> LineAccount:
@@ -92,7 +140,7 @@ def account_line(
     """
     paid_by_payer: dict[str, Decimal] = {}
     adjustments = ZERO
-    responsibility = charge
+    adjudicated: list[LineAdjudication] = []
     for remittance in remittances:
         line = next((ln for ln in remittance.lines if ln.line_number == line_number), None)
         if line is None:
@@ -107,14 +155,14 @@ def account_line(
             paid_by_payer.get(remittance.payer_id, ZERO) + line.paid
         )
         adjustments += own_adjustments(line)
-        responsibility = patient_responsibility(line)
+        adjudicated.append(line)
     account = LineAccount(
         line_number=line_number,
         procedure_code=procedure_code,
         charge=charge,
         paid_by_payer=paid_by_payer,
         adjustments=adjustments,
-        patient_responsibility=responsibility,
+        patient_responsibility=open_balance(charge, adjudicated),
     )
     if account.paid + account.adjustments + account.patient_responsibility != charge:
         raise UnbalancedLine(

@@ -1,7 +1,8 @@
 """One line's secondary payment: the case a later payer decides and its answer, with the working.
 
 Both are plain JSON (`cob explain payment FILE.json` reads a case and prints the answer); a bad
-case fails validation with the field named. Amounts are `Decimal` cents (DOMAIN.md §0).
+case fails validation with the field named. Amounts are `Decimal` cents, rounded half-up at the
+last step (industry practice; a payer's own rounding rule would replace it).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from cob.model import Adjustment, CobMethod, Model, Remittance
-from cob.money import ZERO, cents
+from cob.money import ZERO, cents, open_balance, patient_responsibility
 from cob.normal_benefit import PlanBenefit
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -38,16 +39,17 @@ class PriorPayment(Model):
 
     @property
     def patient_responsibility(self) -> Decimal:
-        return sum((adj.amount for adj in self.adjustments if adj.group == "PR"), ZERO)
+        return patient_responsibility(self)
 
 
 class SecondaryPaymentCase(Model):
-    """What a later payer knows about one line when it decides its payment (DOMAIN.md §2.1)."""
+    """What a later payer knows about one line when it decides its payment: the 837's charge
+    (SV102) and the earlier payers' line adjudications (005010X222A1 loops 2320/2430)."""
 
     method: CobMethod
     charge: Money  # SV102
-    # What the earlier payers left the patient (AMT*EAF); by default the last payer's PR total,
-    # or the charge when there is no earlier payer (DOMAIN.md §2.6, §6.1).
+    # What the earlier payers left the patient (AMT*EAF); by default cob.money.open_balance:
+    # the last payer's PR total, or the charge when there is no earlier payer.
     open_balance: Money | None = None
     prior_payers: list[PriorPayment] = Field(default_factory=list, max_length=10)  # 2320 x10
     # This plan's allowed amount: 0 when it excludes the service (its normal benefit is 0);
@@ -56,7 +58,7 @@ class SecondaryPaymentCase(Model):
     own_deductible_remaining: Money = ZERO
     own_coinsurance: Share = ZERO  # the patient's share; Part A: a percentage coinsurance
     own_copay: Money = ZERO  # Part A: a fixed coinsurance amount (e.g. per day)
-    obligated_to_accept: Money | None = None  # OTAF, value code 44 (DOMAIN.md §2.1)
+    obligated_to_accept: Money | None = None  # OTAF: 42 CFR 411.33(a)(1); NUBC value code 44
     part: MedicarePart = "B"  # MEDICARE_SECONDARY: 42 CFR 411.33(a) for B, (e) for A
     medicare_pct: Share = Decimal("0.80")  # Part B test 2: 62.5%, 80% or 100% (FCSO)
     credit_reserve: Money = ZERO  # STANDARD_WITH_CREDIT_RESERVE: the member's balance this year
@@ -77,26 +79,26 @@ class SecondaryPaymentCase(Model):
 
     @property
     def balance(self) -> Decimal:
-        """The open balance this payer splits: given, or derived (DOMAIN.md §2.6, §6.1)."""
+        """The open balance this payer splits: given (AMT*EAF), or cob.money.open_balance."""
         if self.open_balance is not None:
             return cents(self.open_balance)
-        if self.prior_payers:
-            return cents(self.prior_payers[-1].patient_responsibility)
-        return cents(self.charge)
+        return cents(open_balance(self.charge, self.prior_payers))
 
     @property
     def prior_paid(self) -> Decimal:
-        """All earlier payers' payments together (DOMAIN.md §2.6)."""
+        """All earlier payers' payments together (for payer N, the payers before it count as
+        its primary: industry practice, configurable)."""
         return cents(sum((prior.paid for prior in self.prior_payers), ZERO))
 
     @property
     def prior_allowed(self) -> Decimal:
-        """The highest earlier allowed amount (DOMAIN.md §2.6)."""
+        """The highest earlier allowed amount (industry practice for payer N, configurable)."""
         return cents(max((prior.allowed for prior in self.prior_payers), default=ZERO))
 
     @property
     def allowable(self) -> Decimal:
-        """The allowable expense: the highest allowed of all the plans (NAIC §3; DOMAIN.md §2.1)."""
+        """The allowable expense: the highest allowed of all the plans (NAIC Coordination of
+        Benefits Model Regulation (MDL-120) section 3, allowable expense)."""
         return max(cents(self.own_allowed), self.prior_allowed)
 
     @property
@@ -126,7 +128,7 @@ class SecondaryPayment(Model):
     patient_responsibility: Decimal  # PR: what the patient still owes
     steps: list[PaymentStep]
     # The plan's own cost sharing as the method figured it; its deductible is what the plan
-    # credits to the member's deductible (NAIC §7; DOMAIN.md §2.2).
+    # credits to the member's deductible (NAIC COB Model Regulation (MDL-120) section 7).
     normal_benefit: PlanBenefit
     credit_reserve_before: Decimal | None = None
     credit_reserve_after: Decimal | None = None
@@ -167,7 +169,7 @@ def open_balance_step(case: SecondaryPaymentCase) -> PaymentStep:
         name="open balance",
         amount=case.balance,
         formula=f"what the earlier payers left the patient: {case.balance}",
-        citation="DOMAIN.md §2.1 (remaining patient liability, AMT*EAF)",
+        citation="ASC X12 005010X222A1 loop 2430 AMT*EAF (remaining patient liability)",
     )
 
 
@@ -200,6 +202,22 @@ def patient_keeps_the_rest(
         credit_reserve_before=reserve_before,
         credit_reserve_after=reserve_after,
     )
+
+
+def obligated_to_accept(
+    charge: Decimal, prior: list[PriorPayment], contract_share: Decimal | None = None
+) -> Decimal | None:
+    """The OTAF on a professional line, derived from the earlier payers' adjudication: the
+    highest allowed amount (times the provider's contract share with the payer, when it
+    accepts less), never more than the charge. A provider must accept it as payment in full
+    (42 CFR 411.32(b)); None when the earlier payers paid nothing: "If the primary paid amount
+    is zero, then the supplier is not obligated to accept" (CGS JB MSP line-level calculator)."""
+    if sum((payment.paid for payment in prior), ZERO) <= 0:
+        return None
+    highest_allowed = max(payment.allowed for payment in prior)
+    if contract_share is not None:
+        highest_allowed = cents(highest_allowed * contract_share)
+    return min(charge, highest_allowed)
 
 
 def prior_payments(remittances: list[Remittance], line_number: int) -> list[PriorPayment]:

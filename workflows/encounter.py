@@ -1,6 +1,6 @@
 """EncounterWorkflow: one encounter from eligibility to the patient's statement.
 
-eligibility for every coverage → order of benefits (cob.order, decided here, recorded) →
+eligibility for every coverage → the payers to bill (cob.coverages.billing_order, recorded) →
 a PayerClaimWorkflow per payer in order, each billed with the earlier payers' line-level
 adjudication → patient responsibility from the last payer → statement.
 """
@@ -14,10 +14,15 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.encounter import EncounterActivities
-    from cob.denials import Route
-    from cob.model import Benefits, Coverage, Encounter, OrderDecision, Remittance
-    from cob.money import ZERO, patient_responsibility
-    from cob.order import determine_payer_order
+    from cob.coverages import (
+        billing_order,
+        cob_review_due,
+        rejected_inquiry,
+        reorder_after_cob_denial,
+    )
+    from cob.model import Benefits, Coverage, Encounter, Remittance
+    from cob.money import leaves_open_balance
+    from cob.statements import statement_held
     from contract import search_attributes
     from contract.ids import claim_workflow_id
     from contract.messages import (
@@ -42,11 +47,6 @@ with workflow.unsafe.imports_passed_through():
 COB_REVIEW = "cob-review"
 
 
-def open_balance(remittance: Remittance) -> bool:
-    """Whether the payer left anything that a later payer could still pay (its PR)."""
-    return any(patient_responsibility(line) > ZERO for line in remittance.lines)
-
-
 @workflow.defn
 class EncounterWorkflow:
     def __init__(self) -> None:
@@ -57,7 +57,9 @@ class EncounterWorkflow:
     async def run(self, run: EncounterRun) -> EncounterStatus:
         encounter = run.encounter
         workflow_id = workflow.info().workflow_id
-        self._status = status = EncounterStatus(encounter_id=encounter.encounter_id, stage=Stage.NEW)
+        self._status = status = EncounterStatus(
+            encounter_id=encounter.encounter_id, stage=Stage.NEW
+        )
         self._set_stage(Stage.ELIGIBILITY)
         await workflow.execute_activity_method(
             EncounterActivities.record_encounter,
@@ -68,15 +70,7 @@ class EncounterWorkflow:
             await asyncio.gather(*(self._eligibility(encounter, c) for c in encounter.coverages))
         )
         benefits_by_key = {f"{b.payer_id}:{b.member_id}": b for b in benefits}
-        active: list[Coverage] = [c for c in encounter.coverages if benefits_by_key[c.key].active]
-        order = determine_payer_order(
-            encounter.patient, active, encounter.service_date, encounter.related_cause
-        )
-        for coverage in encounter.coverages:
-            if not benefits_by_key[coverage.key].active:
-                order.excluded[coverage.key] = (
-                    f"not eligible (271): {benefits_by_key[coverage.key].reason}"
-                )
+        order = billing_order(encounter, benefits_by_key)
         status.payer_order = [c.payer_id for c in order.coverages]
         status.order_rules = order.decisions
         status.excluded = order.excluded
@@ -96,7 +90,7 @@ class EncounterWorkflow:
         payers = list(order.coverages)  # a COB review may reorder what is not billed yet
         reviewed: set[str] = set()
         while len(status.claims) < MAX_CLAIMS and (billed := len(remittances)) < len(payers):
-            if remittances and not open_balance(remittances[-1]):
+            if remittances and not leaves_open_balance(remittances[-1]):
                 break  # nothing left for a later payer to pay
             coverage, number = payers[billed], len(status.claims) + 1
             status.current_payer = coverage.payer_id
@@ -120,19 +114,14 @@ class EncounterWorkflow:
             status.claims.append(outcome)
             if (
                 outcome.remittance is not None
-                and outcome.denial is not None
-                and outcome.denial.route == Route.COB_REVIEW
-                and billed + 1 < len(payers)
-                and coverage.key not in reviewed
+                and cob_review_due(outcome.denial, billed, payers, reviewed)
                 and workflow.patched(COB_REVIEW)
             ):
                 reviewed.add(coverage.key)
                 await self._cob_review(record_base, payers, billed, outcome)
                 continue
-            if outcome.remittance is None:
-                # A payer that never adjudicated (auth not granted, claim rejected and not
-                # fixed) blocks the later payers and the patient's bill until a team acts
-                # (DOMAIN.md §6.1: never bill the patient while a payer is pending).
+            if statement_held(outcome.remittance):
+                # until a team acts on the payer that never adjudicated
                 self._set_stage(Stage.LOST if outcome.result == "lost" else Stage.HELD)
                 return status
             remittances.append(outcome.remittance)
@@ -162,22 +151,14 @@ class EncounterWorkflow:
     async def _cob_review(
         self, record: OrderRecord, payers: list[Coverage], at: int, outcome: ClaimOutcome
     ) -> None:
-        """DOMAIN.md §5 COB_REVIEW (CARC 22, 109, 19-21): the payer says another pays first.
-        The next payer in the order is billed first, then this one again with its
-        adjudication; the denied claim is set aside (not part of the money), and the new
-        order and why are recorded."""
+        """The payer says another pays first: the new order (cob.coverages), recorded with the
+        denied claims it sets aside and why; `payers` is reordered in place."""
         assert self._status is not None and outcome.denial is not None
-        denier, following = payers[at], payers[at + 1]
-        payers[at], payers[at + 1] = following, denier
-        why = (
-            f"COB review: {denier.payer_id} denied {outcome.denial.explanation} as payer "
-            f"{at + 1}; {following.payer_id} is billed first, then {denier.payer_id} again"
-        )
-        decision = OrderDecision(
-            higher=following.key, lower=denier.key, rule=why, citation="DOMAIN.md §5, CARC 22"
-        )
+        denier = payers[at]
+        review = reorder_after_cob_denial(payers, at, outcome.denial, outcome.claim_control_numbers)
+        payers[:] = review.coverages
         self._status.payer_order = [c.payer_id for c in payers]
-        self._status.order_rules = [*self._status.order_rules, decision]
+        self._status.order_rules = [*self._status.order_rules, review.decision]
         await workflow.execute_activity_method(
             EncounterActivities.review_order,
             CobReview(
@@ -194,8 +175,8 @@ class EncounterWorkflow:
                 claim_workflow_id=claim_workflow_id(
                     record.workflow_id, len(self._status.claims), denier.payer_id
                 ),
-                set_aside=outcome.claim_control_numbers,
-                reason=why,
+                set_aside=review.set_aside,
+                reason=review.reason,
             ),
             **LEDGER_WRITE,
         )
@@ -225,14 +206,7 @@ class EncounterWorkflow:
             rejection = payer_rejection(error)
             if rejection is None:
                 raise
-            # The payer's own answer (an AAA rejecting the inquiry): it cannot be billed.
-            return Benefits(
-                payer_id=coverage.payer_id,
-                member_id=coverage.member_id,
-                plan_type=coverage.plan_type,
-                active=False,
-                reason=f"payer rejected the eligibility inquiry: {rejection}",
-            )
+            return rejected_inquiry(coverage, rejection)
 
     def _set_stage(self, stage: Stage) -> None:
         assert self._status is not None

@@ -19,8 +19,8 @@ from cob.model import (
     Remittance,
     ServiceLine,
 )
-from cob.money import ZERO, cents, check_remittance_line
-from payers.simulator.coordination import later_payer_adjustments, open_balance, payment_case
+from cob.money import ZERO, cents, check_remittance_line, prior_payer_impact
+from payers.simulator.coordination import later_payer_adjustments, left_open, payment_case
 from payers.simulator.plans import PayerProfile
 
 # RARC: secondary payment cannot be considered without the primary payer's information
@@ -31,7 +31,7 @@ NOT_MEDICALLY_NECESSARY = "N115"  # RARC: decision based on a Local Coverage Det
 BUNDLED = "M15"  # RARC: separately billed services bundled as components of one procedure
 PLAN_EXCLUSION = "N130"  # RARC: consult plan benefit documents for restrictions on this service
 
-ClaimStatusCode = Literal["1", "2", "3", "4", "19", "20", "22"]  # CLP02, DOMAIN.md §3.6
+ClaimStatusCode = Literal["1", "2", "3", "4", "19", "20", "22"]  # CLP02, 005010X221A1
 
 
 def payer_claim_number(payer_id: str, submission: ClaimSubmission) -> str:
@@ -68,7 +68,9 @@ def bundled(profile: PayerProfile, encounter: Encounter, line: ServiceLine) -> b
 class Adjudication(NamedTuple):
     remittance: Remittance
     deductible_used: Decimal  # what the claim took from the member's deductible
-    credit_reserve: Decimal  # the member's credit reserve after the claim (DOMAIN.md §2.2)
+    # the member's credit reserve after the claim (benefit reserve: older NAIC COB Model
+    # Regulation (MDL-120) versions; e.g. WAC 284-51-230(1))
+    credit_reserve: Decimal
 
 
 def adjudicate(
@@ -87,12 +89,12 @@ def adjudicate(
         denied = [
             _denied_line(line, "CO", "16", MISSING_RENDERING_PROVIDER, submission)
             for line in encounter.lines
-        ]  # DOMAIN.md §5, CARC 16
+        ]  # X12 CARC 16 with RARC N290
         return Adjudication(
             _remittance(profile, submission, "4", today, denied), ZERO, credit_reserve
         )
 
-    if primary_elsewhere and not submission.prior_remittances:  # DOMAIN.md §5, CARC 22
+    if primary_elsewhere and not submission.prior_remittances:  # X12 CARC 22, RARC MA04
         denied = [
             _denied_line(line, "CO", "22", PRIMARY_PAYER_FIRST, submission)
             for line in encounter.lines
@@ -109,20 +111,20 @@ def adjudicate(
         if (
             line.procedure_code in profile.prior_auth_procedures
             and not submission.prior_authorization_number
-        ):  # DOMAIN.md §5, CARC 197
+        ):  # X12 CARC 197: precertification/authorization absent
             lines.append(_denied_line(line, "CO", "197", MISSING_AUTHORIZATION, submission))
             continue
-        if bundled(profile, encounter, line):  # DOMAIN.md §5, CARC 97
+        if bundled(profile, encounter, line):  # X12 CARC 97: included in another service
             lines.append(_denied_line(line, "CO", "97", BUNDLED, submission))
             continue
-        if not medically_necessary(profile, encounter, line):  # DOMAIN.md §5, CARC 50
+        if not medically_necessary(profile, encounter, line):  # X12 CARC 50: not necessary
             lines.append(_denied_line(line, "CO", "50", NOT_MEDICALLY_NECESSARY, submission))
             continue
         excluded = line.procedure_code in profile.excluded_procedures
         allowed = ZERO if excluded else allowed_amount(profile, line)
         copay = copay_left if line.procedure_code in profile.copay_procedures else ZERO
         if not submission.prior_remittances:
-            if excluded:  # DOMAIN.md §5, CARC 96 (PR: the patient's, as a non-covered service)
+            if excluded:  # X12 CARC 96, group PR: the patient's, as a non-covered service
                 lines.append(_denied_line(line, "PR", "96", PLAN_EXCLUSION, submission))
                 continue
             benefit = plan_benefit(allowed, remaining, profile.coinsurance, copay)
@@ -136,7 +138,7 @@ def adjudicate(
                 reserve = result.credit_reserve_after
             adjustments = later_payer_adjustments(profile, submission, line, result)
             lines.append(_line(line, allowed, result.paid, adjustments))
-        # NAIC §7: a secondary credits its deductible as it would have as primary (DOMAIN.md §2.2)
+        # a secondary credits its deductible as it would have as primary (NAIC MDL-120 section 7)
         remaining -= benefit.deductible
         copay_left -= benefit.copay
 
@@ -146,14 +148,14 @@ def adjudicate(
 
 
 def _processed_as(payer_sequence: int) -> ClaimStatusCode:
-    # CLP02 1, 2, 3: processed as primary, secondary, tertiary (DOMAIN.md §3.6)
+    # CLP02 1, 2, 3: processed as primary, secondary, tertiary (005010X221A1)
     if payer_sequence == 1:
         return "1"
     return "2" if payer_sequence == 2 else "3"
 
 
 def reversal(original: Remittance, submission: ClaimSubmission | None, today: date) -> Remittance:
-    """CLP02 22, the original's amounts negated (DOMAIN.md §3.6): the answer to a void
+    """CLP02 22, the original's amounts negated (005010X221A1): the answer to a void
     (frequency 8, under the void's own numbers), or, with no submission, the take-back of
     the original that precedes a replacement's new adjudication (frequency 7)."""
     lines = [
@@ -204,11 +206,11 @@ def _denied_line(
     submission: ClaimSubmission,
 ) -> LineAdjudication:
     """A denied line: the whole charge, or for a later payer what the earlier payers left open
-    (their impact stays OA-23, DOMAIN.md §5), so the line still balances across payers."""
-    left_open = open_balance(submission, line)
+    (their impact stays OA-23, X12 CARC 23), so the line still balances across payers."""
+    still_open = left_open(submission, line)
     denial = [
-        Adjustment(group="OA", reason="23", amount=line.charge - left_open),
-        Adjustment(group=group, reason=carc, amount=left_open),
+        prior_payer_impact(line.charge, still_open),
+        Adjustment(group=group, reason=carc, amount=still_open),
     ]
     return _line(line, ZERO, ZERO, denial, remarks=[remark])
 
@@ -238,7 +240,7 @@ def _remittance(
     today: date,
     lines: list[LineAdjudication],
 ) -> Remittance:
-    for line in lines:  # DOMAIN.md §3.6: SVC02 - Σ CAS = SVC03 on every line
+    for line in lines:  # 005010X221A1 loop 2110: SVC02 - Σ CAS = SVC03 on every line
         check_remittance_line(line, profile.payer_id)
     return Remittance(
         claim_control_number=submission.claim_control_number,

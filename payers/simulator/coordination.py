@@ -1,5 +1,8 @@
 """A later payer's side of a line: the secondary-payment case it decides from the earlier payers'
-adjudications (837 loops 2320/2430), and the CAS it reports back (DOMAIN.md §2, §5).
+adjudications (837 loops 2320/2430), and the CAS it reports back (005010X221A1 loop 2110).
+
+The rules are the published ones in cob/ (open balance, OTAF, normal benefit, the COB
+methods), applied the way a payer applies them; only the plan's terms are the simulator's.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from cob.benefits import (
     SecondaryPaymentCase,
 )
 from cob.model import Adjustment, ClaimSubmission, CobMethod, LineAdjudication, ServiceLine
-from cob.money import ZERO, cents, patient_responsibility
-from cob.payment_case import prior_payments
+from cob.money import ZERO, open_balance, prior_payer_impact
+from cob.payment_case import obligated_to_accept, prior_payments
 from payers.simulator.plans import PayerProfile
 
 
@@ -27,11 +30,9 @@ def prior_lines(submission: ClaimSubmission, line_number: int) -> list[LineAdjud
     ]
 
 
-def open_balance(submission: ClaimSubmission, line: ServiceLine) -> Decimal:
-    """What the latest earlier payer left the patient (DOMAIN.md §2.6, §6.1); the whole charge
-    when nobody paid before."""
-    prior = prior_lines(submission, line.line_number)
-    return patient_responsibility(prior[-1]) if prior else line.charge
+def left_open(submission: ClaimSubmission, line: ServiceLine) -> Decimal:
+    """The line's open balance after the earlier payers on the claim (cob.money.open_balance)."""
+    return open_balance(line.charge, prior_lines(submission, line.line_number))
 
 
 def payment_case(
@@ -47,16 +48,14 @@ def payment_case(
     line adjudications; `deductible_remaining`, `copay` and `credit_reserve` are what is left
     of them at this line of the claim."""
     prior = prior_payments(submission.prior_remittances, line.line_number)
-    prior_paid = sum((payment.paid for payment in prior), ZERO)
     otaf = None
-    if profile.obligated_to_accept_pct is not None and prior_paid > 0:
-        # professional claims: Medicare derives the OTAF from the primary's CAS (DOMAIN.md §2.1)
-        highest_allowed = max(payment.allowed for payment in prior)
-        otaf = min(line.charge, cents(highest_allowed * profile.obligated_to_accept_pct))
+    if profile.obligated_to_accept_pct is not None:
+        # professional claims: the payer derives the OTAF from the earlier payers' adjudication
+        otaf = obligated_to_accept(line.charge, prior, profile.obligated_to_accept_pct)
     return SecondaryPaymentCase(
         method=profile.cob_method,
         charge=line.charge,
-        open_balance=open_balance(submission, line),
+        open_balance=left_open(submission, line),
         prior_payers=prior,
         own_allowed=allowed,
         own_deductible_remaining=deductible_remaining,
@@ -71,12 +70,12 @@ def payment_case(
 def later_payer_adjustments(
     profile: PayerProfile, submission: ClaimSubmission, line: ServiceLine, result: SecondaryPayment
 ) -> list[Adjustment]:
-    """The later payer's CAS on the line: OA-23 for the earlier payers' impact (DOMAIN.md §5,
-    CARC 23), CO-45 for its write-off, and PR for what the patient still owes."""
+    """The later payer's CAS on the line: OA-23 for the earlier payers' impact (X12 CARC 23),
+    CO-45 for its write-off, and PR for what the patient still owes."""
     prior = prior_lines(submission, line.line_number)
     prior_pr = [adj for adj in prior[-1].adjustments if adj.group == "PR"] if prior else []
     return [
-        Adjustment(group="OA", reason="23", amount=line.charge - result.open_balance),
+        prior_payer_impact(line.charge, result.open_balance),
         Adjustment(group="CO", reason="45", amount=result.write_off),
         *patient_share(
             profile.cob_method, result.patient_responsibility, result.normal_benefit, prior_pr
