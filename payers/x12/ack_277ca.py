@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from cob.model import ClaimAcknowledgment
-from payers.x12.claim_status import CATEGORIES
+from payers.x12.claim_status_build import CATEGORIES
 from payers.x12.parties import Level, levels
 from payers.x12.segments import (
     Segment,
