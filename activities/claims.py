@@ -1,11 +1,12 @@
 """What a claim workflow does between submission and its 835: read the ERA mailbox, ask the
-payer about the claim (276/277), and record each follow-up and worklist task (DOMAIN.md §4.6).
+payer about the claim (276/277, ASC X12 005010X212), and record each follow-up and worklist
+task. The days of the follow-up are cob's (cob/deadlines.py, cob/follow_up.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -13,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from activities.base import PayerAndLedger, fault_error
 from activities.remittances import mailbox_posting
 from cob.claim_status import ClaimStatusReport
-from cob.deadlines import POSTING_DAYS, DeadlineRules
+from cob.deadlines import DeadlineRules, posting_task_due
 from cob.model import ClaimAcknowledgment, Remittance
 from cob.money import (
     UnbalancedLine,
@@ -55,7 +56,8 @@ class ClaimActivities(PayerAndLedger):
 
     @activity.defn
     async def check_claim_status(self, check: StatusCheck) -> ClaimStatusReport:
-        """A 276 about the claim; the 277's answer goes into the audit trail (DOMAIN.md §3.5)."""
+        """A 276 about the claim; the 277's answer goes into the audit trail (ASC X12
+        005010X212 loop 2200D STC)."""
         submission = check.submission
         ccn = submission.claim_control_number
         status = await self._ask_payer(
@@ -110,10 +112,10 @@ class ClaimActivities(PayerAndLedger):
 
     async def _remittance_for(self, claim: SubmitClaim) -> Remittance | None:
         """New 835s are picked up after the ledger's cursor and kept; then the newest one
-        carrying this claim is read."""
+        carrying this claim is read (once: an 835 that came in this pick-up was read then)."""
         submission = claim.submission
         ccn, payer_id = submission.claim_control_number, submission.coverage.payer_id
-        await self._pick_up_eras()
+        read_now = await self._pick_up_eras()
         found = await asyncio.to_thread(documents.remittance_document, self.ledger, ccn, payer_id)
         if found is None:
             return None
@@ -123,7 +125,8 @@ class ClaimActivities(PayerAndLedger):
             await self._era_task(claim, "era_unusable", f"{why}: ask the payer to resend it",
                                  row.recorded_at.date())  # fmt: skip
             return None
-        remittance, clp_at = read_claims(row.text)[position - 1]
+        claims = read_now[row.key] if row.key in read_now else read_claims(row.text)
+        remittance, clp_at = claims[position - 1]
         # The ledger's link says whose claim this is: a real 835 may name its payer by ids
         # the directory maps (TRN03, REF*2U), not by our payer id.
         remittance = remittance.model_copy(update={"payer_id": payer_id})
@@ -158,11 +161,13 @@ class ClaimActivities(PayerAndLedger):
             claim_control_number=sub.claim_control_number,
             kind=kind,
             reason=why,
-            due=on + timedelta(days=POSTING_DAYS),
+            due=posting_task_due(on),
             opened_on=on,
         )
 
-    async def _pick_up_eras(self) -> None:
+    async def _pick_up_eras(self) -> dict[str, list[tuple[Remittance, int]]]:
+        """Store the mailbox's new 835s; the claims each one carries, as read, by its key."""
+        read: dict[str, list[tuple[Remittance, int]]] = {}
         cursor = await asyncio.to_thread(documents.last_era_cursor, self.ledger)
         async with PayerClient(self.payer_url) as payers:
             while True:
@@ -180,9 +185,10 @@ class ClaimActivities(PayerAndLedger):
                     )
                     if posting.document.problem and not posting.links:
                         await self._unreadable_era(posting.document)
+                    read[posting.document.key] = posting.claims
                     cursor = era.cursor
                 if not batch.more:
-                    return
+                    return read
 
     async def _unreadable_era(self, document: documents.Document) -> None:
         """An 835 from the mailbox that names no claim the engine can read: whatever money
@@ -197,7 +203,7 @@ class ClaimActivities(PayerAndLedger):
             kind="era_unusable",
             reason=f"the 835 {document.key} from the ERA mailbox cannot be read: "
             f"{document.problem}; ask the payer to resend it",
-            due=today + timedelta(days=POSTING_DAYS),
+            due=posting_task_due(today),
             opened_on=today,
         )
 

@@ -13,9 +13,10 @@ import hashlib
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from cob.deadlines import POSTING_DAYS
+from cob.deadlines import posting_task_due
+from cob.model import Remittance
 from ledger import documents, worklist
 from ledger import tables as t
 from payers.directory import payer_of_remittance
@@ -44,6 +45,16 @@ class EraPosting:
     unmatched: list[UnmatchedClaim] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)  # positions already posted as they are
     advices: list[RemittanceAdvice] = field(default_factory=list)
+
+    @property
+    def claims(self) -> list[tuple[Remittance, int]]:
+        """Each claim of the 835 as read, with its CLP's segment position, in file order (as
+        read_claims gives them); none when the 835 did not read or balance."""
+        return [
+            claim
+            for advice in self.advices
+            for claim in zip(advice.remittances, advice.claim_positions, strict=True)
+        ]
 
 
 def _plb_rows(key: str, advices: list[RemittanceAdvice], payer_of) -> list[t.ProviderAdjustment]:
@@ -189,7 +200,7 @@ def post_era(ledger, posting: EraPosting, today: date) -> Posted:
             claim_control_number=claim.claim_control_number,
             kind=claim.kind,
             reason=f"835 CLP {claim.claim_control_number} (paid {advice_total}): {claim.reason}",
-            due=today + timedelta(days=POSTING_DAYS),
+            due=posting_task_due(today),
             opened_on=today,
         )
     return Posted(first_time=True)

@@ -1,14 +1,18 @@
-"""An appeal's inputs and outcome (DOMAIN.md §4.2, §4.4): what is appealed, what the team
-files, what the reviewer decided, and how it ended. The levels and their windows are the
-payer's `DeadlineRules.appeal_levels`."""
+"""An appeal's inputs and outcome: what is appealed, what the team files, what the reviewer
+decided, and how it ended; and the appeal's own rules: when an unfiled level is escalated,
+when its window closes, and what the payer's new 835 means. The levels and their windows are
+the payer's `DeadlineRules.appeal_levels` (42 USC 1395ff for Medicare; 29 CFR 2560.503-1(h)
+for group health plans)."""
 
 from __future__ import annotations
 
+import math
+from datetime import date, timedelta
 from typing import Literal
 
 from pydantic import Field
 
-from cob.deadlines import DeadlineRules
+from cob.deadlines import Deadline, DeadlineRules, overdue, prompt_pay_due
 from cob.denials import DenialDecision
 from cob.model import ClaimSubmission, Model, Remittance
 
@@ -48,3 +52,49 @@ class AppealOutcome(Model):
     reason: str
     remittance: Remittance | None = None
     steps: list[str] = []  # dated, as the engine took them
+
+
+# An appeal not filed by 75% of its window is escalated to the team (industry practice;
+# configurable).
+APPEAL_ESCALATION_SHARE = 0.75
+
+
+def appeal_escalation_date(rules: DeadlineRules, notice: date, filing: Deadline) -> date:
+    """The day an unfiled appeal level becomes a second task: APPEAL_ESCALATION_SHARE of the
+    window from the notice's presumed receipt (notice + `notice_receipt_days`, 42 CFR
+    405.942(a)(1) for Medicare) to the filing deadline, rounded up to a whole day."""
+    received = notice + timedelta(days=rules.notice_receipt_days)
+    window = (filing.due - received).days
+    return received + timedelta(days=math.ceil(window * APPEAL_ESCALATION_SHARE))
+
+
+def filing_window_closed(filing: Deadline, day: date) -> bool:
+    """The level can no longer be filed: its deadline's day has passed (the deadline's own
+    day is still in time). An unfiled level then ends the appeal: the denial stands."""
+    return overdue(filing, day)
+
+
+def payer_reprocessed(denied: Remittance, remittance: Remittance) -> bool:
+    """An 835 for the appealed claim under another payer claim number (CLP07, ASC X12
+    005010X221A1) is the payer's reprocessing: the appeal was won and paid. The denied 835
+    itself, read again, is not."""
+    return remittance.payer_claim_number != denied.payer_claim_number
+
+
+def reprocessed_payment_due(
+    decision: AppealDecision, rules: DeadlineRules, heard_on: date
+) -> Deadline | None:
+    """What the reviewer's decision means: upheld (None), the next level opens; overturned,
+    the payer owes the reprocessed claim by its prompt-pay day from when the decision was
+    heard (42 USC 1395h(c)(2), 1395u(c)(2) for Medicare; state prompt-pay law or the
+    contract for the others)."""
+    if decision.outcome == "upheld":
+        return None
+    return prompt_pay_due(rules, heard_on)
+
+
+def next_level_notice(decided_on: date) -> date:
+    """The next level's window counts from the decision that upheld the denial (its notice
+    date): e.g. a reconsideration within 180 days of receipt of the redetermination, 42 USC
+    1395ff(b)(1)(D)(i)."""
+    return decided_on

@@ -1,10 +1,10 @@
-"""Deadlines, calendar-day exact (DOMAIN.md §4): timely filing, appeal windows per level,
-prior-authorization decision windows, prompt pay and the claim-status follow-up cadence.
+"""Deadlines, calendar-day exact: timely filing, appeal windows per level, prior-authorization
+decision windows, prompt pay and the claim-status follow-up cadence.
 
 Every function is pure: dates in, a `Deadline` (date, kind, rule, citation) out, so a workflow
 can set a durable timer on it and an auditor can see why that day was chosen. The terms come
-from each payer's profile (`DeadlineRules`); defaults are the industry practice DOMAIN.md §4.6
-marks as configurable.
+from each payer's profile (`DeadlineRules`); the defaults of the follow-up cadence are industry
+practice, configurable per payer.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class DeadlineRules(Model):
     timely_filing_source: str = "payer contract"
     statutory: bool = False  # a regulation's limit: a contract term never lengthens it
     # Secondary claims: a clock from the earlier payer's remittance, when the contract allows
-    # it; the later of the two dates counts (DOMAIN.md §4.1).
+    # it; the later of the two dates counts (a contract term, industry practice; configurable).
     secondary_from_prior_remit: FilingLimit | None = None
     appeal_levels: list[AppealLevel] = [AppealLevel(name="internal appeal", filing_days=180)]
     appeal_source: str = "29 CFR 2560.503-1(h)(3)(i)"
@@ -78,6 +78,19 @@ class DeadlineRules(Model):
 POSTING_DAYS = 7
 
 
+def posting_task_due(opened_on: date) -> date:
+    """When a task about an 835 the engine cannot post is due: within the posting week."""
+    return opened_on + timedelta(days=POSTING_DAYS)
+
+
+# The claim-status follow-up cadence is no regulation's: the 276/277 (ASC X12 005010X212) is
+# sent on the industry's usual days, configurable per payer.
+FOLLOW_UP_PRACTICE = "industry practice (configurable)"
+# Clean claims paid within 30 days of receipt: 42 USC 1395h(c)(2), 1395u(c)(2) for Medicare;
+# state prompt-pay statutes or the payer contract for the others (the profile's days).
+PROMPT_PAY_SOURCE = "42 USC 1395u(c)(2); state prompt-pay law or payer contract"
+
+
 def add_months(start: date, months: int) -> date:
     """The same day `months` later; the month's last day when it is shorter (Jan 31 + 1)."""
     month_index = start.month - 1 + months
@@ -90,7 +103,7 @@ def timely_filing_deadline(
 ) -> Deadline:
     """The last day to file. From the date of service; for a later payer whose contract
     allows it, from the earlier payer's remittance when that is later. A statutory limit is
-    never lengthened (DOMAIN.md §4.1; 42 CFR 424.44(a)(1) for Medicare)."""
+    never lengthened (42 CFR 424.44(a)(1) for Medicare; 42 CFR 447.45(d)(1) for Medicaid)."""
     from_service = rules.timely_filing.after(service_date)
     due, rule = from_service, f"{_span(rules.timely_filing)} from the date of service"
     allowed = rules.secondary_from_prior_remit
@@ -113,7 +126,8 @@ def claim_filing_deadline(rules: DeadlineRules, submission: ClaimSubmission) -> 
 def appeal_deadline(rules: DeadlineRules, level: int, notice_date: date) -> Deadline:
     """The last day to request appeal `level` (1 = first) of a decision dated `notice_date`:
     the presumed receipt (Medicare: notice + 5 days, 42 CFR 405.942(a)(1)) plus the level's
-    window (DOMAIN.md §4.2, §4.4)."""
+    window (42 USC 1395ff(a)(3)(C)(i), (b)(1)(D)(i) for Medicare; 29 CFR 2560.503-1(h)(3)(i)
+    for group health plans)."""
     step = _level(rules, level)
     received = notice_date + timedelta(days=rules.notice_receipt_days)
     presumed = f"received {received.isoformat()}" if rules.notice_receipt_days else "notice date"
@@ -143,31 +157,52 @@ def prior_auth_decision_due(
 ) -> datetime | None:
     """CMS-0057-F: 72 hours for an urgent request, 7 calendar days for a standard one, for
     the payers the rule covers; None for the others. A pended answer (278 A4) does not stop
-    the clock (DOMAIN.md §4.5)."""
+    the clock (CMS-0057-F, RIN 0938-AU87)."""
     if rules.prior_auth_window != "cms_0057_f":
         return None
     return requested_at + (timedelta(hours=72) if urgent else timedelta(days=7))
 
 
+def prior_auth_decision_deadline(decision_due: datetime) -> Deadline:
+    """The prior authorization's decision deadline, as a workflow's next deadline: the day
+    of `decision_due` (see prior_auth_decision_due, standard requests)."""
+    return Deadline(
+        kind="prior_auth_decision",
+        due=decision_due.date(),
+        rule=f"decision by {decision_due:%Y-%m-%d %H:%M} UTC: 7 calendar days after the "
+        "standard request",
+        citation="CMS-0057-F (RIN 0938-AU87)",
+    )
+
+
+def overdue(deadline: Deadline, day: date) -> bool:
+    """A deadline's own day is still in time (calendar days); the day after it is late."""
+    return day > deadline.due
+
+
 def first_status_check(rules: DeadlineRules, received: date) -> Deadline:
-    """The first 276: max(payment floor + 1, prompt pay - 5) days after receipt (DOMAIN.md §4.6)."""
+    """The first 276: max(payment floor + 1, prompt pay - 5) days after receipt, so the
+    payer has had the time the law gives it before it is asked (industry practice;
+    configurable; the floor and prompt-pay days are 42 USC 1395u(c)(2), (c)(3)(B) for
+    Medicare)."""
     wait = max(rules.payment_floor_days + 1, rules.prompt_pay_days - 5)
     return Deadline(
         kind="status_check",
         due=received + timedelta(days=wait),
         rule=f"day {wait}: max(payment floor {rules.payment_floor_days} + 1, "
         f"prompt pay {rules.prompt_pay_days} - 5)",
-        citation="DOMAIN.md §4.6",
+        citation=FOLLOW_UP_PRACTICE,
     )
 
 
 def next_status_check(rules: DeadlineRules, last_check: date) -> Deadline:
-    """While the claim is pending, again every `status_recheck_days` (DOMAIN.md §4.6)."""
+    """While the claim is pending, again every `status_recheck_days` (industry practice;
+    configurable)."""
     return Deadline(
         kind="status_check",
         due=last_check + timedelta(days=rules.status_recheck_days),
         rule=f"every {rules.status_recheck_days} days while pending",
-        citation="DOMAIN.md §4.6",
+        citation=FOLLOW_UP_PRACTICE,
     )
 
 
@@ -176,14 +211,14 @@ def prompt_pay_due(rules: DeadlineRules, received: date) -> Deadline:
         kind="prompt_pay",
         due=received + timedelta(days=rules.prompt_pay_days),
         rule=f"clean claim paid within {rules.prompt_pay_days} days of receipt",
-        citation="DOMAIN.md §4.6",
+        citation=PROMPT_PAY_SOURCE,
     )
 
 
 def escalation_date(rules: DeadlineRules, deadline: Deadline, later_payer: bool = False) -> date:
     """When a deadline becomes a worklist task: `escalation_days` before it, or for a later
-    payer's claim `secondary_escalation_days` (DOMAIN.md §4.6: < 30 days, < 60 for secondary
-    claims)."""
+    payer's claim `secondary_escalation_days` (industry practice, configurable: < 30 days,
+    < 60 for secondary claims)."""
     days = rules.secondary_escalation_days if later_payer else rules.escalation_days
     return deadline.due - timedelta(days=days)
 

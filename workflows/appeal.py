@@ -1,21 +1,23 @@
-"""AppealWorkflow: one denied claim's appeal, level by level (DOMAIN.md §4.2, §4.4, §5).
+"""AppealWorkflow: one denied claim's appeal, level by level.
 
 For each level the payer's rules give (Medicare: redetermination, reconsideration, ALJ,
 Council, court; commercial: one internal appeal of 180 days):
 - the filing deadline is set from the notice being appealed (its presumed receipt plus the
   level's window) and a worklist task asks the team to file; at 75% of the window, if
-  nothing is filed, a second task escalates it (DOMAIN.md §4.6);
+  nothing is filed, a second task escalates it (cob.appeals.appeal_escalation_date);
 - the team files through the `file_appeal` update (its validator refuses another level or a
   closed window); no filing by the deadline ends the appeal as expired;
 - once filed, the reviewer's decision window runs. The outcome comes from the payer (a new
   835 for the claim: overturned) or from the team (`appeal_decided` signal). Upheld opens
   the next level, counted from the day of that decision; overturned waits for the payer's
   payment by the prompt-pay day. A decision or a payment overdue is a task.
+
+The levels, windows and what a decision means are cob/appeals.py's and cob/deadlines.py's
+(42 USC 1395ff for Medicare; 29 CFR 2560.503-1(h) for group health plans).
 """
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio import workflow
@@ -28,10 +30,16 @@ with workflow.unsafe.imports_passed_through():
         AppealOutcome,
         AppealResult,
         AppealRun,
+        appeal_escalation_date,
+        filing_window_closed,
+        next_level_notice,
+        payer_reprocessed,
+        reprocessed_payment_due,
     )
-    from cob.deadlines import Deadline, appeal_deadline, appeal_decision_due, prompt_pay_due
+    from cob.deadlines import Deadline, appeal_deadline, appeal_decision_due, overdue
     from cob.model import Remittance
-    from contract.messages import ClaimProgress, FollowUp, SubmitClaim
+    from contract.ids import appeal_workflow_id
+    from contract.messages import ClaimOutcome, ClaimProgress, FollowUp, SubmitClaim
     from contract.stages import Stage
     from workflows.follow_up import record, today
     from workflows.payer_calls import PayerCalls
@@ -89,7 +97,7 @@ class AppealWorkflow:
                 )
                 await self._step("appeal_paid", reason, None, task=False, closes=True)
                 return self._outcome("overturned", reason, remittance)
-            notice = today()  # the next level counts from the decision upholding the denial
+            notice = next_level_notice(today())
             await self._step(
                 "appeal_upheld", f"{name} upheld the denial", None, task=False, closes=True
             )
@@ -112,11 +120,9 @@ class AppealWorkflow:
         return self._run.submission.claim_control_number
 
     async def _await_filing(self, notice: date, filing: Deadline, name: str) -> bool:
-        """Until the end of the filing deadline's day; escalated at 75% of the window."""
+        """Until the end of the filing deadline's day; escalated when cob.appeals says."""
         assert self._run is not None
-        received = notice + timedelta(days=self._run.rules.notice_receipt_days)
-        window = (filing.due - received).days
-        escalate_on = received + timedelta(days=math.ceil(window * 0.75))
+        escalate_on = appeal_escalation_date(self._run.rules, notice, filing)
         if today() < escalate_on and await self._wait_for_filing(escalate_on):
             return True
         if self._filed is None:
@@ -143,7 +149,7 @@ class AppealWorkflow:
     async def _await_decision(self, due: Deadline | None, name: str) -> Remittance | None:
         """The payer's new 835 for the claim (returned), or None when the reviewer upheld the
         denial. A favorable decision the team reports is followed by the payer's payment: the
-        wait goes on, against the prompt-pay day (DOMAIN.md §4.6)."""
+        wait goes on, against the prompt-pay day (cob.appeals.reprocessed_payment_due)."""
         assert self._run is not None
         run = self._run
         overdue_flagged, heard = False, False
@@ -155,15 +161,13 @@ class AppealWorkflow:
                 about="the ERA mailbox (835) for the appeal's decision",
                 ccn=self._ccn,
             )
-            if remittance is not None and remittance.payer_claim_number != (
-                run.denied.payer_claim_number
-            ):
+            if remittance is not None and payer_reprocessed(run.denied, remittance):
                 return remittance
             if self._decision is not None and not heard:
                 heard = True
-                if self._decision.outcome == "upheld":
+                due = reprocessed_payment_due(self._decision, run.rules, today())
+                if due is None:  # upheld
                     return None
-                due = prompt_pay_due(run.rules, today())
                 await self._step(
                     "appeal_overturned",
                     f"{name} decided for us; the payer owes the reprocessed claim by "
@@ -174,7 +178,7 @@ class AppealWorkflow:
                 )
                 await self._progress(Stage.APPEAL_WON, due)
                 overdue_flagged = False
-            if due is not None and not overdue_flagged and today() > due.due:
+            if due is not None and not overdue_flagged and overdue(due, today()):
                 what = "payment" if heard else "decision"
                 await self._step(
                     f"appeal_{what}_overdue",
@@ -252,7 +256,7 @@ class AppealWorkflow:
             raise ValueError(f"the appeal is at level {self._level}, not {filing.level}")
         if self._filed is not None:
             raise ValueError(f"level {self._level} is already filed")
-        if self._deadline is None or today() > self._deadline.due:
+        if self._deadline is None or filing_window_closed(self._deadline, today()):
             raise ValueError(f"the level {self._level} filing window is closed")
 
     @workflow.signal
@@ -264,3 +268,17 @@ class AppealWorkflow:
 def _until(day: date) -> timedelta:
     """The time from now to the start (00:00 UTC) of `day`, at least a second."""
     return max(datetime.combine(day, time(), tzinfo=UTC) - workflow.now(), timedelta(seconds=1))
+
+
+async def appeal_claim(run: AppealRun, outcome: ClaimOutcome) -> None:
+    """A claim workflow's denial routed to appeal: an AppealWorkflow (its child) works the
+    levels; an overturn by the payer replaces the denied remittance with the payer's new
+    adjudication."""
+    appeal = await workflow.execute_child_workflow(
+        AppealWorkflow.run, run, id=appeal_workflow_id(run.claim_workflow_id)
+    )
+    outcome.appeal = appeal
+    if appeal.remittance is not None:
+        outcome.remittance, outcome.result = appeal.remittance, "adjudicated"
+    else:
+        outcome.reason = f"{run.denial.explanation}; appeal {appeal.result}: {appeal.reason}"

@@ -13,6 +13,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.claims import ClaimActivities
     from activities.encounter import EncounterActivities
     from cob.appeals import AppealRun
+    from cob.claims import (
+        MAX_SUBMISSIONS,
+        answer_result,
+        claim_control_number,
+        corrected_submission,
+        denial_needs_team,
+        front_end_rejection,
+    )
     from cob.deadlines import Deadline, DeadlineRules
     from cob.denials import (
         ROUTE_ACTIONS,
@@ -24,9 +32,8 @@ with workflow.unsafe.imports_passed_through():
         route_denial,
     )
     from cob.expected import review_payment
-    from cob.model import ClaimAcknowledgment, ClaimSubmission, PriorAuthRequest, Remittance
+    from cob.model import ClaimAcknowledgment, ClaimSubmission, Remittance
     from contract import search_attributes
-    from contract.ids import appeal_workflow_id
     from contract.messages import (
         ClaimOutcome,
         ClaimProgress,
@@ -36,26 +43,20 @@ with workflow.unsafe.imports_passed_through():
         SubmitClaim,
     )
     from contract.stages import Stage
-    from workflows.appeal import AppealWorkflow
-    from workflows.follow_up import (
-        RemittanceWatch,
-        await_prior_auth,
-        deadline_rules,
-        record,
-        sleep_until,
-    )
+    from workflows.acknowledgment import resend_once
+    from workflows.appeal import appeal_claim
+    from workflows.follow_up import RemittanceWatch, deadline_rules, record
     from workflows.payer_calls import PayerCalls
     from workflows.policies import PAYER_CALL, payer_rejection
+    from workflows.prior_auth import authorize
 
-MAX_SUBMISSIONS = 3  # an original and two corrections; then the denial stands for a human
 # Workflow versions (workflow.patched), so claims already running replay as they ran:
 # follow-up timers while waiting for the 835, and progress reported to the encounter.
 FOLLOW_UP_TIMERS = "follow-up-timers"
 APPEALS = "appeals"  # a denial routed to appeal starts an AppealWorkflow
 DENIAL_ROUTES = "denial-routes"  # the route a denial takes is recorded, with why
-ACK_FOLLOW_UP = "ack-follow-up"  # no 277CA: resend once after ACK_WAIT_DAYS, then escalate
-PRIOR_AUTH_FOLLOW_UP = "prior-auth-follow-up"  # a pended 278 is asked again on timers
-ACK_WAIT_DAYS = 5  # DOMAIN.md §4.6: no 277CA by T+5 -> investigate
+ACK_FOLLOW_UP = "ack-follow-up"  # no 277CA: resend once (workflows/acknowledgment.py)
+# (and workflows/prior_auth.py's PRIOR_AUTH_FOLLOW_UP: a pended 278 is asked again on timers)
 
 
 @workflow.defn
@@ -116,12 +117,14 @@ class PayerClaimWorkflow:
         return await watch.wait(), watch.lost_reason
 
     async def _bill(self, run: ClaimRun, outcome: ClaimOutcome) -> None:
-        authorization = await self._prior_authorization(run, outcome)
+        authorization = await authorize(
+            run, outcome, self._calls, self._set_stage, self._set_deadline, self._deadline_rules
+        )
         if outcome.reason:
             return
         encounter = run.encounter
         submission = ClaimSubmission(
-            claim_control_number=f"{encounter.encounter_id}-{run.claim_number or run.payer_sequence}-1",
+            claim_control_number=self._claim_control_number(run, attempt=1),
             payer_sequence=run.payer_sequence,
             encounter=encounter,
             coverage=run.coverage,
@@ -133,7 +136,8 @@ class PayerClaimWorkflow:
             outcome.claim_control_numbers.append(submission.claim_control_number)
             ack = await self._submit(submission)
             if not ack.acknowledged and workflow.patched(ACK_FOLLOW_UP):
-                ack = await self._resend_once(submission, ack)
+                self._set_stage(Stage.AWAITING_ACKNOWLEDGMENT)
+                ack = await resend_once(submission, ack, self._submit, self._follow_up)
                 if not ack.acknowledged:
                     outcome.result, outcome.reason = "held", ack.reason
                     return
@@ -149,21 +153,22 @@ class PayerClaimWorkflow:
                 self._denial = route_denial(remittance)
                 if self._denial.route != Route.POST and workflow.patched(DENIAL_ROUTES):
                     await self._record_route(submission, self._denial)
-            else:  # 277CA rejection: never entered adjudication (DOMAIN.md §3.5)
-                self._denial = DenialDecision(
-                    route=Route.FIX_RESUBMIT, reason_code=ack.status_code, explanation=ack.reason
-                )
+            else:
+                self._denial = front_end_rejection(ack)
             fixable = self._denial.route == Route.FIX_RESUBMIT
             outcome.remittance, outcome.denial = remittance, self._denial
-            if remittance is None:
-                outcome.result = "rejected"
-            elif fixable or remittance.status == "4":
-                outcome.result = "denied"
-            else:
-                outcome.result = "adjudicated"
+            outcome.result = answer_result(remittance, self._denial)
             if remittance is not None and self._denial.route == Route.APPEAL:
                 if workflow.patched(APPEALS):
-                    await self._appeal(run, submission, remittance, outcome)
+                    appeal = AppealRun(
+                        claim_workflow_id=workflow.info().workflow_id,
+                        submission=submission,
+                        denied=remittance,
+                        denial=self._denial,
+                        rules=await self._deadline_rules(),
+                        era_poll_days=run.era_poll_days,
+                    )
+                    await appeal_claim(appeal, outcome)
                 break
             if not fixable:
                 break
@@ -174,17 +179,15 @@ class PayerClaimWorkflow:
             outcome.corrected_denials.append(self._denial.explanation)
             encounter = apply_correction(encounter, self._correction)
             self._correction = None
-            # DOMAIN.md §3.4: a correction after adjudication is frequency 7 with REF*F8;
-            # a claim rejected before acceptance is fixed and sent again as an original.
-            replaces = remittance.payer_claim_number if remittance else None
-            submission = submission.model_copy(
-                update={
-                    "claim_control_number": f"{encounter.encounter_id}-{run.claim_number or run.payer_sequence}-{attempt + 1}",
-                    "encounter": encounter,
-                    "frequency": "7" if replaces else "1",
-                    "original_payer_claim_number": replaces,
-                }
+            submission = corrected_submission(
+                submission, encounter, self._claim_control_number(run, attempt + 1), remittance
             )
+
+    @staticmethod
+    def _claim_control_number(run: ClaimRun, attempt: int) -> str:
+        return claim_control_number(
+            run.encounter.encounter_id, run.claim_number, run.payer_sequence, attempt
+        )
 
     async def _deadline_rules(self) -> DeadlineRules:
         """The payer's deadline terms, read once (an activity: profiles are files)."""
@@ -201,27 +204,6 @@ class PayerClaimWorkflow:
             about=f"claim {ccn} (837P)",
             ccn=ccn,
         )
-
-    async def _resend_once(
-        self, submission: ClaimSubmission, ack: ClaimAcknowledgment
-    ) -> ClaimAcknowledgment:
-        """No 277CA: wait the DOMAIN.md §4.6 five days, send the same claim once more (the
-        same claim control number, so a payer that did get it answers as before), then
-        escalate to the team."""
-        self._set_stage(Stage.AWAITING_ACKNOWLEDGMENT)
-        sent_on = workflow.now().date()
-        resend_on = sent_on + timedelta(days=ACK_WAIT_DAYS)
-        await self._follow_up(submission, "no_277ca", f"{ack.reason}; resend on {resend_on}")
-        await sleep_until(resend_on)
-        ack = await self._submit(submission)
-        if ack.acknowledged:
-            return ack
-        reason = (
-            f"no 277CA for claim {submission.claim_control_number} sent {sent_on} and resent "
-            f"{resend_on}: check the clearinghouse and the payer's front end, then resubmit"
-        )
-        await self._follow_up(submission, "no_acknowledgment", reason, task=True)
-        return ack.model_copy(update={"reason": reason})
 
     async def _follow_up(
         self, submission: ClaimSubmission, kind: str, reason: str, task: bool = False
@@ -242,71 +224,7 @@ class PayerClaimWorkflow:
     async def _record_route(self, submission: ClaimSubmission, denial: DenialDecision) -> None:
         """The route a denial takes and why, in the audit trail; a COB review is a task."""
         reason = f"{denial.explanation}: {ROUTE_ACTIONS[denial.route]}"
-        await self._follow_up(
-            submission, "denial_routed", reason, task=denial.route == Route.COB_REVIEW
-        )
-
-    async def _appeal(
-        self,
-        run: ClaimRun,
-        submission: ClaimSubmission,
-        denied: Remittance,
-        outcome: ClaimOutcome,
-    ) -> None:
-        """DOMAIN.md §5 APPEAL: an AppealWorkflow works the levels; an overturn by the payer
-        replaces the denied remittance with the payer's new adjudication."""
-        assert self._denial is not None
-        appeal = await workflow.execute_child_workflow(
-            AppealWorkflow.run,
-            AppealRun(
-                claim_workflow_id=workflow.info().workflow_id,
-                submission=submission,
-                denied=denied,
-                denial=self._denial,
-                rules=await self._deadline_rules(),
-                era_poll_days=run.era_poll_days,
-            ),
-            id=appeal_workflow_id(workflow.info().workflow_id),
-        )
-        outcome.appeal = appeal
-        if appeal.remittance is not None:
-            outcome.remittance, outcome.result = appeal.remittance, "adjudicated"
-        else:
-            outcome.reason = f"{self._denial.explanation}; appeal {appeal.result}: {appeal.reason}"
-
-    async def _prior_authorization(self, run: ClaimRun, outcome: ClaimOutcome) -> str | None:
-        codes = [
-            line.procedure_code
-            for line in run.encounter.lines
-            if line.procedure_code in run.benefits.prior_auth_procedures
-        ]
-        if not codes:
-            return None
-        self._set_stage(Stage.PRIOR_AUTH)
-        request = PriorAuthRequest(
-            encounter_id=run.encounter.encounter_id,
-            coverage=run.coverage,
-            patient=run.encounter.patient,
-            service_date=run.encounter.service_date,
-            procedure_codes=codes,
-            provider_npi=run.encounter.billing_provider.npi,
-            provider_name=run.encounter.billing_provider.name,
-        )
-        decision = await self._calls.ask(
-            EncounterActivities.request_prior_auth,
-            request,
-            payer_id=self._payer_id,
-            about="prior authorization (278)",
-        )
-        if decision.status == "pended" and workflow.patched(PRIOR_AUTH_FOLLOW_UP):
-            decision = await await_prior_auth(
-                request, await self._deadline_rules(), workflow.info().workflow_id,
-                self._set_deadline, self._calls,
-            )  # fmt: skip
-        if decision.status != "approved" or not decision.authorization_number:
-            # The claim is never sent without the authorization number (DOMAIN.md §3.3).
-            outcome.reason = f"prior authorization {decision.status}: {decision.reason}".strip()
-        return decision.authorization_number
+        await self._follow_up(submission, "denial_routed", reason, task=denial_needs_team(denial))
 
     async def _await_correction(self, run: ClaimRun) -> bool:
         self._set_stage(Stage.AWAITING_CORRECTION)

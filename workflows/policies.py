@@ -1,7 +1,8 @@
 """Timeouts and retry policies for every activity call, written out (never the defaults).
 
 Payer calls retry durably for a day: a payer that is down for hours is waited out, while
-tenacity inside the client handles the short transport blips (DESIGN.md, "Retries").
+tenacity inside the client (payers/client.py) handles the short transport blips within one
+attempt.
 A payer's business rejection is `PayerRejected`, never retried.
 """
 
