@@ -48,7 +48,7 @@ from pydantic import Field, ValidationError
 
 from cob.model import Model, Person, PriorAuthDecision, PriorAuthRequest, Relationship
 from payers.x12.claim_837p import SUBSCRIBER_RELATIONSHIP
-from payers.x12.eligibility_parse import InquiryRejected
+from payers.x12.eligibility_parse_271 import InquiryRejected
 from payers.x12.parties import MemberInquiry, procedure_code
 from payers.x12.segments import (
     Segment,
