@@ -14,7 +14,7 @@ from temporalio import activity
 
 from activities.base import PayerAndLedger, business_error
 from activities.statement import render_statement
-from cob.deadlines import claim_filing_deadline
+from cob.deadlines import claim_filing_deadline, overdue
 from cob.model import (
     Benefits,
     ClaimAcknowledgment,
@@ -169,7 +169,7 @@ class EncounterActivities(PayerAndLedger):
             {
                 **deadline.model_dump(mode="json"),
                 "filed_on": filed_on,
-                "on_time": filed_on <= deadline.due,
+                "on_time": not overdue(deadline, filed_on),
             },
         )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cob.benefits import PriorPayment, SecondaryPaymentCase, plan_benefit, secondary_payment
+from cob.cost_sharing import CostSharingLeft
 from cob.denials import is_denial
 from cob.model import Benefits, CobMethod, LineAdjudication, Model, Remittance
 from cob.money import ZERO
@@ -56,8 +57,7 @@ def _denied(line: LineAdjudication) -> bool:
 def review_payment(
     remittance: Remittance, benefits: Benefits, prior_remittances: list[Remittance]
 ) -> PaymentReview:
-    remaining = benefits.deductible_remaining
-    copay_left = benefits.copay  # a copay is per visit, on the first line it applies to
+    left = CostSharingLeft(deductible=benefits.deductible_remaining, copay=benefits.copay)
     expectations = []
     for line in remittance.lines:
         if _denied(line):
@@ -68,10 +68,10 @@ def review_payment(
                 )
             )  # fmt: skip
             continue
-        copay = copay_left if line.procedure_code in benefits.copay_procedures else ZERO
+        copay = left.copay_on(line.procedure_code, benefits.copay_procedures)
         prior = prior_payments(prior_remittances, line.line_number)
         if not prior:  # primary: it pays as if no other plan existed (NAIC MDL-120 section 6)
-            benefit = plan_benefit(line.allowed, remaining, benefits.coinsurance, copay)
+            benefit = plan_benefit(line.allowed, left.deductible, benefits.coinsurance, copay)
             expected, working = (
                 benefit.paid,
                 (
@@ -86,7 +86,7 @@ def review_payment(
                     charge=line.charge,
                     prior_payers=prior,
                     own_allowed=line.allowed,
-                    own_deductible_remaining=remaining,
+                    own_deductible_remaining=left.deductible,
                     own_coinsurance=benefits.coinsurance,
                     own_copay=copay,
                     # A contracted provider must accept the primary's allowed amount as payment
@@ -98,8 +98,7 @@ def review_payment(
             benefit = result.normal_benefit
             won = result.deciding_step
             expected, working = result.paid, f"{benefits.cob_method}: {won.name} = {won.amount}"
-        remaining -= benefit.deductible
-        copay_left -= benefit.copay
+        left.take(benefit)
         expectations.append(
             LineExpectation(
                 line_number=line.line_number, paid=line.paid, expected=expected, working=working

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Literal, NamedTuple
 
 from cob.benefits import PlanBenefit, plan_benefit, secondary_payment
+from cob.cost_sharing import CostSharingLeft
 from cob.model import (
     Adjustment,
     AdjustmentGroup,
@@ -103,9 +104,8 @@ def adjudicate(
             _remittance(profile, submission, "4", today, denied), ZERO, credit_reserve
         )
 
-    remaining = deductible_remaining
+    left = CostSharingLeft(deductible=deductible_remaining, copay=profile.copay)
     reserve = credit_reserve
-    copay_left = profile.copay  # a copay is per visit: charged once, on the first eligible line
     lines: list[LineAdjudication] = []
     for line in encounter.lines:
         if (
@@ -122,29 +122,27 @@ def adjudicate(
             continue
         excluded = line.procedure_code in profile.excluded_procedures
         allowed = ZERO if excluded else allowed_amount(profile, line)
-        copay = copay_left if line.procedure_code in profile.copay_procedures else ZERO
+        copay = left.copay_on(line.procedure_code, profile.copay_procedures)
         if not submission.prior_remittances:
             if excluded:  # X12 CARC 96, group PR: the patient's, as a non-covered service
                 lines.append(_denied_line(line, "PR", "96", PLAN_EXCLUSION, submission))
                 continue
-            benefit = plan_benefit(allowed, remaining, profile.coinsurance, copay)
+            benefit = plan_benefit(allowed, left.deductible, profile.coinsurance, copay)
             lines.append(_primary_line(line, allowed, benefit))
         else:
             result = secondary_payment(
-                payment_case(profile, submission, line, allowed, remaining, copay, reserve)
+                payment_case(profile, submission, line, allowed, left.deductible, copay, reserve)
             )
             benefit = result.normal_benefit
             if result.credit_reserve_after is not None:
                 reserve = result.credit_reserve_after
             adjustments = later_payer_adjustments(profile, submission, line, result)
             lines.append(_line(line, allowed, result.paid, adjustments))
-        # a secondary credits its deductible as it would have as primary (NAIC MDL-120 section 7)
-        remaining -= benefit.deductible
-        copay_left -= benefit.copay
+        left.take(benefit)
 
     status = _processed_as(submission.payer_sequence)
     remittance = _remittance(profile, submission, status, today, lines)
-    return Adjudication(remittance, deductible_remaining - remaining, reserve)
+    return Adjudication(remittance, deductible_remaining - left.deductible, reserve)
 
 
 def _processed_as(payer_sequence: int) -> ClaimStatusCode:
