@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cob.deadlines import posting_task_due
+from cob.era_matching import ClaimOnFile, EraMatch, match_era_claim
 from cob.model import Remittance
 from ledger import documents, worklist
 from ledger import tables as t
@@ -127,22 +128,22 @@ def file_posting(
             position += 1
             ccn = remittance.claim_control_number
             claim = claim_on_file(ccn)
-            if payer is None:
+            on_file = None if claim is None else ClaimOnFile(
+                claim.payer_id, claim.claim_status, claim.total_paid, claim.payer_claim_number
+            )  # fmt: skip
+            match = match_era_claim(remittance, payer, on_file)
+            if match == EraMatch.UNKNOWN_PAYER:
                 reason = (
                     f"the 835's payer {advice.payer_name!r} (ids {', '.join(advice.payer_ids) or 'none'}) "
                     "is not in the payer directory: add its ids to the profile's "
                     "remittance_ids, or post with --payer"
                 )
-            elif claim is None or claim.payer_id != payer:
+            elif match == EraMatch.NOT_ON_FILE:
                 reason = f"no claim {ccn} billed to {payer} on file"
-            elif claim.claim_status is None:  # the claim's workflow waits for this answer
+            elif match == EraMatch.AWAITED:  # the claim's workflow waits for this answer
                 posting.links.append(documents.RemittanceLink(position, ccn, payer))
                 continue
-            elif (claim.claim_status, claim.total_paid, claim.payer_claim_number) == (
-                remittance.status,
-                remittance.paid,
-                remittance.payer_claim_number,
-            ):
+            elif match == EraMatch.DUPLICATE:
                 posting.duplicates.append(position)  # the same adjudication, sent again
                 continue
             else:

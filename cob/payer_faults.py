@@ -68,3 +68,9 @@ def fault_kind(failure_type: str | None) -> FaultKind:
 
 def fault_task_due(today: date) -> date:
     return today + timedelta(days=PAYER_FAULT_TASK_DAYS)
+
+
+def retry_after(kind: FaultKind) -> timedelta:
+    """How long a held call waits before it is asked again, once Temporal's retry budget is
+    spent: an hour for a fault that may clear by itself, a day for one a person must fix."""
+    return RETRY_AFTER_FAULT if kind.transient else RETRY_AFTER_REFUSAL

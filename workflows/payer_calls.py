@@ -18,13 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.claims import ClaimActivities
-    from cob.payer_faults import (
-        RETRY_AFTER_FAULT,
-        RETRY_AFTER_REFUSAL,
-        FaultKind,
-        fault_kind,
-        fault_task_due,
-    )
+    from cob.payer_faults import FaultKind, fault_kind, fault_task_due, retry_after
     from contract.messages import FollowUp
     from contract.stages import Stage
     from workflows.policies import LOOKUP, PAYER_CALL
@@ -98,8 +92,7 @@ class PayerCalls:
                 if held is None:
                     held = fault
                     await self._hold(fault, payer_id, about, ccn)
-                wait = RETRY_AFTER_FAULT if fault.kind.transient else RETRY_AFTER_REFUSAL
-                await workflow.sleep(wait)
+                await workflow.sleep(retry_after(fault.kind))
                 continue
             if held is not None:
                 await self._answered(held, payer_id, about, ccn)

@@ -19,6 +19,7 @@ from cob.follow_up import (
     prior_auth_alert_at,
     prior_auth_next_ask,
 )
+from cob.payer_faults import fault_kind, retry_after
 
 FILING = Deadline(kind="timely_filing", due=date(2027, 4, 18), rule="180 days", citation="x")
 RULES = DeadlineRules(prompt_pay_days=30, status_recheck_days=14)
@@ -103,3 +104,8 @@ def test_a_deadline_day_is_still_in_time():
 
 def test_an_835_the_engine_cannot_post_is_a_task_due_within_the_posting_week():
     assert posting_task_due(date(2026, 11, 2)) == date(2026, 11, 9)
+
+
+def test_a_held_payer_call_is_asked_again_hourly_if_transient_else_daily():
+    assert retry_after(fault_kind("PayerUnavailable")) == timedelta(hours=1)
+    assert retry_after(fault_kind("PayerRefusedRequest")) == timedelta(days=1)
