@@ -30,7 +30,7 @@ from ledger.home import cob_home, owner_only
 from payers.simulator.serve import start_in_thread
 from workers.devserver import DevServer
 from workers.logs import configure_worker_logging
-from workers.temporal import connect, workflow_url
+from workers.temporal import connect, verify_search_attributes, workflow_url
 from workers.worker import WorkerSettings, build_worker
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow
@@ -125,6 +125,7 @@ async def run_demo(
         simulator = start_in_thread(payer_state)
         console.print(f"  payer simulator at {simulator.url}")
         client = await connect(server.address)
+        await verify_search_attributes(client, register=True)
         async with build_worker(client, WorkerSettings(payer_url=simulator.url)):
             items = await start_examples(client, examples, secrets.token_hex(3))
             console.print(f"  started {len(items)} encounters; worker running")

@@ -50,16 +50,24 @@ def worker(
     payer_url: str = typer.Option(
         os.environ.get("COB_PAYER_URL", "http://127.0.0.1:8090"), help="payer simulator URL"
     ),
+    register_search_attributes: bool = typer.Option(
+        False,
+        "--register-search-attributes",
+        help="add the workflows' search attributes the namespace lacks, instead of refusing",
+    ),
 ) -> None:
-    """Run a worker against TEMPORAL_ADDRESS (default the embedded server at 127.0.0.1:7233)."""
+    """Run a worker against TEMPORAL_ADDRESS (default the embedded server at 127.0.0.1:7233).
+    It refuses to start, naming them, when the namespace lacks a search attribute the
+    workflows set."""
     from workers.logs import configure_worker_logging
-    from workers.temporal import connect, temporal_address
+    from workers.temporal import connect, temporal_address, verify_search_attributes
     from workers.worker import WorkerSettings, build_worker, payers_unreachable
 
     configure_worker_logging()
 
     async def work() -> None:
         client = await connect()
+        await verify_search_attributes(client, register=register_search_attributes)
         worker = build_worker(client, WorkerSettings(payer_url=payer_url))
         # Not fatal: payers come and go, and their calls are retried; the workflows go on.
         if problem := await payers_unreachable(payer_url):

@@ -39,9 +39,20 @@ def unreachable(error: BaseException) -> str | None:
     from ledger.db import LedgerUnreachable, database_url
     from payers.simulator.serve import SimulatorUnavailable
     from workers.devserver import DevServerFailed
-    from workers.temporal import START_IT, TemporalUnreachable, temporal_address
+    from workers.temporal import (
+        START_IT,
+        SearchAttributesMissing,
+        TemporalUnreachable,
+        temporal_address,
+    )
 
-    known = (TemporalUnreachable, LedgerUnreachable, SimulatorUnavailable, DevServerFailed)
+    known = (
+        TemporalUnreachable,
+        LedgerUnreachable,
+        SimulatorUnavailable,
+        DevServerFailed,
+        SearchAttributesMissing,
+    )
     if isinstance(error, known):
         return str(error)
     if isinstance(error, RPCError) and error.status == RPCStatusCode.UNAVAILABLE:

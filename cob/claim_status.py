@@ -1,6 +1,6 @@
 """A payer's answer about one claim, as a 277 (ASC X12 005010X212) gives it: the claim's
 status category and code (STC01), its dates and amounts, and the statuses the payer stated
-at the levels above it. The 277 reader (payers/x12/claim_status.py) produces it;
+at the levels above it. The 277 reader (payers/x12/claim_status_parse.py) produces it;
 `task_for_status` says what an answer asks of the team."""
 
 from __future__ import annotations

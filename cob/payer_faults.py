@@ -28,7 +28,7 @@ class FaultKind:
     action: str  # what the team does
 
 
-# By the failure type the payer client raises (payers/client.py).
+# By the failure type the payer client raises (payers/client_faults.py).
 FAULT_KINDS: dict[str, FaultKind] = {
     "PayerUnavailable": FaultKind(
         "payer_unavailable",

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from cob import model
-from cob.money import ZERO, LineAccount, UnbalancedLine, account_line
+from cob.money import ZERO, LineAccount, UnbalancedLine, account_line, patient_balance
 from ledger import tables as t
 
 
@@ -128,7 +128,7 @@ def _total_problems(
     if encounter and accounts and charged != encounter.total_charge:
         problems.append(f"lines charge {charged} != encounter total {encounter.total_charge}")
     # With no remittance at all (self-pay, every payer gone) the patient owes the charge.
-    owed = sum((a.patient_responsibility for a in accounts), ZERO) if accounts else None
+    owed = patient_balance(accounts) if accounts else None
     if owed is None and encounter:
         owed = encounter.total_charge
     if balance and owed is not None and owed != balance.balance:

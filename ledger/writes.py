@@ -6,7 +6,6 @@ exactly the same rows, updated_at included (it moves only when a value changes).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, or_
@@ -15,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from cob import model
-from cob.deadlines import Deadline
-from cob.money import LineAccount, cents
+from cob.deadlines import Deadline, overdue
+from cob.money import LineAccount, cents, patient_balance
 from ledger import tables as t
 from ledger.db import in_transaction, upsert, utcnow
 from ledger.tables import to_json
@@ -196,7 +195,7 @@ def record_patient_balance(
     statement_path: str | None,
     status: str,
 ) -> None:
-    balance = cents(sum((a.patient_responsibility for a in accounts), Decimal("0")))
+    balance = cents(patient_balance(accounts))
 
     def work(session: Session) -> None:
         _encounter_row(session, encounter_id)
@@ -261,7 +260,7 @@ def record_filing(
         "deadline": deadline.due,
         "rule": deadline.rule,
         "citation": deadline.citation,
-        "on_time": filed_on <= deadline.due,
+        "on_time": not overdue(deadline, filed_on),
     }
     in_transaction(
         engine,

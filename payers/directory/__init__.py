@@ -14,6 +14,7 @@ import json
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,7 +41,10 @@ class PayerEntry(BaseModel):
     deadlines: DeadlineRules = DeadlineRules()  # timely filing, appeals, prompt pay
 
 
-def read_entry_file(path: Path, model: type[BaseModel], data: dict | None = None) -> BaseModel:
+Entry = TypeVar("Entry", bound="PayerEntry")
+
+
+def read_entry_file(path: Path, model: type[Entry], data: dict | None = None) -> Entry:
     """`path` validated as `model` (with `data` laid under the file's own fields), or a
     DirectoryError naming the file and each bad field."""
     try:
@@ -55,7 +59,7 @@ def read_entry_file(path: Path, model: type[BaseModel], data: dict | None = None
             for err in exc.errors()
         )
         raise DirectoryError(f"{path.name}: {problems}") from exc
-    if getattr(entry, "payer_id", None) != path.stem:
+    if entry.payer_id != path.stem:
         raise DirectoryError(f"{path.name}: payer_id: must match the file name")
     return entry
 
@@ -65,7 +69,7 @@ def _load(directory: Path) -> dict[str, PayerEntry]:
     entries = [read_entry_file(path, PayerEntry) for path in sorted(directory.glob("*.json"))]
     if not entries:
         raise DirectoryError(f"{directory}: no payer files (*.json) found")
-    return {entry.payer_id: entry for entry in entries}  # type: ignore[attr-defined]
+    return {entry.payer_id: entry for entry in entries}
 
 
 def load_directory(directory: Path | None = None) -> dict[str, PayerEntry]:

@@ -85,7 +85,7 @@ def _load(plan_terms: Path) -> dict[str, PayerProfile]:
         plans.append(read_entry_file(path, PayerProfile, entry))
     if not plans:
         raise ProfileError(f"{plan_terms}: no plan terms (*.json) found")
-    return {plan.payer_id: plan for plan in plans}  # type: ignore[attr-defined]
+    return {plan.payer_id: plan for plan in plans}
 
 
 def load_profiles(plan_terms: Path | None = None) -> dict[str, PayerProfile]:

@@ -1,4 +1,4 @@
-"""Deadline rules, calendar-day exact (DOMAIN.md §4, §7.4)."""
+"""Deadline rules, calendar-day exact (42 CFR 424.44, 42 CFR 405.942, 42 USC 1395ff, payer contracts)."""
 
 from __future__ import annotations
 

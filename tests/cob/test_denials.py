@@ -1,4 +1,4 @@
-"""Denial routing by CARC/RARC (DOMAIN.md §5): the route each code takes, the order a claim
+"""Denial routing by CARC/RARC (X12 External Code Sources 139 and 411): the route each code takes, the order a claim
 with several is worked in, and, on the time-skipping server, where a write-off and a bill
 to the patient end."""
 
@@ -69,7 +69,7 @@ async def test_a_bundled_line_is_written_off_and_an_excluded_one_billed_to_the_p
     client, simulator, ledger_url, tmp_path
 ):
     """CASC05 bundles venipuncture (36415) into a lab panel (80053): CO-97, written off,
-    never the patient's; it excludes 97110: PR-96, the patient's (DOMAIN.md §5, §6.1)."""
+    never the patient's; it excludes 97110: PR-96, the patient's (group code PR: patient responsibility)."""
     encounter = example("01-commercial", encounter_id="E1011-routes")
     coverage = encounter.coverages[0].model_copy(
         update={"payer_id": "CASC05", "member_id": "CMH00000001"}

@@ -51,7 +51,7 @@ def test_primary_that_paid_less_than_its_benefits_is_flagged_underpaid():
 
 
 def test_medicare_secondary_expectation_is_the_msp_1_result():
-    # DOMAIN.md §7.1 MSP-1: charge 175, primary allowed 150 paid 120, Medicare fee 125 -> 30.00
+    # worked example MSP-1, 42 CFR 411.33(b): charge 175, primary allowed 150 paid 120, Medicare fee 125 -> 30.00
     primary = remittance("ACME01", 1, line("175.00", "150.00", "120.00", ("CO", "45", "25.00"),
                                            ("PR", "2", "30.00")))  # fmt: skip
     medicare = Benefits(payer_id="MCARE", member_id="M1", active=True, plan_type=PlanType.MEDICARE,

@@ -1,4 +1,4 @@
-"""The simulator as a clearinghouse speaking X12 over HTTP (DOMAIN.md §3): claim status
+"""The simulator as a clearinghouse speaking X12 over HTTP (ASC X12 005010): claim status
 (276/277), 999 rejections, routing errors, the ERA mailbox and its cursor. Real HTTP, the
 client the activities use, and the raw endpoints where another sender's document is the case."""
 
@@ -56,7 +56,7 @@ async def test_unbalanced_cob_loops_get_a_999_rejection_naming_svd(payers, simul
     text = build_837p(secondary, WHEN, 5)
     paid = f"SVD*ACME01*{str(primary.paid).rstrip('0').rstrip('.')}*"
     assert paid in text
-    unbalanced = text.replace(paid, "SVD*ACME01*70*")  # DOMAIN.md §7.5 X-4
+    unbalanced = text.replace(paid, "SVD*ACME01*70*")  # pyx12 passes it; our 2430 balancing must refuse it
     answer = httpx.post(f"{simulator.url}/x12/837", content=unbalanced).json()
     accepted, errors = parse_999(answer["ack_999"])
     assert not accepted and answer["ack_277ca"] is None

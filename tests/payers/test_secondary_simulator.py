@@ -1,6 +1,6 @@
 """The payer simulator applying each plan's declared COB method over HTTP: Medicare secondary
 with the OTAF it derives from the primary's CAS, and a plan with a credit reserve kept per
-member and calendar year (DOMAIN.md §2.2, §2.5)."""
+member and calendar year (NAIC MDL-120 §7; 42 CFR 411.33)."""
 
 from datetime import date
 from decimal import Decimal as D

@@ -170,7 +170,7 @@ async def test_secondary_claim_reports_the_primary_as_oa_23_and_balances(payers)
     assert [cas(line)["PR-1"] for line in primary.lines] == [D("128.80"), D("15.40")]
 
     # EMPL03 secondary, standard COB: normal benefit 110.34, open balance 128.80 -> pays 110.34
-    # the same claim control number goes to both payers (CLM01, DOMAIN.md Appendix A.1/A.3)
+    # the same claim control number goes to both payers (CLM01, ASC X12 005010X222A1 loop 2300)
     secondary_claim = claim("S1", EMPL, lines, sequence=2, prior_remittances=[primary])
     assert (await payers.submit_claim(secondary_claim)).accepted
     with pytest.raises(PayerRejected, match="ACME01, EMPL03"):
@@ -235,7 +235,7 @@ async def test_missing_rendering_provider_denied_then_replacement_paid(payers, s
     with pytest.raises(CannotBuildRequest) as unwritable:  # our 837 builder never sends one
         await payers.submit_claim(claim("B1", BLUE, lines, frequency="7"))
     assert "REF*F8" in unwritable.value.detail
-    # Another sender's replacement without REF*F8 gets a 277CA rejection (DOMAIN.md §3.4).
+    # Another sender's replacement without REF*F8 gets a 277CA rejection (005010X222A1 loop 2300: a frequency 7 replacement carries REF*F8).
     sent = build_837p(claim("B1", BLUE, lines, frequency="7", original_payer_claim_number=original),
                       datetime(2026, 3, 3, 9, 0), 41)  # fmt: skip
     without_ref = re.sub(r"REF\*F8\*[^~]*~\n", "", sent)

@@ -69,3 +69,24 @@ async def test_the_embedded_server_starts_with_every_search_attribute(tmp_path):
         assert await search_attribute_problems(await connect(server.address)) == []
     finally:
         server.stop()
+
+
+async def test_cob_worker_refuses_to_start_in_one_line_and_exit_1(tmp_path):
+    import asyncio
+    import os
+    import sys
+
+    server = await bare_server(tmp_path)
+    try:
+        env = {**os.environ, "TEMPORAL_ADDRESS": server.address, "COB_HOME": str(tmp_path / "home")}
+        command = [sys.executable, "-m", "cli.main", "worker", "--payer-url", "http://127.0.0.1:9"]
+        process = await asyncio.create_subprocess_exec(
+            *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+        assert process.returncode == 1, (out, err)
+        assert "Traceback" not in err.decode()
+        assert "CobNextDeadlineKind (Keyword): missing" in err.decode()
+        assert "--register-search-attributes" in err.decode()
+    finally:
+        server.stop()

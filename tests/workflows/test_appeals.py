@@ -1,4 +1,4 @@
-"""A Medicare denial appealed on the time-skipping server (DOMAIN.md §4.2, §5): CO-50 routes to
+"""A Medicare denial appealed on the time-skipping server (42 USC 1395ff; 42 CFR 405.942): CO-50 routes to
 appeal; the redetermination is due 120 days after the notice's presumed receipt (notice + 5
 days); a task escalates at 75% of the window; the outcome comes from the payer's new 835 or
 from the team, and an upheld level opens the next one. Every date is pinned."""
@@ -157,7 +157,7 @@ async def test_an_upheld_redetermination_opens_the_reconsideration_which_expires
     expired_on = reconsideration_due + timedelta(days=1)
     assert steps[5][1] == expired_on.isoformat()
     assert outcome.appeal.steps[-1].startswith(expired_on.isoformat())
-    # The denial stands; CO-50 is never the patient's bill (DOMAIN.md §6.1).
+    # The denial stands; CO-50 is never the patient's bill (group CO: contractual obligation).
     assert status.stage == "closed" and status.patient_responsibility == 0
 
 

@@ -157,7 +157,7 @@ async def test_denial_without_a_correction_stands_after_the_wait(
         _, status = await run_encounter(client, settings, encounter, correction_wait_days=10)
     outcome = status.claims[0]
     assert outcome.result == "denied" and "no correction received" in outcome.reason
-    # CO-16 is the payer's denial, never the patient's bill (DOMAIN.md §6.1).
+    # CO-16 is the payer's denial, never the patient's bill (group CO: contractual obligation).
     assert status.patient_responsibility == Decimal("0.00")
     balanced(status)
 
@@ -215,7 +215,7 @@ async def test_every_payer_is_paid_as_the_engine_expects(
 async def test_a_payer_that_says_another_pays_first_is_billed_again_after_it(
     client, simulator, ledger_url, tmp_path
 ):
-    """CO-22 (DOMAIN.md §5 COB_REVIEW): ACME01's COB file names BLUE02 as primary for member
+    """CO-22 (CARC 22: covered by another payer per coordination of benefits): ACME01's COB file names BLUE02 as primary for member
     ACM700800901 (payers/simulator/members.json). The engine bills BLUE02 first, then ACME01 again
     with BLUE02's adjudication; the denied claim is set aside and the money balances."""
     encounter = example("09-three-payers", encounter_id="E1009-cob")

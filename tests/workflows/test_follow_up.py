@@ -1,6 +1,6 @@
 """A claim the payer accepted but never pays, on the time-skipping server: the 276 status
 inquiries, the escalation before the timely filing deadline and the lost claim after it,
-each pinned to its day (DOMAIN.md §4.1, §4.6). The payer simulator holds its 835s."""
+each pinned to its day (42 CFR 424.44; the payer's prompt-pay terms). The payer simulator holds its 835s."""
 
 from __future__ import annotations
 
