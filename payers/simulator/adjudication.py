@@ -32,7 +32,7 @@ NOT_MEDICALLY_NECESSARY = "N115"  # RARC: decision based on a Local Coverage Det
 BUNDLED = "M15"  # RARC: separately billed services bundled as components of one procedure
 PLAN_EXCLUSION = "N130"  # RARC: consult plan benefit documents for restrictions on this service
 
-ClaimStatusCode = Literal["1", "2", "3", "4", "19", "20", "22"]  # CLP02, 005010X221A1
+ProcessedAs = Literal["1", "2", "3", "4", "19", "20", "22"]  # CLP02, 005010X221A1
 
 
 def payer_claim_number(payer_id: str, submission: ClaimSubmission) -> str:
@@ -145,7 +145,7 @@ def adjudicate(
     return Adjudication(remittance, deductible_remaining - left.deductible, reserve)
 
 
-def _processed_as(payer_sequence: int) -> ClaimStatusCode:
+def _processed_as(payer_sequence: int) -> ProcessedAs:
     # CLP02 1, 2, 3: processed as primary, secondary, tertiary (005010X221A1)
     if payer_sequence == 1:
         return "1"
@@ -234,7 +234,7 @@ def _line(
 def _remittance(
     profile: PayerProfile,
     submission: ClaimSubmission,
-    status: ClaimStatusCode,
+    status: ProcessedAs,
     today: date,
     lines: list[LineAdjudication],
 ) -> Remittance:
