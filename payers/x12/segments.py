@@ -1,374 +1,66 @@
 """X12 5010 at the segment level: separators, segments, and the ISA/GS/ST envelopes.
 
-Parsing checks the envelope (separators from the ISA, SE/GE/IEA counts and control numbers)
-and every error names the segment and its position (1-based, counted from ISA), so a billing
-team can find the fault in a file. Transaction content (837P, 835, ...) lives in its own module.
+The segment and its elements (separators, X12Error, element readers and writers) live in
+`payers.x12.segments_elements`; the interchange envelope (ISA/IEA, GS/GE, ST/SE: reading it
+with its counts and control numbers checked, and building it) in `payers.x12.segments_envelope`.
+Every name is importable from here as before. Transaction content (837P, 835, ...) lives in its
+own module.
 """
 
 from __future__ import annotations
 
-import re
-from contextlib import suppress
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from payers.x12.segments_elements import (
+    CENT,
+    DECIMAL,
+    DEFAULT_SEPARATORS,
+    Segment,
+    Separators,
+    X12Error,
+    amount_element,
+    amount_text,
+    d8_text,
+    date_element,
+    decimal_element,
+    free_text,
+    seg,
+)
+from payers.x12.segments_envelope import (
+    ISA_LENGTH,
+    FunctionalGroup,
+    Interchange,
+    Transaction,
+    build_interchange,
+    decode_x12,
+    detect_separators,
+    parse_interchange,
+    parse_interchanges,
+    split_segments,
+    transactions_of,
+)
 
-ISA_LENGTH = 106  # the ISA segment is fixed-width, its terminator included
-
-
-class X12Error(ValueError):
-    """A malformed or unbalanced document; str() names the segment and position."""
-
-    def __init__(self, message: str, segment_id: str | None = None, position: int | None = None):
-        where = ""
-        if segment_id is not None:
-            where = f"segment {segment_id}" + (f" at position {position}" if position else "")
-            where += ": "
-        super().__init__(where + message)
-        self.segment_id = segment_id
-        self.position = position
-
-
-@dataclass(frozen=True)
-class Separators:
-    element: str = "*"
-    component: str = ":"
-    repetition: str = "^"  # ISA11 in 5010; a 4010 ISA11 is a standards id, and no separator
-    segment: str = "~"
-
-
-DEFAULT_SEPARATORS = Separators()
-
-
-@dataclass
-class Segment:
-    id: str
-    elements: list[str] = field(default_factory=list)  # elements[0] is element 01
-    position: int = 0
-    # the interchange's separators, so composites split on the ISA16 the file declares
-    separators: Separators = field(default=DEFAULT_SEPARATORS, repr=False, compare=False)
-
-    def __getitem__(self, number: int) -> str:
-        """Element by its X12 number (1-based); '' when absent."""
-        return self.elements[number - 1] if 0 < number <= len(self.elements) else ""
-
-    def components(self, number: int, separators: Separators | None = None) -> list[str]:
-        return self[number].split((separators or self.separators).component)
-
-    def component(self, number: int, part: int) -> str:
-        """Component `part` (1-based) of composite element `number`; '' when absent."""
-        parts = self.components(number)
-        return parts[part - 1] if 0 < part <= len(parts) else ""
-
-    def to_x12(self, separators: Separators = DEFAULT_SEPARATORS) -> str:
-        """The segment as written; an element holding the element or segment separator (or a
-        line break) would split the segment once sent, so it is refused by its number."""
-        elements = list(self.elements)
-        for number, element in enumerate(elements, start=1):
-            if any(c in element for c in (separators.element, separators.segment, "\r", "\n")):
-                raise X12Error(
-                    f"{self.id}{number:02d} holds a separator or line break, which X12 data "
-                    "cannot carry",
-                    self.id,
-                )
-        while elements and elements[-1] == "":  # no trailing empty elements
-            elements.pop()
-        return separators.element.join([self.id, *elements]) + separators.segment
-
-
-def free_text(text: str, limit: int = 264, separators: Separators = DEFAULT_SEPARATORS) -> str:
-    """Free text (MSG, STC12) made safe to send: delimiters become spaces, at most `limit`."""
-    for delimiter in (separators.element, separators.component, separators.repetition,
-                      separators.segment, "\r", "\n"):  # fmt: skip
-        text = text.replace(delimiter, " ")
-    return " ".join(text.split())[:limit]
-
-
-# X12 data element types (X12.6): R is an optional minus, digits and at most one decimal
-# point, at most 18 characters wide here; an amount in dollars has at most 2 decimals.
-DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
-CENT = Decimal("0.01")
-
-
-def decimal_element(segment: Segment, number: int, empty: Decimal | None = None) -> Decimal:
-    """An R (decimal) element, e.g. units; `empty` when given and the element is empty."""
-    raw = segment[number]
-    if not raw and empty is not None:
-        return empty
-    if not DECIMAL.fullmatch(raw) or len(raw) > 18:
-        raise X12Error(f"{segment.id}{number:02d} {raw!r} is not an amount", segment.id,
-                       segment.position)  # fmt: skip
-    return Decimal(raw)
-
-
-def amount_element(segment: Segment, number: int, empty: Decimal | None = None) -> Decimal:
-    """An amount in dollars and cents; more than 2 decimals is refused, never rounded."""
-    value = decimal_element(segment, number, empty)
-    if value != value.quantize(CENT):
-        raise X12Error(f"{segment.id}{number:02d} {segment[number]!r} has more than 2 decimals",
-                       segment.id, segment.position)  # fmt: skip
-    return value.quantize(CENT)
-
-
-def date_element(segment: Segment, number: int, qualifier: str = "D8") -> date:
-    """A date element: D8 CCYYMMDD, or the first day of an RD8 CCYYMMDD-CCYYMMDD period;
-    X12Error naming the segment when it is not one."""
-    value = segment[number].split("-")[0] if qualifier == "RD8" else segment[number]
-    if qualifier in ("D8", "RD8") and re.fullmatch(r"\d{8}", value):
-        with suppress(ValueError):
-            return datetime.strptime(value, "%Y%m%d").date()
-    raise X12Error(f"{segment.id}{number:02d} {segment[number]!r} is not a {qualifier or 'D8'} "
-                   "date", segment.id, segment.position)  # fmt: skip
-
-
-def amount_text(value: Decimal) -> str:
-    """An amount as X12 writes it: cents at most, no trailing zeros (100, 22.5, -80)."""
-    text = f"{Decimal(value).quantize(CENT):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def d8_text(day: date) -> str:
-    return day.strftime("%Y%m%d")
-
-
-def seg(segment_id: str, *elements: object) -> Segment:
-    """Build a segment; None becomes an empty element, numbers are written as given."""
-    return Segment(segment_id, ["" if e is None else str(e) for e in elements])
-
-
-@dataclass
-class Transaction:
-    st: Segment
-    body: list[Segment]  # between ST and SE
-    se: Segment
-    gs: Segment = field(default_factory=lambda: Segment("GS"), repr=False)
-
-    @property
-    def code(self) -> str:
-        return self.st[1]  # 837, 835, 999, 277, ...
-
-    @property
-    def version(self) -> str:
-        """The implementation guide, e.g. 005010X222A1: ST03, or GS08 where ST03 is unused."""
-        return self.st[3] or self.gs[8]
-
-    @property
-    def separators(self) -> Separators:
-        return self.st.separators
-
-
-@dataclass
-class FunctionalGroup:
-    gs: Segment
-    transactions: list[Transaction]
-
-
-@dataclass
-class Interchange:
-    separators: Separators
-    isa: Segment
-    groups: list[FunctionalGroup]
-
-    @property
-    def transactions(self) -> list[Transaction]:
-        return [t for g in self.groups for t in g.transactions]
-
-
-def decode_x12(data: bytes) -> str:
-    """The text of an X12 file as delivered: UTF-8 or ASCII, with or without a byte-order
-    mark, or UTF-16 with one. Anything else is refused with the offset of the first bad byte."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as error:
-            raise X12Error(
-                f"the file says UTF-16 but byte {error.start} is not: {error.reason}"
-            ) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise X12Error(
-            f"the file is not UTF-8 or ASCII text: byte {error.start} is 0x{data[error.start]:02x}"
-        ) from None
-    if "\x00" in text:
-        raise X12Error(f"the file holds a NUL byte at offset {text.index(chr(0))}: not X12 text")
-    return text
-
-
-def detect_separators(text: str) -> Separators:
-    """The separators an ISA declares: the element separator follows 'ISA', the component
-    separator is ISA16 and the segment terminator the character after it (X12.5 ISA). The
-    ISA is fixed-width, but the 16 elements are counted rather than the columns, so a sender
-    that pads a field wrongly is still read."""
-    if not text.startswith("ISA"):
-        raise X12Error("the document must start with ISA", "ISA", 1)
-    if len(text) < ISA_LENGTH:
-        raise X12Error(f"the ISA segment is {len(text)} characters, 106 expected", "ISA", 1)
-    element = text[3]
-    if element.isalnum() or element.isspace():
-        raise X12Error(f"{element!r} after ISA cannot be the element separator", "ISA", 1)
-    at, count = 3, 0
-    while count < 16:
-        at = text.find(element, at + 1) if count else at
-        if at < 0 or at > 200:
-            raise X12Error("the ISA does not have 16 elements", "ISA", 1)
-        count += 1
-    component, segment = text[at + 1], text[at + 2] if at + 2 < len(text) else ""
-    isa = text[: at + 1].split(element)
-    repetition = isa[11] if len(isa[11]) == 1 and not isa[11].isalnum() else ""
-    if (len({element, component, segment}) != 3 or not segment or component.isalnum()
-            or (segment.isalnum()) or repetition in (element, component, segment)):  # fmt: skip
-        raise X12Error("the separators in the ISA are not distinct delimiters", "ISA", 1)
-    return Separators(element, component, repetition, segment)
-
-
-def _split(text: str, start: int) -> tuple[Separators, list[Segment], int]:
-    """The segments of the interchange that starts at `start`, up to its IEA; and where the
-    next one would start."""
-    separators = detect_separators(text[start:])
-    segments: list[Segment] = []
-    at = start
-    while at < len(text):
-        end = text.find(separators.segment, at)
-        raw, at = (text[at:], len(text)) if end < 0 else (text[at:end], end + 1)
-        raw = raw.strip("\r\n\t ") if segments else raw.lstrip()
-        if not raw:
-            continue
-        segment_id, *elements = raw.split(separators.element)
-        position = len(segments) + 1
-        if not segment_id.isalnum() or not 2 <= len(segment_id) <= 3:
-            hint = f" (the ISA declares {separators.element!r} as the element separator)"
-            raise X12Error(
-                f"{segment_id[:40]!r} is not a segment id{hint}", segment_id[:3] or "?", position
-            )
-        segments.append(Segment(segment_id, elements, position, separators))
-        if segment_id == "IEA":
-            break
-    return separators, segments, at
-
-
-def split_segments(text: str) -> tuple[Separators, list[Segment]]:
-    separators, segments, _ = _split(text.lstrip("\ufeff \t\r\n"), 0)
-    return separators, segments
-
-
-def _interchange(separators: Separators, segments: list[Segment]) -> Interchange:
-    if segments[-1].id != "IEA":
-        last = segments[-1]
-        raise X12Error("the interchange is truncated: no IEA trailer", last.id, last.position)
-    isa, iea = segments[0], segments[-1]
-    groups: list[FunctionalGroup] = []
-    i = 1
-    while i < len(segments) - 1:
-        gs = segments[i]
-        if gs.id != "GS":
-            raise X12Error("expected GS", gs.id, gs.position)
-        group = FunctionalGroup(gs, [])
-        i += 1
-        while segments[i].id == "ST":
-            st = segments[i]
-            end = next(
-                (j for j in range(i + 1, len(segments)) if segments[j].id in ("SE", "ST", "GE")),
-                None,
-            )
-            if end is None or segments[end].id != "SE":
-                raise X12Error("no SE trailer for this transaction", "ST", st.position)
-            se = segments[end]
-            count = end - i + 1
-            if se[1] != str(count):
-                raise X12Error(
-                    f"SE01 says {se[1]} segments, the transaction has {count}", "SE", se.position
-                )
-            if se[2] != st[2]:
-                raise X12Error(f"SE02 {se[2]} does not match ST02 {st[2]}", "SE", se.position)
-            group.transactions.append(Transaction(st, segments[i + 1 : end], se, gs))
-            i = end + 1
-        ge = segments[i]
-        if ge.id != "GE":
-            raise X12Error("expected GE or ST", ge.id, ge.position)
-        if ge[1] != str(len(group.transactions)) or ge[2] != gs[6]:
-            raise X12Error(
-                f"GE says {ge[1]} transactions / control {ge[2]}; the group has "
-                f"{len(group.transactions)} / {gs[6]}", "GE", ge.position,
-            )  # fmt: skip
-        groups.append(group)
-        i += 1
-    if iea[1] != str(len(groups)) or iea[2] != isa[13]:
-        raise X12Error(
-            f"IEA says {iea[1]} groups / control {iea[2]}; the interchange has {len(groups)} / "
-            f"{isa[13]}", "IEA", iea.position,
-        )  # fmt: skip
-    return Interchange(separators, isa, groups)
-
-
-def parse_interchanges(text: str) -> list[Interchange]:
-    """Every interchange in a file, in order: clearinghouses batch several ISA/IEA envelopes
-    in one file, each with its own separators. A byte-order mark and whitespace around
-    segments (CR/LF line breaks, indentation) are ignored; positions count segments from the
-    file's first ISA."""
-    text = text.lstrip("\ufeff \t\r\n")
-    found: list[Interchange] = []
-    at, offset = 0, 0
-    while True:
-        separators, segments, at = _split(text, at)
-        for segment in segments:
-            segment.position += offset
-        offset += len(segments)
-        found.append(_interchange(separators, segments))
-        rest = text[at:].lstrip("\ufeff \t\r\n")
-        if not rest:
-            return found
-        at = len(text) - len(rest)
-        if not rest.startswith("ISA"):
-            raise X12Error(
-                f"{rest[:20]!r} after the IEA: only another ISA may follow", rest[:3], offset + 1
-            )
-
-
-def parse_interchange(text: str) -> Interchange:
-    """The one interchange of a document the engine exchanged with a payer."""
-    found = parse_interchanges(text)
-    if len(found) > 1:
-        second = found[1].isa
-        raise X12Error(
-            f"{len(found)} interchanges in one document; one expected", "ISA", second.position
-        )
-    return found[0]
-
-
-def transactions_of(text: str) -> list[Transaction]:
-    """Every transaction of every interchange in a file."""
-    return [t for interchange in parse_interchanges(text) for t in interchange.transactions]
-
-
-def build_interchange(
-    functional_id: str,
-    version: str,
-    transactions: list[tuple[str, list[Segment]]],
-    sender: str,
-    receiver: str,
-    control_number: int,
-    when: datetime,
-    separators: Separators = Separators(),
-    usage: str = "P",
-    version_in_st: bool = True,
-) -> str:
-    """ISA/GS around `transactions` ((code, body segments)), with ST/SE counts computed.
-    ST03 carries the implementation guide unless the guide leaves it unused (835 X221A1)."""
-    isa = seg(
-        "ISA", "00", " " * 10, "00", " " * 10, "ZZ", sender.ljust(15)[:15], "ZZ",
-        receiver.ljust(15)[:15], when.strftime("%y%m%d"), when.strftime("%H%M"),
-        separators.repetition, "00501", f"{control_number:09d}", "0", usage, separators.component,
-    )  # fmt: skip
-    gs = seg(
-        "GS", functional_id, sender, receiver, when.strftime("%Y%m%d"), when.strftime("%H%M"),
-        control_number, "X", version,
-    )  # fmt: skip
-    out = [isa, gs]
-    for n, (code, body) in enumerate(transactions, start=1):
-        st_control = f"{n:04d}"
-        out.append(seg("ST", code, st_control, version if version_in_st else None))
-        out.extend(body)
-        out.append(seg("SE", len(body) + 2, st_control))
-    out += [seg("GE", len(transactions), control_number), seg("IEA", 1, f"{control_number:09d}")]
-    return "\n".join(s.to_x12(separators) for s in out) + "\n"
+__all__ = [
+    "CENT",
+    "DECIMAL",
+    "DEFAULT_SEPARATORS",
+    "ISA_LENGTH",
+    "FunctionalGroup",
+    "Interchange",
+    "Segment",
+    "Separators",
+    "Transaction",
+    "X12Error",
+    "amount_element",
+    "amount_text",
+    "build_interchange",
+    "d8_text",
+    "date_element",
+    "decimal_element",
+    "decode_x12",
+    "detect_separators",
+    "free_text",
+    "parse_interchange",
+    "parse_interchanges",
+    "seg",
+    "split_segments",
+    "transactions_of",
+]
