@@ -14,8 +14,10 @@ PATIENT_BALANCE = SearchAttributeKey.for_float("CobPatientBalance")
 # kind (timely_filing, appeal, ...); unset when nothing is pending.
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("CobNextDeadline")
 NEXT_DEADLINE_KIND = SearchAttributeKey.for_keyword("CobNextDeadlineKind")
+# A payer paid less than the engine expected on one of the encounter's claims (cob.expected).
+UNDERPAID = SearchAttributeKey.for_bool("CobUnderpaid")
 
-ALL = (STAGE, CURRENT_PAYER, PATIENT_BALANCE, NEXT_DEADLINE, NEXT_DEADLINE_KIND)
+ALL = (STAGE, CURRENT_PAYER, PATIENT_BALANCE, NEXT_DEADLINE, NEXT_DEADLINE_KIND, UNDERPAID)
 
 
 def deadline_updates(deadline: Deadline | None) -> list[SearchAttributeUpdate]:
