@@ -52,6 +52,14 @@ class Adjudicated(Protocol):
     def adjustments(self) -> Sequence[Adjustment]: ...
 
 
+def allowed_amount(charge: Decimal, adjustments: Sequence[Adjustment]) -> Decimal:
+    """A payer's allowed amount when it does not state one (835 AMT*B6 absent, 837 loop 2430):
+    the charge less every adjustment that is not the patient's, CO, PI and OA (ASC X12
+    005010X221A1 loop 2110: allowed = SVC02 - CAS other than PR). One definition for the 835
+    and the 837 readers."""
+    return charge - sum((a.amount for a in adjustments if a.group != "PR"), ZERO)
+
+
 def patient_responsibility(line: Adjudicated) -> Decimal:
     """What this payer left the patient on the line: its CAS group PR (deductible, coinsurance,
     copay, non-covered; ASC X12 005010X221A1 CAS01 "PR")."""
@@ -237,12 +245,11 @@ def place_claim_level(remittance: Remittance, lines: list[ServiceLine]) -> Remit
 
 def _line_from_claim(remittance: Remittance, line: ServiceLine) -> LineAdjudication:
     adjustments = list(remittance.claim_adjustments)
-    not_patient = sum((a.amount for a in adjustments if a.group != "PR"), ZERO)
     return LineAdjudication(
         line_number=line.line_number,
         procedure_code=line.procedure_code,
         charge=line.charge,
-        allowed=line.charge - not_patient,
+        allowed=allowed_amount(line.charge, adjustments),
         paid=remittance.paid,
         adjustments=adjustments,
         remarks=list(remittance.claim_remarks),

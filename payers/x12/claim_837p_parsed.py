@@ -27,6 +27,7 @@ from cob.model import (
     Relationship,
     Remittance,
 )
+from cob.money import allowed_amount
 from payers.x12.claim_837p import MSP_TYPE, SUBSCRIBER_RELATIONSHIP
 from payers.x12.segments import (
     Segment,
@@ -146,16 +147,16 @@ class ParsedClaim:
     segments: list[Segment] = field(default_factory=list, repr=False, compare=False)
 
     def remittances(self) -> list[Remittance]:
-        """The prior payers' adjudications as cob.model Remittances (allowed = charge - CO).
+        """The prior payers' adjudications as cob.model Remittances (allowed: cob.money.allowed_amount).
         A 2320 payer that has not adjudicated (no AMT*D, no 2430 line) has no remittance."""
         out = []
         for other in self.other_payers:
             lines, when = [], None
             for line in self.lines:
                 for adj in (a for a in line.adjudications if a.payer_id == other.payer_id):
-                    co = sum((a.amount for a in adj.adjustments if a.group == "CO"), Decimal(0))
+                    allowed = allowed_amount(line.charge, adj.adjustments)
                     lines.append(LineAdjudication(line_number=line.line_number, procedure_code=adj.procedure_code,
-                                                  charge=line.charge, allowed=line.charge - co, paid=adj.paid,
+                                                  charge=line.charge, allowed=allowed, paid=adj.paid,
                                                   adjustments=adj.adjustments))  # fmt: skip
                     when = when or adj.adjudication_date
             if not (other.adjudicated or lines):

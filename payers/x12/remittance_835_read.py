@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import get_args
 
 from cob.model import Adjustment, ClaimStatusCode, LineAdjudication, Remittance
+from cob.money import allowed_amount
 from payers.x12.remittance_835_build import (
     SEQUENCE_BY_STATUS,
     VERSION,
@@ -117,9 +118,7 @@ def _line(svc: Segment, segments: list[Segment], n: int) -> LineAdjudication:
     control = next((s[2] for s in segments if s.id == "REF" and s[1] == "6R"), "")
     b6 = first_segment(segments, "AMT", "B6")
     charge, paid = amount_of(svc, 2), amount_of(svc, 3)
-    allowed = amount_of(b6, 2) if b6 else charge - sum(
-        (a.amount for a in adjustments if a.group != "PR"), ZERO
-    )  # fmt: skip
+    allowed = amount_of(b6, 2) if b6 else allowed_amount(charge, adjustments)
     code = svc.component(1, 2)
     if not code:
         raise X12Error("SVC01-2 (the procedure code) is missing", "SVC", svc.position)

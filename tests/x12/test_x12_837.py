@@ -402,3 +402,13 @@ def test_what_the_engine_repeats_on_its_own_claims_is_required_of_an_imported_on
         X12Error, match=r"segment NM1 at position 9: the billing provider has no address"
     ):
         parse_837p(no_address)
+
+
+def test_a_prior_payers_allowed_read_from_2430_counts_co_pi_and_oa_not_only_co():
+    # X1's 2430: charge 100, CAS*CO*45*20 and CAS*PR*2*20. Split as CO-45 15 and OA-94 5, the
+    # payer allowed 100 - 15 - 5 = 80 (not 85, charge - CO), as the 835 reader reads the same
+    # CAS (005010X221A1 loop 2110).
+    text = X1.replace("CAS*CO*45*20~", "CAS*CO*45*15~CAS*OA*94*5~").replace("SE*35*", "SE*36*")
+    [parsed] = parse_837p(text)
+    [remit] = parsed.remittances()
+    assert remit.lines[0].allowed == D("80")
