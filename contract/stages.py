@@ -45,6 +45,9 @@ class Stage(StrEnum):
     HELD_PAYER_REFUSED_REQUEST = "held_payer_refused_request"
     HELD_REQUEST_NOT_WRITABLE = "held_request_not_writable"
     HELD_PAYER_CALL_FAILED = "held_payer_call_failed"
+    # No order-of-benefits rule decides the payers' order: no claim goes out until a person
+    # sets it (the encounter's set_order update). Not final: the encounter waits.
+    HELD_ORDER_REVIEW = "held_order_review"
 
     @classmethod
     def billing_claim(cls, number: int) -> Stage:
