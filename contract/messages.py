@@ -176,3 +176,23 @@ class EncounterStatus(Model):
     patient_responsibility: Decimal | None = None
     statement_path: str | None = None
     next_deadline: Deadline | None = None  # the open claim's, while it waits
+
+
+class OrderChoice(Model):
+    """A person's order of the payers for an encounter no order-of-benefits rule decides (the
+    encounter's set_order update): every billable coverage's payer id once, first payer first;
+    who chose it and why, for the audit trail. The workflow's validator checks it
+    (cob.order_review.order_choice_problem)."""
+
+    payer_ids: list[str]
+    by: str  # the user's name
+    reason: str
+
+
+class OrderChosen(Model):
+    """The order a person set (an OrderRecord with the coverages in the chosen order and the
+    manual decision among its decisions), for the ledger and the audit trail."""
+
+    order: OrderRecord
+    choice: OrderChoice
+    reason: str  # one line for the timeline: the order, who and why
