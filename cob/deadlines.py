@@ -19,7 +19,7 @@ from cob.model import ClaimSubmission, Model
 
 DeadlineKind = Literal[
     "timely_filing", "appeal", "appeal_decision", "prior_auth_decision", "status_check",
-    "prompt_pay",
+    "prompt_pay", "correction",
 ]  # fmt: skip
 
 
@@ -235,3 +235,16 @@ def _span(limit: FilingLimit) -> str:
     if limit.months:
         return "1 calendar year" if limit.months == 12 else f"{limit.months} months"
     return f"{limit.days} days"
+
+
+def correction_deadline(rules: DeadlineRules, submission: ClaimSubmission) -> Deadline:
+    """The last day a denied or rejected claim's correction can be filed: a corrected claim
+    (CLM05-3 7, or 1 after a 277CA rejection) is a claim, so it must be filed within the
+    claim's timely filing limit (42 CFR 424.44(a)(1) for Medicare; 42 CFR 447.45(d)(1) for
+    Medicaid; the payer contract otherwise). The clock is the original claim's, never
+    restarted by the denial."""
+    filing = claim_filing_deadline(rules, submission)
+    return filing.model_copy(
+        update={"kind": "correction", "rule": f"a corrected claim is filed within timely "
+                f"filing: {filing.rule}"}
+    )  # fmt: skip
