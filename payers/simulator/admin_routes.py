@@ -1,17 +1,20 @@
 """The simulator's JSON tool routes, for tests and the demo to play what a real payer does on
 its own: list the claims on file, hold or release a payer's adjudication, decide an appeal,
-silence a payer after the 999, and answer the next requests 503 (an outage)."""
+silence a payer after the 999, make it underpay, and answer the next requests 503 (an
+outage)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException
+from pydantic import Field
 
 from cob.model import Model
 from payers.simulator.appeals_desk import AppealNotPossible, overturn
-from payers.simulator.claim_holds import set_hold
+from payers.simulator.claim_holds import set_hold, set_underpayment
 from payers.simulator.claim_store import claims_on_file
 from payers.simulator.claims_desk import release_pended
 from payers.simulator.clearinghouse import Clearinghouse, Outage
@@ -26,6 +29,11 @@ class AppealAnswer(Model):
 class Hold(Model):
     payer_id: str
     hold: bool = True
+
+
+class Underpay(Model):
+    payer_id: str
+    percent: Decimal = Field(ge=0, le=100, decimal_places=2)  # "0" stops it
 
 
 def admin_routes(payers: Clearinghouse) -> APIRouter:
@@ -66,6 +74,16 @@ def admin_routes(payers: Clearinghouse) -> APIRouter:
         profile_of(req.payer_id)
         (payers.silent.add if req.hold else payers.silent.discard)(req.payer_id)
         return {"payer_id": req.payer_id, "silent": req.hold}
+
+    @router.post("/admin/underpay")
+    async def underpay(req: Underpay) -> dict:
+        """From now on the payer's 835 lines pay `percent`% less than it adjudicated, the
+        difference left to the patient as PR-2; "0" stops it. Claims already paid keep their
+        835s."""
+        profile_of(req.payer_id)
+        with store.transaction() as db:
+            set_underpayment(db, req.payer_id, req.percent)
+        return {"payer_id": req.payer_id, "percent": str(req.percent)}
 
     @router.post("/admin/outage")
     async def start_outage(req: Outage) -> Outage:

@@ -1,13 +1,18 @@
-"""Claims a payer has accepted but not yet adjudicated (pended), for the engine's follow-ups.
+"""The switches a test sets on a payer's adjudication: claims it has accepted but not yet
+adjudicated (pended), for the engine's follow-ups, and the share it underpays.
 
 A payer put on hold (`POST /admin/hold`) still acknowledges each clean claim (277CA A1/A2)
 but posts no 835: a 276 about it is answered "P1 pending / in process". Releasing the hold
 adjudicates the pended claims and queues their 835s, as a payer that catches up would.
+
+A payer set to underpay (`POST /admin/underpay`) pays every line a percent less than it
+adjudicated and leaves the difference to the patient (claims_desk.underpaid).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 
 from cob.model import ClaimAcknowledgment, ClaimSubmission
 
@@ -17,6 +22,7 @@ CREATE TABLE IF NOT EXISTS pended_claims (
     payer_claim_number TEXT PRIMARY KEY, payer_id TEXT NOT NULL,
     claim_control_number TEXT NOT NULL, received_count INTEGER NOT NULL DEFAULT 1,
     submission TEXT NOT NULL, acknowledgment TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS underpayments (payer_id TEXT PRIMARY KEY, percent TEXT NOT NULL);
 """
 
 
@@ -29,6 +35,19 @@ def set_hold(db: sqlite3.Connection, payer_id: str, hold: bool) -> None:
         db.execute("INSERT OR IGNORE INTO holds VALUES (?)", (payer_id,))
     else:
         db.execute("DELETE FROM holds WHERE payer_id=?", (payer_id,))
+
+
+def underpay_percent(db: sqlite3.Connection, payer_id: str) -> Decimal:
+    """The percent the payer now pays less than it adjudicated (0: it pays in full)."""
+    row = db.execute("SELECT percent FROM underpayments WHERE payer_id=?", (payer_id,)).fetchone()
+    return Decimal(row[0]) if row else Decimal(0)
+
+
+def set_underpayment(db: sqlite3.Connection, payer_id: str, percent: Decimal) -> None:
+    if percent:
+        db.execute("INSERT OR REPLACE INTO underpayments VALUES (?, ?)", (payer_id, str(percent)))
+    else:
+        db.execute("DELETE FROM underpayments WHERE payer_id=?", (payer_id,))
 
 
 def pend(

@@ -13,16 +13,24 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from cob.model import (
+    Adjustment,
     Benefits,
     ClaimAcknowledgment,
     ClaimSubmission,
+    LineAdjudication,
     PlanType,
     PriorAuthDecision,
     Remittance,
 )
-from cob.money import ZERO
+from cob.money import ZERO, cents, check_remittance_line
 from payers.simulator.adjudication import adjudicate, payer_claim_number, reversal
-from payers.simulator.claim_holds import holding, pend, resent_pended, take_pended
+from payers.simulator.claim_holds import (
+    holding,
+    pend,
+    resent_pended,
+    take_pended,
+    underpay_percent,
+)
 from payers.simulator.claim_store import (
     ClaimStore,
     add_to_accumulator,
@@ -239,6 +247,7 @@ def accept(
         result, used, reserve_after = adjudicate(
             profile, sub, remaining, today, reserve, primary_elsewhere=elsewhere
         )
+        result = underpaid(result, underpay_percent(db, profile.payer_id))
         move_credit_reserve(db, number, key, reserve_after - reserve)
     add_to_accumulator(db, key, used)
     ack = ClaimAcknowledgment(
@@ -246,3 +255,35 @@ def accept(
     )
     record_claim(db, number, profile.payer_id, sub, used, ack, result)
     return ack, [*reported, result]
+
+
+def underpaid(remittance: Remittance, percent: Decimal) -> Remittance:
+    """The adjudication as a payer set to underpay (`POST /admin/underpay`) reports it: each
+    line paid `percent`% less, to the cent, the difference left to the patient as PR-2
+    coinsurance (as if the plan applied more coinsurance than its 271 stated), so SVC02 -
+    Σ CAS = SVC03 still holds (005010X221A1 loop 2110). The engine's underpayment review
+    is what should notice."""
+    if not percent:
+        return remittance
+    return remittance.model_copy(
+        update={
+            "lines": [_underpaid_line(ln, percent, remittance.payer_id) for ln in remittance.lines]
+        }
+    )
+
+
+def _underpaid_line(line: LineAdjudication, percent: Decimal, payer_id: str) -> LineAdjudication:
+    cut = cents(line.paid * percent / 100)
+    if cut <= 0:
+        return line
+    coinsurance = [a for a in line.adjustments if (a.group, a.reason) == ("PR", "2")]
+    others = [a for a in line.adjustments if a not in coinsurance]
+    more = sum((a.amount for a in coinsurance), ZERO) + cut
+    moved = line.model_copy(
+        update={
+            "paid": line.paid - cut,
+            "adjustments": [*others, Adjustment(group="PR", reason="2", amount=more)],
+        }
+    )
+    check_remittance_line(moved, payer_id)
+    return moved
