@@ -8,9 +8,11 @@ Pure: the claim workflow (workflows/claim.py) asks these and orchestrates the ca
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Literal
 
-from cob.denials import DenialDecision, Route
+from cob.deadlines import Deadline
+from cob.denials import DenialDecision, Route, what_to_fix
 from cob.model import (
     Benefits,
     ClaimAcknowledgment,
@@ -112,4 +114,54 @@ def corrected_submission(
             "frequency": "7" if replaces else "1",
             "original_payer_claim_number": replaces,
         }
+    )
+
+
+def amount_at_stake(encounter: Encounter, denied: Remittance | None) -> Decimal:
+    """What a denied claim leaves unpaid: the charge less what the payer paid on its 835, or
+    the whole charge of a claim rejected before adjudication (no 835)."""
+    if denied is None:
+        return sum((line.charge for line in encounter.lines), Decimal("0.00"))
+    return sum((line.charge - line.paid for line in denied.lines), Decimal("0.00"))
+
+
+def correction_needed(
+    denial: DenialDecision, ccn: str, at_stake: Decimal, deadline: Deadline
+) -> str:
+    """The worklist task opened the day a correctable denial comes: what to fix, the amount
+    at stake and the last day to file the corrected claim."""
+    return (
+        f"claim {ccn} denied, {at_stake} at stake: {what_to_fix(denial)}; send the correction "
+        f"(update correct_claim) by {deadline.due.isoformat()} ({deadline.rule}, "
+        f"{deadline.citation})"
+    )
+
+
+def correction_escalation(
+    denial: DenialDecision, ccn: str, at_stake: Decimal, deadline: Deadline, day: date
+) -> str:
+    """The task opened when a correction is still missing close to its deadline."""
+    left = (deadline.due - day).days
+    return (
+        f"claim {ccn} still not corrected, {at_stake} at stake: {left} days left to "
+        f"{deadline.due.isoformat()}; {what_to_fix(denial)}"
+    )
+
+
+def correction_lost(denial: DenialDecision, ccn: str, at_stake: Decimal, deadline: Deadline) -> str:
+    """Why a denied claim no correction answered is lost: past its timely filing deadline a
+    corrected claim would be denied CO-29 (the time limit for filing has expired)."""
+    return (
+        f"claim {ccn} lost, {at_stake} unpaid: no correction for {denial.explanation} by the "
+        f"deadline {deadline.due.isoformat()} ({deadline.rule}, {deadline.citation}); a "
+        "corrected claim now would be denied CO-29: appeal only with proof of timely filing, "
+        "else write it off (a CO denial is never the patient's)"
+    )
+
+
+def corrections_exhausted(denial: DenialDecision, ccn: str, at_stake: Decimal) -> str:
+    """The task when the payer still denies after MAX_SUBMISSIONS submissions."""
+    return (
+        f"claim {ccn} still denied after {MAX_SUBMISSIONS} submissions, {at_stake} at stake: "
+        f"{what_to_fix(denial)}; call the payer, then appeal or write off"
     )

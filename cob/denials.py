@@ -144,3 +144,50 @@ def apply_correction(encounter: Encounter, correction: ClaimCorrection) -> Encou
             for line in encounter.lines
         ]
     return encounter.model_copy(update=changes)
+
+
+# What a correctable denial asks of the team, by X12 CARC: (the code's meaning, what to fix).
+# The meanings are X12's CARC list (x12.org, External Code Source 139); the fixes are the
+# engine's work instructions (industry practice; configurable).
+CARC_FIXES: dict[str, tuple[str, str]] = {
+    "4": ("the procedure code is inconsistent with the modifier used or a required modifier "
+          "is missing", "correct the lines' modifiers (line_modifiers)"),
+    "5": ("the procedure code/type of bill is inconsistent with the place of service",
+          "check the place of service against the procedure codes, then correct the claim"),
+    "11": ("the diagnosis is inconsistent with the procedure",
+           "review the coding and correct the diagnoses (diagnoses)"),
+    "16": ("claim/service lacks information or has submission/billing error(s)",
+           "supply what the remark codes name"),
+    "31": ("patient cannot be identified as our insured",
+           "verify the member id and demographics with the payer (270/271), then resubmit"),
+    "167": ("this (these) diagnosis(es) is (are) not covered",
+            "review the diagnoses (diagnoses); appeal if they are right"),
+}  # fmt: skip
+# RARC -> (its meaning, what to fix) (X12 External Code Source 411, x12.org).
+RARC_FIXES: dict[str, tuple[str, str]] = {
+    "N290": ("missing/incomplete/invalid rendering provider primary identifier",
+             "give the rendering provider's NPI (rendering_provider_npi)"),
+}  # fmt: skip
+# A 277CA rejection before adjudication (STC01 A3, A6, A7, A8: ASC X12 005010X214).
+FRONT_END_REJECTIONS = {"A3", "A6", "A7", "A8"}
+
+
+def what_to_fix(decision: DenialDecision) -> str:
+    """What the team must fix for a correctable denial, from its CARC and RARCs (or the
+    277CA's rejection), in the words a worklist task carries."""
+    code = decision.reason_code
+    if code in FRONT_END_REJECTIONS:
+        return (
+            f"277CA {code}: the payer's front end rejected the claim before adjudication "
+            f"({decision.explanation}); fix what it names and resubmit as an original"
+        )
+    parts = []
+    meaning, fix = CARC_FIXES.get(code, ("", "read the CARC and remark codes on the 835"))
+    parts.append(f"CARC {code}" + (f" ({meaning})" if meaning else "") + f": {fix}")
+    for remark in decision.remarks:
+        known = RARC_FIXES.get(remark)
+        if known:
+            parts.append(f"RARC {remark} ({known[0]}): {known[1]}")
+        else:
+            parts.append(f"RARC {remark}: read the remark on the 835 and fix what it names")
+    return "; ".join(parts)

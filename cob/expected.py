@@ -10,10 +10,12 @@ same rules a payer applies (cob.benefits: NAIC COB Model Regulation (MDL-120) se
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 from cob.benefits import PriorPayment, SecondaryPaymentCase, plan_benefit, secondary_payment
 from cob.cost_sharing import CostSharingLeft
+from cob.deadlines import DeadlineRules, appeal_deadline
 from cob.denials import is_denial
 from cob.model import Benefits, CobMethod, LineAdjudication, Model, Remittance
 from cob.money import ZERO
@@ -48,6 +50,35 @@ class PaymentReview(Model):
             return f"{self.payer_id}: paid as expected"
         short = [f"line {ln.line_number} {ln.variance}" for ln in self.lines if ln.variance < 0]
         return f"{self.payer_id}: UNDERPAID {-self.variance} ({', '.join(short)}): review or appeal"
+
+
+# An underpayment is worked within 30 days of the 835 that paid short (industry practice for
+# payment-variance follow-up; configurable), and never later than the payer's first appeal
+# deadline, where a payment dispute is filed (29 CFR 2560.503-1(h)(3)(i); 42 USC
+# 1395ff(a)(3)(C)(i) for Medicare; the payer contract otherwise).
+UNDERPAYMENT_WORK_DAYS = 30
+
+
+def underpayment_due(rules: DeadlineRules, remitted_on: date) -> date:
+    """When the task about an underpaid claim is due: UNDERPAYMENT_WORK_DAYS after the 835,
+    or the payer's first appeal deadline when that is earlier."""
+    appeal = appeal_deadline(rules, 1, remitted_on)
+    return min(remitted_on + timedelta(days=UNDERPAYMENT_WORK_DAYS), appeal.due)
+
+
+def underpayment_task(review: PaymentReview, ccn: str) -> str:
+    """The worklist task's text for an underpaid claim: per line what the engine expected,
+    what the payer paid, the variance and how the expectation was worked out."""
+    lines = [
+        f"line {ln.line_number}: expected {ln.expected}, paid {ln.paid}, variance "
+        f"{ln.variance} ({ln.working})"
+        for ln in review.lines
+        if ln.expected is not None
+    ]
+    return (
+        f"claim {ccn} underpaid by {-review.variance}: {'; '.join(lines)}; ask the payer to "
+        "reprocess, or appeal the payment"
+    )
 
 
 def _denied(line: LineAdjudication) -> bool:

@@ -10,14 +10,19 @@ from decimal import Decimal
 from cob.claims import (
     MAX_SUBMISSIONS,
     acknowledgment_resend_date,
+    amount_at_stake,
     answer_result,
     claim_control_number,
     corrected_submission,
+    correction_escalation,
+    correction_lost,
+    correction_needed,
     denial_needs_team,
     front_end_rejection,
     prior_auth_procedures,
     prior_auth_refusal,
 )
+from cob.deadlines import Deadline, DeadlineRules, FilingLimit, correction_deadline
 from cob.denials import DenialDecision, Route
 from cob.model import (
     Benefits,
@@ -156,3 +161,48 @@ def test_a_correction_after_adjudication_replaces_the_claim_as_frequency_7():
 def test_a_correction_after_a_277ca_rejection_is_a_new_original():
     corrected = corrected_submission(submission(), encounter("99214"), "E1006-1-2", None)
     assert (corrected.frequency, corrected.original_payer_claim_number) == ("1", None)
+
+
+N290 = DenialDecision(route=Route.FIX_RESUBMIT, reason_code="16", remarks=["N290"],
+                      explanation="CARC 16 N290 -> fix_resubmit")  # fmt: skip
+# BLUE02: 365 days from the date of service 2026-10-21
+FILING = Deadline(kind="correction", due=date(2027, 10, 21), rule="365 days from the date of "
+                  "service", citation="payer contract")  # fmt: skip
+
+
+def test_the_amount_at_stake_is_the_charge_the_835_left_unpaid():
+    # 150.00 charged, 80.00 paid
+    assert amount_at_stake(encounter("99213"), remittance()) == Decimal("70.00")
+
+
+def test_a_claim_rejected_before_adjudication_has_its_whole_charge_at_stake():
+    assert amount_at_stake(encounter("99213", "73721"), None) == Decimal("300.00")
+
+
+def test_the_correction_task_says_what_to_fix_the_amount_and_the_deadline():
+    text = correction_needed(N290, "E1007-1-1", Decimal("310.00"), FILING)
+    assert text.startswith("claim E1007-1-1 denied, 310.00 at stake: CARC 16 (")
+    assert "give the rendering provider's NPI (rendering_provider_npi)" in text
+    assert text.endswith("by 2027-10-21 (365 days from the date of service, payer contract)")
+
+
+def test_the_escalation_counts_the_days_left():
+    text = correction_escalation(N290, "E1007-1-1", Decimal("310.00"), FILING, date(2027, 9, 21))
+    assert text.startswith("claim E1007-1-1 still not corrected, 310.00 at stake: 30 days left")
+
+
+def test_a_claim_never_corrected_is_lost_and_never_the_patients():
+    text = correction_lost(N290, "E1007-1-1", Decimal("310.00"), FILING)
+    assert "no correction for CARC 16 N290 -> fix_resubmit by the deadline 2027-10-21" in text
+    assert "CO-29" in text and "never the patient's" in text
+
+
+def test_a_correction_must_be_filed_within_the_claims_timely_filing():
+    # ACME01-like terms: 180 days from the date of service 2026-10-20
+    rules = DeadlineRules(timely_filing=FilingLimit(days=180))
+    deadline = correction_deadline(rules, submission())
+    assert (deadline.kind, deadline.due) == ("correction", date(2027, 4, 18))
+    assert (
+        deadline.rule
+        == "a corrected claim is filed within timely filing: 180 days from the date of service"
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cob.denials import ROUTE_ACTIONS, Route, route_denial
+from cob.denials import ROUTE_ACTIONS, DenialDecision, Route, route_denial, what_to_fix
 from cob.model import Adjustment, LineAdjudication, Remittance
 from contract.ids import claim_workflow_id
 from ledger.db import make_engine
@@ -100,3 +100,30 @@ async def test_a_bundled_line_is_written_off_and_an_excluded_one_billed_to_the_p
     ]
     assert routed == ["CARC 97 M15 -> write_off: written off as the payer's adjustment; never "
                       "billed to the patient"]  # fmt: skip
+
+
+def test_a_co16_n290_denial_asks_for_the_rendering_provider_npi():
+    decision = route_denial(denied(("CO", "16"), remarks=["N290"]))
+    assert what_to_fix(decision) == (
+        "CARC 16 (claim/service lacks information or has submission/billing error(s)): supply "
+        "what the remark codes name; RARC N290 (missing/incomplete/invalid rendering provider "
+        "primary identifier): give the rendering provider's NPI (rendering_provider_npi)"
+    )
+
+
+def test_a_co4_denial_asks_for_the_modifiers_and_an_unknown_remark_is_read_on_the_835():
+    decision = route_denial(denied(("CO", "4"), remarks=["N999"]))
+    assert what_to_fix(decision) == (
+        "CARC 4 (the procedure code is inconsistent with the modifier used or a required "
+        "modifier is missing): correct the lines' modifiers (line_modifiers); RARC N999: read "
+        "the remark on the 835 and fix what it names"
+    )
+
+
+def test_a_277ca_rejection_is_fixed_as_the_front_end_says():
+    decision = DenialDecision(route=Route.FIX_RESUBMIT, reason_code="A7",
+                              explanation="invalid subscriber id")  # fmt: skip
+    assert what_to_fix(decision) == (
+        "277CA A7: the payer's front end rejected the claim before adjudication (invalid "
+        "subscriber id); fix what it names and resubmit as an original"
+    )

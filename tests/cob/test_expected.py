@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
-from cob.expected import review_payment
+from cob.deadlines import AppealLevel, DeadlineRules
+from cob.expected import review_payment, underpayment_due, underpayment_task
 from cob.model import Adjustment, Benefits, CobMethod, LineAdjudication, PlanType, Remittance
 
 
@@ -67,3 +68,22 @@ def test_denied_line_is_left_to_denial_routing():
     denied = remittance("ACME01", 1, line("200.00", "0.00", "0.00", ("CO", "16", "200.00")))
     review = review_payment(denied, COMMERCIAL, [])
     assert review.lines[0].expected is None and not review.underpaid
+
+
+def test_an_underpaid_claims_task_shows_expected_paid_and_variance_per_line():
+    paid = remittance("ACME01", 1, line("200.00", "150.00", "73.50", ("CO", "45", "50.00"),
+                                        ("PR", "1", "20.00"), ("PR", "3", "25.00"), ("PR", "2", "31.50")))  # fmt: skip
+    text = underpayment_task(review_payment(paid, COMMERCIAL, []), "E1001-1-1")
+    assert text.startswith("claim E1001-1-1 underpaid by 10.50: line 1: expected 84.00, "
+                           "paid 73.50, variance -10.50 (allowed 150.00 - deductible 20.00 - "
+                           "copay 25.00 - coinsurance 21.00 = 84.00)")  # fmt: skip
+
+
+def test_an_underpayment_is_due_30_days_after_the_835():
+    # 180-day internal appeal (29 CFR 2560.503-1(h)(3)(i)): 30 days is the earlier
+    assert underpayment_due(DeadlineRules(), date(2026, 10, 1)) == date(2026, 10, 31)
+
+
+def test_an_underpayment_is_due_by_the_appeal_deadline_when_that_is_sooner():
+    rules = DeadlineRules(appeal_levels=[AppealLevel(name="reconsideration", filing_days=20)])
+    assert underpayment_due(rules, date(2026, 10, 1)) == date(2026, 10, 21)
