@@ -9,6 +9,7 @@ import sys
 import typer
 
 from cli import appeals, encounter_commands, era, explain_commands, ledger_commands, server, x12
+from cli.correct import correct
 from cli.terminal import errors, unreachable
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="COB workflow engine")
@@ -23,6 +24,7 @@ app.command("list")(encounter_commands.list_encounters)
 app.command()(ledger_commands.tasks)
 app.command()(ledger_commands.timeline)
 app.command()(ledger_commands.documents)
+app.command()(correct)
 
 app.add_typer(server.payers_app, name="payers")
 app.add_typer(explain_commands.app, name="explain")
