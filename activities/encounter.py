@@ -15,13 +15,16 @@ from temporalio import activity
 from activities.base import PayerAndLedger, business_error
 from activities.statement import render_statement
 from cob.deadlines import claim_filing_deadline, overdue
+from cob.expected import PaymentReview
 from cob.model import (
     Benefits,
     ClaimAcknowledgment,
+    PayerOrder,
     PriorAuthDecision,
     PriorAuthRequest,
 )
-from cob.money import UnbalancedLine, account_line, patient_balance
+from cob.money import ZERO, UnbalancedLine, account_line, patient_balance
+from cob.order_review import ORDER_REVIEW_KIND
 from cob.statements import statement_due
 from contract.ids import encounter_id_of
 from contract.messages import (
@@ -30,6 +33,7 @@ from contract.messages import (
     EligibilityCheck,
     EncounterClosed,
     EncounterRecord,
+    OrderChosen,
     OrderRecord,
     SubmitClaim,
 )
@@ -68,7 +72,7 @@ class EncounterActivities(PayerAndLedger):
             check.workflow_id,
             f"eligibility:{check.coverage.key}",
             "eligibility",
-            benefits.model_dump(mode="json"),
+            {**benefits.model_dump(mode="json"), "reason": eligibility_line(benefits)},
         )
         return benefits
 
@@ -93,6 +97,33 @@ class EncounterActivities(PayerAndLedger):
                 "decisions": [d.model_dump() for d in record.order.decisions],
                 "excluded": record.order.excluded,
                 "needs_manual_review": record.order.needs_manual_review,
+                "reason": order_line(record.order),
+            },
+        )
+
+    @activity.defn
+    async def record_order_choice(self, chosen: OrderChosen) -> None:
+        """The order a person set when no rule decided: the coverages' positions, the
+        encounter's order-review task closed with who and why, and the audit event."""
+        record = chosen.order
+        await self._record_coverages(record)
+        await self._write(
+            worklist.close_tasks,
+            workflow_id=record.workflow_id,
+            resolution=chosen.reason,
+            kind=ORDER_REVIEW_KIND,
+        )
+        await self._audit(
+            record.workflow_id,
+            "order_choice",
+            "order_chosen",
+            {
+                "reason": chosen.reason,
+                "order": [c.key for c in record.order.coverages],
+                "payer_ids": chosen.choice.payer_ids,
+                "by": chosen.choice.by,
+                "why": chosen.choice.reason,
+                "decisions": [d.model_dump() for d in record.order.decisions],
             },
         )
 
@@ -206,6 +237,7 @@ class EncounterActivities(PayerAndLedger):
                     f"payment_review:{claim.payer_sequence}:{claim.payer_id}",
                     "payment_review",
                     {
+                        "reason": payment_review_line(claim.payment_review),
                         "summary": claim.payment_review.summary(),
                         "underpaid": claim.payment_review.underpaid,
                         "lines": [
@@ -236,8 +268,51 @@ class EncounterActivities(PayerAndLedger):
             self.record_encounter,
             self.check_eligibility,
             self.record_order,
+            self.record_order_choice,
             self.review_order,
             self.request_prior_auth,
             self.submit_claim,
             self.close_encounter,
         ]
+
+
+# One line per audit step for `cob timeline` (its `reason`): payer ids, plan types, rules and
+# amounts; never a member id or a name.
+
+
+def eligibility_line(benefits: Benefits) -> str:
+    if not benefits.active:
+        return f"{benefits.payer_id}: not active ({benefits.reason or 'no reason given'})"
+    terms = [f"{benefits.plan_type} plan", f"deductible left {benefits.deductible_remaining}"]
+    if benefits.coinsurance:
+        terms.append(f"coinsurance {benefits.coinsurance * 100:.0f}%")
+    if benefits.copay:
+        terms.append(f"copay {benefits.copay}")
+    return f"{benefits.payer_id}: active, {', '.join(terms)}"
+
+
+def order_line(order: PayerOrder) -> str:
+    payers = ", ".join(c.payer_id for c in order.coverages) or "none"
+    rules = ", ".join(dict.fromkeys(d.rule for d in order.decisions))
+    not_billed = ", ".join(key.split(":", 1)[0] for key in order.excluded)  # payer ids
+    excluded = f"; not billed: {not_billed}" if not_billed else ""
+    if order.needs_manual_review:
+        return (
+            f"manual review: no rule decides ({rules or 'see the task'}); tentative order "
+            f"{payers}, held until a person sets it{excluded}"
+        )
+    return f"order {payers}" + (f" by {rules}" if rules else "") + excluded
+
+
+def payment_review_line(review: PaymentReview) -> str:
+    """Expected and paid over the lines reviewed as payments (a denied line is routed by its
+    CARC instead)."""
+    reviewed = [ln for ln in review.lines if ln.expected is not None]
+    expected = sum((ln.expected for ln in reviewed if ln.expected is not None), ZERO)
+    paid = sum((ln.paid for ln in reviewed), ZERO)
+    denied = len(review.lines) - len(reviewed)
+    return (
+        f"{review.payer_id}: expected {expected}, paid {paid}, variance {review.variance}"
+        + (f" ({denied} denied line(s) not reviewed)" if denied else "")
+        + ("; UNDERPAID: review or appeal" if review.underpaid else "")
+    )

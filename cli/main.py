@@ -8,7 +8,16 @@ import sys
 
 import typer
 
-from cli import appeals, encounter_commands, era, explain_commands, ledger_commands, server, x12
+from cli import (
+    appeals,
+    encounter_commands,
+    era,
+    explain_commands,
+    ledger_commands,
+    order,
+    server,
+    x12,
+)
 from cli.correct import correct
 from cli.terminal import errors, unreachable
 
@@ -31,6 +40,7 @@ app.add_typer(explain_commands.app, name="explain")
 app.add_typer(appeals.app, name="appeal")
 app.add_typer(era.app, name="era")
 app.add_typer(x12.app, name="x12")
+app.add_typer(order.app, name="order")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.claims import ClaimActivities
     from activities.encounter import EncounterActivities
     from cob.coverages import (
         billing_order,
@@ -22,6 +23,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from cob.model import Benefits, Coverage, Encounter, Remittance
     from cob.money import leaves_open_balance
+    from cob.order_review import (
+        ORDER_REVIEW_KIND,
+        chosen_order,
+        manual_decisions,
+        order_choice_problem,
+        order_chosen_line,
+        order_review_due,
+        order_review_reason,
+    )
     from cob.statements import statement_held
     from contract import search_attributes
     from contract.ids import claim_workflow_id
@@ -35,16 +45,23 @@ with workflow.unsafe.imports_passed_through():
         EncounterRecord,
         EncounterRun,
         EncounterStatus,
+        FollowUp,
+        OrderChoice,
+        OrderChosen,
         OrderRecord,
     )
     from contract.stages import CLAIM_FINAL, MAX_CLAIMS, Stage
     from workflows.claim import PayerClaimWorkflow
     from workflows.payer_calls import PayerCalls
-    from workflows.policies import LEDGER_WRITE, payer_rejection
+    from workflows.policies import LEDGER_WRITE, LOOKUP, payer_rejection
 
 
 # Versions (workflow.patched): a COB review reorders the payers not billed yet.
 COB_REVIEW = "cob-review"
+# An order no rule decides holds the encounter, with a task, until a person sets it.
+ORDER_REVIEW_HOLD = "order-review-hold"
+# A claim paid less than the engine expected marks the encounter CobUnderpaid.
+ENCOUNTER_UNDERPAID = "encounter-underpaid"
 
 
 @workflow.defn
@@ -52,6 +69,9 @@ class EncounterWorkflow:
     def __init__(self) -> None:
         self._status: EncounterStatus | None = None
         self._calls: PayerCalls | None = None
+        self._review: OrderRecord | None = None  # the order waiting for a person's choice
+        self._choice: OrderChoice | None = None
+        self._chosen: list[str] | None = None  # the chosen order, once recorded
 
     @workflow.run
     async def run(self, run: EncounterRun) -> EncounterStatus:
@@ -85,9 +105,11 @@ class EncounterWorkflow:
         await workflow.execute_activity_method(
             EncounterActivities.record_order, record_base, **LEDGER_WRITE
         )
+        if order.needs_manual_review and workflow.patched(ORDER_REVIEW_HOLD):
+            record_base = await self._order_review(record_base)
 
         remittances: list[Remittance] = []
-        payers = list(order.coverages)  # a COB review may reorder what is not billed yet
+        payers = list(record_base.order.coverages)  # a COB review may reorder the unbilled
         reviewed: set[str] = set()
         while len(status.claims) < MAX_CLAIMS and (billed := len(remittances)) < len(payers):
             if remittances and not leaves_open_balance(remittances[-1]):
@@ -112,6 +134,12 @@ class EncounterWorkflow:
                 id=status.current_claim,
             )
             status.claims.append(outcome)
+            if (
+                outcome.payment_review is not None
+                and outcome.payment_review.underpaid
+                and workflow.patched(ENCOUNTER_UNDERPAID)
+            ):
+                workflow.upsert_search_attributes([search_attributes.UNDERPAID.value_set(True)])
             if (
                 outcome.remittance is not None
                 and cob_review_due(outcome.denial, billed, payers, reviewed)
@@ -180,6 +208,87 @@ class EncounterWorkflow:
             ),
             **LEDGER_WRITE,
         )
+
+    async def _order_review(self, record: OrderRecord) -> OrderRecord:
+        """No rule decides the order: held before any claim, with a task naming the coverages
+        and the rules tried, until a person sets the order (the set_order update). Then the
+        order, who and why are recorded, and the encounter bills in it. No timeout: the
+        worklist shows the task overdue after its due day, and nothing may be billed in a
+        guessed order meanwhile."""
+        assert self._status is not None
+        self._review = record
+        self._set_stage(Stage.HELD_ORDER_REVIEW)
+        today = workflow.now().date()
+        tentative = record.order.coverages
+        await workflow.execute_activity_method(
+            ClaimActivities.follow_up,
+            FollowUp(
+                workflow_id=record.workflow_id,
+                encounter_id=record.encounter_id,
+                payer_id=tentative[0].payer_id if tentative else "-",
+                kind=ORDER_REVIEW_KIND,
+                on=today,
+                reason=order_review_reason(record.order, record.encounter_id),
+                due=order_review_due(today),
+                task=True,
+            ),
+            **LOOKUP,
+        )
+        await workflow.wait_condition(lambda: self._choice is not None)
+        choice = self._choice
+        assert choice is not None
+        coverages = chosen_order(choice.payer_ids, record.order)
+        decisions = [
+            *record.order.decisions,
+            *manual_decisions(coverages, choice.by, choice.reason, record.order.decisions),
+        ]
+        chosen = record.model_copy(
+            update={
+                "order": record.order.model_copy(
+                    update={
+                        "coverages": coverages,
+                        "decisions": decisions,
+                        "needs_manual_review": False,
+                    }
+                )
+            }
+        )
+        await workflow.execute_activity_method(
+            EncounterActivities.record_order_choice,
+            OrderChosen(
+                order=chosen,
+                choice=choice,
+                reason=order_chosen_line(coverages, choice.by, choice.reason),
+            ),
+            **LEDGER_WRITE,
+        )
+        self._status.payer_order = [c.payer_id for c in coverages]
+        self._status.order_rules = decisions
+        self._status.needs_manual_review = False
+        self._review = None
+        self._chosen = self._status.payer_order
+        return chosen
+
+    @workflow.update
+    async def set_order(self, choice: OrderChoice) -> list[str]:
+        """A person's order of the payers, while the encounter is held for an order review;
+        answers with the order once it is recorded."""
+        self._choice = choice
+        await workflow.wait_condition(lambda: self._chosen is not None)
+        assert self._chosen is not None
+        return self._chosen
+
+    @set_order.validator
+    def _check_order(self, choice: OrderChoice) -> None:
+        if self._review is None or self._choice is not None:
+            stage = self._status.stage if self._status else Stage.STARTING
+            raise ValueError(f"the encounter is not waiting for an order (stage: {stage})")
+        problem = order_choice_problem(
+            choice.payer_ids, choice.by, choice.reason, self._review.order,
+            self._review.coverages,
+        )  # fmt: skip
+        if problem:
+            raise ValueError(problem)
 
     async def _eligibility(self, encounter: Encounter, coverage: Coverage) -> Benefits:
         if self._calls is None:
