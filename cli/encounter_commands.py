@@ -156,6 +156,9 @@ def list_encounters(
     deadline_within: str | None = typer.Option(
         None, help="only a next deadline within this, e.g. 14d or 2w (overdue included)"
     ),
+    underpaid: bool = typer.Option(
+        False, "--underpaid", help="only encounters a payer paid less than the engine expected"
+    ),
     limit: int = typer.Option(50, min=1, help="at most this many rows, newest first"),
 ) -> None:
     """List encounters by their search attributes (the same query works in the Temporal UI)."""
@@ -170,7 +173,7 @@ def list_encounters(
     try:
         by = datetime.now(UTC) + parse_within(deadline_within) if deadline_within else None
         balance = parse_balance_over(balance_over) if balance_over is not None else None
-        query = list_query(stage, payer, balance, by)
+        query = list_query(stage, payer, balance, by, underpaid)
     except InvalidInput as error:
         errors.print(str(error), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
@@ -185,6 +188,7 @@ def list_encounters(
             "current payer",
             "patient balance",
             "next deadline",
+            "underpaid",
             "started",
         ):
             table.add_column(column)
@@ -198,6 +202,7 @@ def list_encounters(
                 execution.id, status, found.get(sa.STAGE) or "-", found.get(sa.CURRENT_PAYER) or "-",
                 "-" if balance is None else f"{balance:.2f}",
                 f"{due:%Y-%m-%d} {kind or ''}" if due else "-",
+                "yes" if found.get(sa.UNDERPAID) else "-",
                 f"{execution.start_time:%Y-%m-%d %H:%M}",
             )  # fmt: skip
             count += 1

@@ -159,6 +159,7 @@ def list_query(
     payer: str | None = None,
     balance_over: Decimal | None = None,
     deadline_by: datetime | None = None,
+    underpaid: bool = False,
 ) -> str:
     """The visibility query `cob list` sends (the Temporal UI takes the same text)."""
     terms = ["WorkflowType = 'EncounterWorkflow'"]
@@ -178,4 +179,6 @@ def list_query(
     if deadline_by is not None:  # overdue ones too: they need the team most
         by = deadline_by.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         terms.append(f"{search_attributes.NEXT_DEADLINE.name} <= '{by}'")
+    if underpaid:  # a payer paid less than the engine expected (cob.expected)
+        terms.append(f"{search_attributes.UNDERPAID.name} = true")
     return " AND ".join(terms)

@@ -1,7 +1,9 @@
-"""`cob list`: the visibility query it sends (run against the dev server in test_end_to_end)."""
+"""`cob list`: the visibility query it sends (run against the dev server in test_end_to_end),
+and `--underpaid` listing from a dev server's visibility store."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -13,6 +15,9 @@ import pytest
 
 from cli.encounters import list_query, parse_within
 from cob.validation import InvalidInput
+from contract import search_attributes as sa
+from workers.devserver import DevServer, free_port
+from workers.temporal import connect
 
 
 def test_filters_become_one_query_on_our_search_attributes():
@@ -75,3 +80,46 @@ def test_cob_list_refuses_a_bad_balance_with_exit_2_and_one_line(value: str):
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith(f"--balance-over: '{value}' is not an amount")
+
+
+def test_underpaid_asks_for_cob_underpaid_true_beside_the_other_filters():
+    assert list_query(underpaid=True) == (
+        "WorkflowType = 'EncounterWorkflow' AND CobUnderpaid = true"
+    )
+    assert list_query(payer="ACME01", underpaid=True) == (
+        "WorkflowType = 'EncounterWorkflow' AND CobCurrentPayer = 'ACME01' AND CobUnderpaid = true"
+    )
+
+
+async def test_cob_list_underpaid_lists_only_the_encounter_flagged_true(tmp_path: Path):
+    """Two encounter workflows on a real dev server (no worker: they wait with the search
+    attributes they started with), one with CobUnderpaid true and one false."""
+    from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+    server = DevServer(tmp_path / "temporal", port=free_port(), ui_port=None)
+    await server.start()
+    try:
+        client = await connect(server.address)
+        for workflow_id, flag in (("encounter-E-UNDER", True), ("encounter-E-FULL", False)):
+            attributes = [SearchAttributePair(sa.UNDERPAID, flag),
+                          SearchAttributePair(sa.STAGE, "closed")]  # fmt: skip
+            await client.start_workflow(
+                "EncounterWorkflow", id=workflow_id, task_queue="no-worker-here",
+                search_attributes=TypedSearchAttributes(attributes),
+            )  # fmt: skip
+        env = {**os.environ, "TEMPORAL_ADDRESS": server.address}
+        cob_list = [sys.executable, "-m", "cli.main", "list", "--underpaid"]
+        root = Path(__file__).resolve().parents[2]
+        for _ in range(50):  # the visibility store catches up within moments
+            listed = subprocess.run(
+                cob_list, cwd=root, env=env, capture_output=True, text=True, timeout=120
+            )
+            assert listed.returncode == 0, listed.stderr
+            if "encounter-E-UNDER" in listed.stdout:
+                break
+            await asyncio.sleep(0.2)
+        assert "CobUnderpaid = true" in listed.stdout and "1 encounter(s)" in listed.stdout
+        row = next(line for line in listed.stdout.splitlines() if "encounter-E-UNDER" in line)
+        assert "yes" in row and "encounter-E-FULL" not in listed.stdout
+    finally:
+        server.stop()
