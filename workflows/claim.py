@@ -15,9 +15,11 @@ with workflow.unsafe.imports_passed_through():
     from cob.appeals import AppealRun
     from cob.claims import (
         MAX_SUBMISSIONS,
+        amount_at_stake,
         answer_result,
         claim_control_number,
         corrected_submission,
+        corrections_exhausted,
         denial_needs_team,
         front_end_rejection,
     )
@@ -31,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         correction_problem,
         route_denial,
     )
-    from cob.expected import review_payment
+    from cob.expected import review_payment, underpayment_due, underpayment_task
     from cob.model import ClaimAcknowledgment, ClaimSubmission, Remittance
     from contract import search_attributes
     from contract.messages import (
@@ -45,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.stages import Stage
     from workflows.acknowledgment import resend_once
     from workflows.appeal import appeal_claim
+    from workflows.correction import CORRECTION_WORKLIST, CorrectionWait
     from workflows.follow_up import RemittanceWatch, deadline_rules, record
     from workflows.payer_calls import PayerCalls
     from workflows.policies import PAYER_CALL, payer_rejection
@@ -56,6 +59,9 @@ FOLLOW_UP_TIMERS = "follow-up-timers"
 APPEALS = "appeals"  # a denial routed to appeal starts an AppealWorkflow
 DENIAL_ROUTES = "denial-routes"  # the route a denial takes is recorded, with why
 ACK_FOLLOW_UP = "ack-follow-up"  # no 277CA: resend once (workflows/acknowledgment.py)
+UNDERPAID_WORKLIST = "underpaid-worklist"  # an underpaid claim is a task and CobUnderpaid
+# (and workflows/correction.py's CORRECTION_WORKLIST: a correctable denial is a task, waited
+# for until its corrected-claim deadline, then lost)
 # (and workflows/prior_auth.py's PRIOR_AUTH_FOLLOW_UP: a pended 278 is asked again on timers)
 
 
@@ -96,6 +102,8 @@ class PayerClaimWorkflow:
             outcome.payment_review = review_payment(
                 outcome.remittance, run.benefits, run.prior_remittances
             )
+            if outcome.payment_review.underpaid and workflow.patched(UNDERPAID_WORKLIST):
+                await self._work_underpayment(run, outcome)
         self._set_stage(Stage(outcome.result))
         # The encounter hears every report before this claim ends (a signal still in flight
         # when the child completes could reach a parent that has already moved on).
@@ -172,7 +180,10 @@ class PayerClaimWorkflow:
                 break
             if not fixable:
                 break
-            if attempt == MAX_SUBMISSIONS or not await self._await_correction(run):
+            if workflow.patched(CORRECTION_WORKLIST):
+                if not await self._work_correction(submission, remittance, outcome, attempt):
+                    return
+            elif attempt == MAX_SUBMISSIONS or not await self._await_correction(run):
                 outcome.reason = f"{self._denial.explanation}; no correction received"
                 break
             assert self._correction is not None
@@ -226,7 +237,62 @@ class PayerClaimWorkflow:
         reason = f"{denial.explanation}: {ROUTE_ACTIONS[denial.route]}"
         await self._follow_up(submission, "denial_routed", reason, task=denial_needs_team(denial))
 
+    async def _work_correction(
+        self,
+        submission: ClaimSubmission,
+        denied: Remittance | None,
+        outcome: ClaimOutcome,
+        attempt: int,
+    ) -> bool:
+        """A correctable denial worked until its correction comes (True: send it) or its
+        corrected-claim deadline passes (False: the claim is lost, `outcome` says why)."""
+        assert self._denial is not None
+        ccn = submission.claim_control_number
+        if attempt == MAX_SUBMISSIONS:
+            at_stake = amount_at_stake(submission.encounter, denied)
+            outcome.reason = corrections_exhausted(self._denial, ccn, at_stake)
+            await self._follow_up(submission, "corrections_exhausted", outcome.reason, task=True)
+            return False
+        self._set_stage(Stage.AWAITING_CORRECTION)
+        wait = CorrectionWait(
+            submission,
+            self._denial,
+            denied,
+            await self._deadline_rules(),
+            corrected=lambda: self._correction is not None,
+            on_deadline=self._set_deadline,
+        )
+        if await wait.wait(give_up=lambda: self._set_stage(Stage.LOST)):
+            return True
+        # Lost, never posted: the denied 835 is not the encounter's to adjust away (the
+        # encounter stops at a claim with no remittance; the 835 stays in the ledger).
+        outcome.result, outcome.reason, outcome.remittance = "lost", wait.lost_reason, None
+        return False
+
+    async def _work_underpayment(self, run: ClaimRun, outcome: ClaimOutcome) -> None:
+        """An underpaid claim: a task with the expected, paid and variance per line, and
+        CobUnderpaid on this workflow."""
+        review, remittance = outcome.payment_review, outcome.remittance
+        assert review is not None and remittance is not None
+        rules = await self._deadline_rules()
+        await record(
+            FollowUp(
+                workflow_id=workflow.info().workflow_id,
+                encounter_id=run.encounter.encounter_id,
+                payer_id=self._payer_id,
+                claim_control_number=remittance.claim_control_number,
+                kind="underpaid",
+                on=workflow.now().date(),
+                reason=underpayment_task(review, remittance.claim_control_number),
+                due=underpayment_due(rules, remittance.adjudication_date),
+                task=True,
+            )
+        )
+        workflow.upsert_search_attributes([search_attributes.UNDERPAID.value_set(True)])
+
     async def _await_correction(self, run: ClaimRun) -> bool:
+        """Before CORRECTION_WORKLIST: `correction_wait_days` with no task, then the denial
+        stands (kept so claims started then replay as they ran)."""
         self._set_stage(Stage.AWAITING_CORRECTION)
         try:
             await workflow.wait_condition(
