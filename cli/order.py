@@ -13,6 +13,7 @@ import os
 
 import typer
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.terminal import errors, run
@@ -40,7 +41,9 @@ async def set_payer_order(
             EncounterWorkflow.set_order, OrderChoice(payer_ids=payer_ids, by=by, reason=reason)
         )
     except WorkflowUpdateFailedError as error:
-        raise OrderRefused(str(error.cause or error)) from None
+        cause = error.cause
+        why = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
+        raise OrderRefused(why) from None
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
