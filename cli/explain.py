@@ -73,6 +73,9 @@ def explain_payment(data: object) -> dict:
     result = secondary_payment(case)
     answer = result.model_dump(mode="json")
     answer["decided_by"] = result.deciding_step.name
+    # The plan's basis and what it made the allowable expense (NAIC MDL-120 §3).
+    answer["allowable_basis"] = str(case.allowable_basis)
+    answer["allowable_expense"] = f"{case.allowable_shown} = {case.allowable}"
     return answer
 
 
@@ -85,6 +88,7 @@ def payment_table(answer: dict) -> Table:
                       "<- pays this" if step["won"] else "")  # fmt: skip
     table.caption = (
         f"open balance {answer['open_balance']} = paid {answer['paid']} + write-off "
-        f"{answer['write_off']} + patient {answer['patient_responsibility']}"
+        f"{answer['write_off']} + patient {answer['patient_responsibility']}; allowable "
+        f"expense ({answer['allowable_basis']}): {answer['allowable_expense']}"
     )
     return table

@@ -146,8 +146,7 @@ def exclusion(case: SecondaryPaymentCase) -> SecondaryPayment:
             name="exclusion: cost sharing on the allowable expense - prior paid",
             amount=benefit.paid,
             formula=(
-                f"max({cents(case.own_allowed)}, {case.prior_allowed}) - prior paid "
-                f"{case.prior_paid} = {remainder}; "
+                f"{case.allowable_shown} - prior paid {case.prior_paid} = {remainder}; "
                 + _benefit_formula(remainder, benefit, case.own_coinsurance)
             ),
             citation=EXCLUSION,

@@ -10,6 +10,7 @@ same rules a payer applies (cob.benefits: NAIC COB Model Regulation (MDL-120) se
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -86,8 +87,13 @@ def _denied(line: LineAdjudication) -> bool:
 
 
 def review_payment(
-    remittance: Remittance, benefits: Benefits, prior_remittances: list[Remittance]
+    remittance: Remittance,
+    benefits: Benefits,
+    prior_remittances: list[Remittance],
+    out_of_network: Collection[str] = (),
 ) -> PaymentReview:
+    """`out_of_network`: the earlier payers whose network the provider is not in (the
+    encounter's Coverage.provider_in_network false): they bind it to no OTAF."""
     left = CostSharingLeft(deductible=benefits.deductible_remaining, copay=benefits.copay)
     expectations = []
     for line in remittance.lines:
@@ -100,7 +106,7 @@ def review_payment(
             )  # fmt: skip
             continue
         copay = left.copay_on(line.procedure_code, benefits.copay_procedures)
-        prior = prior_payments(prior_remittances, line.line_number)
+        prior = prior_payments(prior_remittances, line.line_number, out_of_network)
         if not prior:  # primary: it pays as if no other plan existed (NAIC MDL-120 section 6)
             benefit = plan_benefit(line.allowed, left.deductible, benefits.coinsurance, copay)
             expected, working = (
@@ -114,6 +120,7 @@ def review_payment(
             result = secondary_payment(
                 SecondaryPaymentCase(
                     method=benefits.cob_method,
+                    allowable_basis=benefits.allowable_basis,  # the 271's MSG, else higher_of
                     charge=line.charge,
                     prior_payers=prior,
                     own_allowed=line.allowed,

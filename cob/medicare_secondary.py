@@ -47,6 +47,9 @@ def _base_amount(case: SecondaryPaymentCase) -> tuple[Decimal, str]:
     """The actual charge, or the OTAF if that is less (411.33(a)(1), (e)(3), (e)(4))."""
     charge = cents(case.charge)
     if case.obligated_to_accept is None:
+        if case.prior_payers and not any(prior.in_network for prior in case.prior_payers):
+            # 42 CFR 411.32(b) binds only a provider obligated to accept the primary payment
+            return charge, f"{charge} (no OTAF: the provider is not in the primary's network)"
         return charge, f"{charge}"
     otaf = cents(case.obligated_to_accept)
     return min(charge, otaf), f"min(charge {charge}, OTAF {otaf})"

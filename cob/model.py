@@ -97,6 +97,16 @@ class CobMethod(StrEnum):
     MEDICAID_LESSER_OF = "medicaid_lesser_of"
 
 
+class AllowableBasis(StrEnum):
+    """Which allowed amount a later plan takes as the allowable expense (NAIC MDL-120 §3):
+    its own (as published standard-COB examples do), the higher of its own and the earlier
+    payers' (the engine's default), or the primary's payment arrangement."""
+
+    OWN = "own"
+    HIGHER_OF = "higher_of"
+    PRIMARY = "primary"
+
+
 class ParentsArrangement(StrEnum):
     """The parents' situation, for a dependent child's coverage (NAIC MDL-120 §6 rule 2)."""
 
@@ -172,6 +182,10 @@ class Coverage(Model):
     # Earlier coverage of the same person that counts as continuous with this one (24-hour
     # bridging), for the longer/shorter rule; bounded only so an encounter stays small.
     prior_periods: list[CoveragePeriod] = Field(default_factory=list, max_length=20)
+    # The provider's contract with this payer: out of network it is not obliged to accept the
+    # payer's allowed amount as payment in full, so a later Medicare has no OTAF from it
+    # (42 CFR 411.32(b), 411.33(a)(1)).
+    provider_in_network: bool = True
 
     @property
     def key(self) -> str:
@@ -229,6 +243,7 @@ class Benefits(Model):
     prior_auth_procedures: list[str] = Field(default_factory=list)
     copay_procedures: list[str] = Field(default_factory=list)  # the services the copay is for
     cob_method: CobMethod = CobMethod.STANDARD
+    allowable_basis: AllowableBasis = AllowableBasis.HIGHER_OF  # MSG*COB ALLOWABLE <basis>
 
 
 class OrderDecision(Model):

@@ -7,13 +7,14 @@ last step (industry practice; a payer's own rounding rule would replace it).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from cob.model import Adjustment, CobMethod, Model, Remittance
-from cob.money import ZERO, cents, open_balance, patient_responsibility
+from cob.model import Adjustment, AllowableBasis, CobMethod, Model, Remittance
+from cob.money import ZERO, cents, patient_responsibility
 from cob.normal_benefit import PlanBenefit
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -28,6 +29,9 @@ class PriorPayment(Model):
     allowed: Money
     paid: Money  # SVD02
     adjustments: list[Adjustment] = Field(default_factory=list)  # its CAS on this line
+    # The provider's contract with this payer: out of network it need not accept this
+    # payer's allowed amount as payment in full (no OTAF: 42 CFR 411.32(b), 411.33(a)(1)).
+    in_network: bool = True
 
     @field_validator("adjustments")
     @classmethod
@@ -41,6 +45,69 @@ class PriorPayment(Model):
     def patient_responsibility(self) -> Decimal:
         return patient_responsibility(self)
 
+    @property
+    def states_patient_share(self) -> bool:
+        return any(adj.group == "PR" for adj in self.adjustments)
+
+    @property
+    def not_patient_adjustments(self) -> Decimal:
+        return sum((adj.amount for adj in self.adjustments if adj.group != "PR"), ZERO)
+
+
+def left_open(charge: Decimal, prior: list[PriorPayment]) -> Decimal:
+    return left_open_working(charge, prior)[0]
+
+
+def left_open_working(charge: Decimal, prior: list[PriorPayment]) -> tuple[Decimal, str]:
+    """What the earlier payers left open on the line (005010X222A1 loop 2430 AMT*EAF): the last
+    payer's PR, as cob.money.open_balance takes it, or the charge when no payer came before.
+
+    A last payer with no PR is read line by line, never as a silent zero:
+    - its CAS balance the line (charge = paid + CAS): it left nothing open (e.g. CO-45);
+    - it is the only earlier payer: the rest is the patient's, charge - paid - its non-PR
+      adjustments (005010X222A1 2430 balancing: SV102 = SVD02 + CAS); with no CAS at all the
+      non-PR part is the charge above its allowed amount when the provider is in its network
+      (allowed = charge - non-PR CAS, cob.money.allowed_amount), none when it is not;
+    - otherwise the line cannot be read: a ValueError names the field to give."""
+    if not prior:
+        return charge, "no earlier payer: the charge"
+    last, n = prior[-1], len(prior) - 1
+    if last.states_patient_share:
+        return patient_responsibility(last), "the last earlier payer's PR"
+    if last.paid + last.not_patient_adjustments == charge:
+        return ZERO, (
+            f"no PR: paid {last.paid} + adjustments {last.not_patient_adjustments} settle "
+            f"the charge {charge}"
+        )
+    if n > 0:
+        raise ValueError(
+            f"prior_payers[{n}].adjustments: no PR and its CAS do not balance the charge "
+            f"{charge}; with payers before it what it left open cannot be derived: give its "
+            "PR adjustments or open_balance"
+        )
+    if last.adjustments:
+        not_patient = last.not_patient_adjustments
+        if last.in_network and charge - not_patient != last.allowed:
+            raise ValueError(
+                f"prior_payers[0].allowed {last.allowed} differs from the charge {charge} "
+                f"less its non-PR adjustments {not_patient}: give its PR adjustments or "
+                "open_balance"
+            )
+        why = f"its non-PR adjustments {not_patient}"
+    elif last.in_network:
+        not_patient = charge - last.allowed
+        why = f"no CAS: the charge above its allowed {last.allowed}, {not_patient}"
+    else:
+        not_patient = ZERO
+        why = "no CAS, out of network: nothing binds the provider to its allowed"
+    left = charge - last.paid - not_patient
+    if left < 0:
+        raise ValueError(
+            f"prior_payers[0].paid {last.paid} is more than the charge {charge} less its "
+            f"non-PR adjustments {not_patient}: give its adjustments or open_balance"
+        )
+    return left, (f"no PR: charge {charge} - paid {last.paid} - {not_patient} ({why})")
+
 
 class SecondaryPaymentCase(Model):
     """What a later payer knows about one line when it decides its payment: the 837's charge
@@ -48,8 +115,10 @@ class SecondaryPaymentCase(Model):
 
     method: CobMethod
     charge: Money  # SV102
-    # What the earlier payers left the patient (AMT*EAF); by default cob.money.open_balance:
-    # the last payer's PR total, or the charge when there is no earlier payer.
+    # Which allowed amount is the allowable expense (NAIC MDL-120 §3): the plan's COB terms.
+    allowable_basis: AllowableBasis = AllowableBasis.HIGHER_OF
+    # What the earlier payers left the patient (AMT*EAF); by default `left_open`: the last
+    # payer's PR total, or the charge when there is no earlier payer.
     open_balance: Money | None = None
     prior_payers: list[PriorPayment] = Field(default_factory=list, max_length=10)  # 2320 x10
     # This plan's allowed amount: 0 when it excludes the service (its normal benefit is 0);
@@ -62,6 +131,24 @@ class SecondaryPaymentCase(Model):
     part: MedicarePart = "B"  # MEDICARE_SECONDARY: 42 CFR 411.33(a) for B, (e) for A
     medicare_pct: Share = Decimal("0.80")  # Part B test 2: 62.5%, 80% or 100% (FCSO)
     credit_reserve: Money = ZERO  # STANDARD_WITH_CREDIT_RESERVE: the member's balance this year
+
+    @model_validator(mode="after")
+    def _terms_the_method_allows(self) -> SecondaryPaymentCase:
+        medicare = self.method == CobMethod.MEDICARE_SECONDARY
+        if medicare and self.allowable_basis != AllowableBasis.HIGHER_OF:
+            raise ValueError(
+                f"allowable_basis {self.allowable_basis.value}: Medicare's test 3 takes the "
+                "higher of its own and the primary's allowed (42 CFR 411.33(a)(3)); give "
+                "higher_of"
+            )
+        in_network = [prior for prior in self.prior_payers if prior.in_network]
+        if self.obligated_to_accept is not None and self.prior_payers and not in_network:
+            raise ValueError(
+                f"obligated_to_accept {self.obligated_to_accept}: the provider is in no earlier "
+                "payer's network (prior_payers in_network false), so no amount binds it as "
+                "payment in full (42 CFR 411.32(b)); leave it out"
+            )
+        return self
 
     @model_validator(mode="after")
     def _open_balance_within_what_is_unpaid(self) -> SecondaryPaymentCase:
@@ -79,10 +166,10 @@ class SecondaryPaymentCase(Model):
 
     @property
     def balance(self) -> Decimal:
-        """The open balance this payer splits: given (AMT*EAF), or cob.money.open_balance."""
+        """The open balance this payer splits: given (AMT*EAF), or `left_open`."""
         if self.open_balance is not None:
             return cents(self.open_balance)
-        return cents(open_balance(self.charge, self.prior_payers))
+        return cents(left_open(self.charge, self.prior_payers))
 
     @property
     def prior_paid(self) -> Decimal:
@@ -96,10 +183,31 @@ class SecondaryPaymentCase(Model):
         return cents(max((prior.allowed for prior in self.prior_payers), default=ZERO))
 
     @property
+    def primary_allowed(self) -> Decimal:
+        """The primary's allowed amount (the first earlier payer's); this plan's own when none."""
+        if not self.prior_payers:
+            return cents(self.own_allowed)
+        return cents(self.prior_payers[0].allowed)
+
+    @property
     def allowable(self) -> Decimal:
-        """The allowable expense: the highest allowed of all the plans (NAIC Coordination of
-        Benefits Model Regulation (MDL-120) section 3, allowable expense)."""
+        """The allowable expense, by the plan's basis (NAIC Coordination of Benefits Model
+        Regulation (MDL-120) section 3, allowable expense): the highest allowed of all the
+        plans (higher_of), this plan's own (own), or the primary's arrangement (primary)."""
+        if self.allowable_basis == AllowableBasis.OWN:
+            return cents(self.own_allowed)
+        if self.allowable_basis == AllowableBasis.PRIMARY:
+            return self.primary_allowed
         return max(cents(self.own_allowed), self.prior_allowed)
+
+    @property
+    def allowable_shown(self) -> str:
+        """The allowable expense as the working shows it."""
+        if self.allowable_basis == AllowableBasis.OWN:
+            return f"own allowed {cents(self.own_allowed)}"
+        if self.allowable_basis == AllowableBasis.PRIMARY:
+            return f"primary allowed {self.primary_allowed}"
+        return f"max({cents(self.own_allowed)}, {self.prior_allowed})"
 
     @property
     def unpaid_allowable(self) -> Decimal:
@@ -165,10 +273,15 @@ def percent(share: Decimal) -> str:
 
 
 def open_balance_step(case: SecondaryPaymentCase) -> PaymentStep:
+    formula = f"what the earlier payers left the patient: {case.balance}"
+    if case.open_balance is None and case.prior_payers:
+        _, how = left_open_working(case.charge, case.prior_payers)
+        if how.startswith("no PR"):
+            formula += f" ({how})"
     return PaymentStep(
         name="open balance",
         amount=case.balance,
-        formula=f"what the earlier payers left the patient: {case.balance}",
+        formula=formula,
         citation="ASC X12 005010X222A1 loop 2430 AMT*EAF (remaining patient liability)",
     )
 
@@ -177,7 +290,7 @@ def unpaid_allowable_step(case: SecondaryPaymentCase, citation: str) -> PaymentS
     return PaymentStep(
         name="allowable expense - prior paid",
         amount=case.unpaid_allowable,
-        formula=f"max({cents(case.own_allowed)}, {case.prior_allowed}) - {case.prior_paid}",
+        formula=f"{case.allowable_shown} - {case.prior_paid}",
         citation=citation,
     )
 
@@ -211,7 +324,10 @@ def obligated_to_accept(
     highest allowed amount (times the provider's contract share with the payer, when it
     accepts less), never more than the charge. A provider must accept it as payment in full
     (42 CFR 411.32(b)); None when the earlier payers paid nothing: "If the primary paid amount
-    is zero, then the supplier is not obligated to accept" (CGS JB MSP line-level calculator)."""
+    is zero, then the supplier is not obligated to accept" (CGS JB MSP line-level calculator).
+    Only the payers whose network the provider is in bind it (411.33(a)(1): "the amount the
+    supplier is obligated to accept"); with none, there is no OTAF."""
+    prior = [payment for payment in prior if payment.in_network]
     if sum((payment.paid for payment in prior), ZERO) <= 0:
         return None
     highest_allowed = max(payment.allowed for payment in prior)
@@ -220,14 +336,18 @@ def obligated_to_accept(
     return min(charge, highest_allowed)
 
 
-def prior_payments(remittances: list[Remittance], line_number: int) -> list[PriorPayment]:
-    """The earlier payers' adjudications of one line, in payer order (837 loops 2430)."""
+def prior_payments(
+    remittances: list[Remittance], line_number: int, out_of_network: Collection[str] = ()
+) -> list[PriorPayment]:
+    """The earlier payers' adjudications of one line, in payer order (837 loops 2430);
+    `out_of_network`: the payer ids whose network the provider is not in."""
     return [
         PriorPayment(
             payer_id=remittance.payer_id,
             allowed=line.allowed,
             paid=line.paid,
             adjustments=line.adjustments,
+            in_network=remittance.payer_id not in out_of_network,
         )
         for remittance in remittances
         for line in remittance.lines
