@@ -54,6 +54,7 @@ def payment_case(
         otaf = obligated_to_accept(line.charge, prior, profile.obligated_to_accept_pct)
     return SecondaryPaymentCase(
         method=profile.cob_method,
+        allowable_basis=profile.allowable_basis,
         charge=line.charge,
         open_balance=left_open(submission, line),
         prior_payers=prior,

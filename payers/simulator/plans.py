@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from cob.model import CobMethod
+from cob.model import AllowableBasis, CobMethod
 from payers.directory import DirectoryError, PayerEntry, load_directory, read_entry_file
 
 PLAN_TERMS_DIR = Path(__file__).parent / "plan_terms"
@@ -32,6 +32,8 @@ class PayerProfile(PayerEntry):
     default_allowed_pct: Decimal = Field(gt=0, le=1)  # of the charge, for codes not scheduled
     prior_auth_procedures: list[str] = Field(default_factory=list)
     cob_method: CobMethod  # how it pays when it is not primary
+    # Which allowed amount is its allowable expense as a later payer (NAIC MDL-120 §3).
+    allowable_basis: AllowableBasis = AllowableBasis.HIGHER_OF
     # Services the plan does not cover: denied PR-96 as primary; as a later payer its normal
     # benefit is 0, so only a credit reserve can pay them (an expense no plan covers is not
     # an allowable expense: NAIC COB Model Regulation MDL-120 section 3).

@@ -6,6 +6,7 @@ the trace as TRN*2, and answers in EB segments read into `cob.model.Benefits`:
 
     EB*1*IND*30*<type>                      active (EB*6 inactive, then MSG*<reason>)
     MSG*COB METHOD <cob_method>             right after the EB*1 (see below)
+    MSG*COB ALLOWABLE <allowable_basis>     next, only when the basis is not higher_of
     EB*C*IND*30***23*<amount>               deductible for the calendar year (EB06 23)
     EB*C*IND*30***29*<amount>               deductible remaining (EB06 29); both always
     EB*A*IND*30*****<percent>               the patient's coinsurance, EB08 .2 = 20%
@@ -18,7 +19,9 @@ Conventions, where X12 has no element for what the engine needs:
   medicaid MC, workers_comp WC, no_fault AP (auto policy), liability OT (other: the list has
   no liability code). No 1336 code means TRICARE, so tricare uses CH, the claim filing code the
   837P uses for it (SBR09), unverified: a strict receiver may reject CH in EB04.
-- The COB method rides in a 2110C MSG*COB METHOD <value> after the first EB*1.
+- The COB method rides in a 2110C MSG*COB METHOD <value> after the first EB*1, and the plan's
+  allowable-expense basis (own, primary) in a second MSG*COB ALLOWABLE <value>; an answer
+  without it means higher_of, so every 271 written before it reads as it did.
 - A member id the payer does not know is answered with AAA*N**72*C in 2100C and no EB: build_271
   writes it when an inactive answer's reason starts with "member id" and ends with "not found"
   (optionally followed by " (AAA 72)"); parse_271 reads it back as "member id <id> not found
@@ -34,7 +37,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from cob.model import Benefits, Coverage, Person, PlanType, Provider, Relationship
+from cob.model import (
+    AllowableBasis,
+    Benefits,
+    Coverage,
+    Person,
+    PlanType,
+    Provider,
+    Relationship,
+)
 from payers.x12.claim_837p import SUBSCRIBER_RELATIONSHIP
 from payers.x12.parties import MemberInquiry
 from payers.x12.segments import Segment, amount_text, build_interchange, d8_text, seg
@@ -42,6 +53,7 @@ from payers.x12.segments import Segment, amount_text, build_interchange, d8_text
 VERSION = "005010X279A1"
 ORIGINATOR = "9COBENGINE"  # TRN03: "9" + a user-assigned id; the engine assigns the traces
 COB_METHOD = "COB METHOD "
+COB_ALLOWABLE = "COB ALLOWABLE "
 INSURANCE_TYPE = {
     PlanType.COMMERCIAL: "C1", PlanType.MEDICARE: "MB", PlanType.MEDICARE_SUPPLEMENT: "MI",
     PlanType.MEDICAID: "MC", PlanType.TRICARE: "CH", PlanType.WORKERS_COMP: "WC",
@@ -161,6 +173,8 @@ def _answer(benefits: Benefits) -> list[Segment]:
     return [
         eb("1", kind),
         seg("MSG", COB_METHOD + benefits.cob_method.value),
+        *([seg("MSG", COB_ALLOWABLE + benefits.allowable_basis.value)]
+          if benefits.allowable_basis != AllowableBasis.HIGHER_OF else []),
         eb("C", "", "", "23", amount_text(benefits.deductible)),
         eb("C", "", "", "29", amount_text(benefits.deductible_remaining)),
         eb("A", "", "", "", "", _percent(benefits.coinsurance)),

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from cob.model import Benefits, CobMethod, PlanType
+from cob.model import AllowableBasis, Benefits, CobMethod, PlanType
 from cob.money import ZERO, cents
 from payers.x12.eligibility import (
+    COB_ALLOWABLE,
     COB_METHOD,
     ORIGINATOR,
     PLAN_TYPE,
@@ -178,6 +179,13 @@ def _cob_method(segment: Segment) -> CobMethod:
     return CobMethod(value)
 
 
+def _allowable_basis(segment: Segment) -> AllowableBasis:
+    value = segment[1].removeprefix(COB_ALLOWABLE)
+    if value not in AllowableBasis.__members__.values():
+        raise X12Error(f"MSG01 COB allowable basis {value!r} is unknown", "MSG", segment.position)
+    return AllowableBasis(value)
+
+
 def _benefits(answer: PatientAnswer, ids: dict[str, Any], default: PlanType) -> Benefits:
     """The EB/MSG segments of the patient's 2110 loops (conventions: eligibility docstring).
     Out-of-network terms (EB12 N) and EB codes Benefits has no place for are left out."""
@@ -188,6 +196,10 @@ def _benefits(answer: PatientAnswer, ids: dict[str, Any], default: PlanType) -> 
     for s in answer.segments:
         if s.id == "MSG" and last is not None and last[1] == "1" and s[1].startswith(COB_METHOD):
             terms["cob_method"] = _cob_method(s)
+        elif (
+            s.id == "MSG" and last is not None and last[1] == "1" and s[1].startswith(COB_ALLOWABLE)
+        ):
+            terms["allowable_basis"] = _allowable_basis(s)
         elif s.id == "MSG" and last is not None and COVERAGE.get(last[1]) is False:
             terms["reason"] = s[1]
         if s.id != "EB":
