@@ -18,7 +18,12 @@ from contract.ids import claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import audit_events, unbalanced_lines
 from ledger.worklist import tasks
-from tests.workflow_harness import example, run_encounter, running_worker
+from tests.workflow_harness import (
+    example,
+    run_encounter,
+    running_worker,
+    search_attribute_values,
+)
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow
 
@@ -149,17 +154,20 @@ async def test_denied_claim_is_corrected_and_paid_as_a_replacement(
     assert unbalanced_lines(make_engine(ledger_url)) == []
 
 
-async def test_denial_without_a_correction_stands_after_the_wait(
+async def test_denial_never_corrected_is_lost_and_never_billed_to_the_patient(
     client, simulator, ledger_url, tmp_path
 ):
+    """CO-16 N290 and no correction by the corrected-claim deadline (workflows/correction.py,
+    patch correction-worklist; correction_wait_days only for claims started before it): the
+    claim is lost and the encounter stops there, the CO-16 never posted and never the
+    patient's bill (group CO: contractual obligation)."""
     encounter = example("07-denied-then-corrected", encounter_id="E1007-nofix")
     async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
         _, status = await run_encounter(client, settings, encounter, correction_wait_days=10)
     outcome = status.claims[0]
-    assert outcome.result == "denied" and "no correction received" in outcome.reason
-    # CO-16 is the payer's denial, never the patient's bill (group CO: contractual obligation).
-    assert status.patient_responsibility == Decimal("0.00")
-    balanced(status)
+    assert outcome.result == "lost" and outcome.remittance is None
+    assert status.stage == "lost"
+    assert status.patient_responsibility is None and status.statement_path is None
 
 
 async def _claim_stage(handle) -> str:
@@ -210,6 +218,33 @@ async def test_every_payer_is_paid_as_the_engine_expects(
                if e["kind"] == "payment_review"]  # fmt: skip
     assert len(reviews) == len(status.claims)
     assert all(not e["detail"]["underpaid"] for e in reviews)
+    assert all(" variance 0.00" in e["detail"]["reason"] for e in reviews)
+    assert "CobUnderpaid" not in await search_attribute_values(client, handle.id)
+
+
+async def test_acme01_paying_10_percent_less_marks_the_encounter_underpaid(
+    client, simulator, ledger_url, tmp_path
+):
+    """The simulator's ACME01 pays each line 10% less than it adjudicated (the difference
+    moved to PR-2): the engine's own expectation finds the claim underpaid, and the encounter
+    carries CobUnderpaid = true, so `cob list --underpaid` finds it."""
+    underpay = {"payer_id": "ACME01", "percent": "10"}
+    httpx.post(f"{simulator.url}/admin/underpay", json=underpay).raise_for_status()
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        encounter = example("01-commercial", encounter_id="E1001-under")
+        handle, status = await run_encounter(client, settings, encounter)
+    [claim] = status.claims
+    assert claim.payment_review is not None and claim.payment_review.underpaid
+    assert claim.payment_review.variance < 0
+    assert (await search_attribute_values(client, handle.id))["CobUnderpaid"] is True
+    [review] = [e for e in audit_events(make_engine(ledger_url), handle.id)
+                if e["kind"] == "payment_review"]  # fmt: skip
+    assert review["detail"]["reason"].startswith("ACME01: expected ")
+    assert review["detail"]["reason"].endswith(
+        f"variance {claim.payment_review.variance}; UNDERPAID: review or appeal"
+    )
+    for line in status.lines:
+        assert line.paid + line.adjustments + line.patient_responsibility == line.charge
 
 
 async def test_a_payer_that_says_another_pays_first_is_billed_again_after_it(
