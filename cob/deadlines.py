@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Literal
 
+from holidays.countries.united_states import UnitedStates
 from pydantic import Field, model_validator
 
 from cob.model import ClaimSubmission, Model
@@ -34,6 +36,11 @@ class AppealLevel(Model):
     name: str  # e.g. "redetermination"
     filing_days: int = Field(gt=0)  # from receipt of the decision being appealed
     decision_days: int | None = Field(default=None, gt=0)  # from receipt of the request
+    # The minimum amount in controversy by calendar year of the request (42 USC
+    # 1395ff(b)(1)(E): Medicare ALJ and judicial review); empty = no minimum.
+    amount_in_controversy: dict[int, Decimal] = Field(default_factory=dict)
+    # The last day moves off a weekend or federal holiday, where the level's rule says so.
+    roll_to_business_day: bool = False
 
 
 class FilingLimit(Model):
@@ -70,6 +77,47 @@ class DeadlineRules(Model):
     status_recheck_days: int = Field(default=14, gt=0)
     escalation_days: int = Field(default=30, ge=0)  # warn this many days before a deadline
     secondary_escalation_days: int = Field(default=60, ge=0)  # for a later payer's claim
+    # Timely filing's last day on a Saturday, Sunday or federal holiday moves to the next
+    # business day, where the payer's rule says so (`roll_source`); off by default.
+    roll_to_business_day: bool = False
+    roll_source: str = ""
+
+
+# US federal holidays (5 USC 6103), observed days included, computed once at import so the
+# rules stay pure inside a workflow; a year outside the span is computed when asked.
+_HOLIDAY_YEARS = range(2000, 2071)
+_FEDERAL_HOLIDAYS = UnitedStates(years=_HOLIDAY_YEARS)
+
+
+def _federal_holiday(day: date) -> bool:
+    if day.year in _HOLIDAY_YEARS:
+        return day in _FEDERAL_HOLIDAYS
+    return day in UnitedStates(years=day.year)
+
+
+def next_business_day(day: date) -> date:
+    """`day` itself when it is a business day, else the next weekday that is no federal
+    holiday (5 USC 6103; a Saturday holiday is observed the Friday before)."""
+    while day.weekday() >= 5 or _federal_holiday(day):
+        day += timedelta(days=1)
+    return day
+
+
+def rolled(deadline: Deadline, roll: bool, source: str) -> Deadline:
+    """The deadline moved to the next business day when `roll` and its day is not one; the
+    rule says why, with the rolling rule's source."""
+    due = next_business_day(deadline.due) if roll else deadline.due
+    if due == deadline.due:
+        return deadline
+    day = f"{deadline.due:%A} {deadline.due.isoformat()}"
+    why = f"{day} is no business day: rolls to {due.isoformat()}"
+    return deadline.model_copy(
+        update={
+            "due": due,
+            "rule": f"{deadline.rule}; {why}",
+            "citation": f"{deadline.citation}; {source}",
+        }
+    )
 
 
 # An 835 the engine cannot post (a claim it cannot match, an amount with no line to go to)
@@ -111,7 +159,10 @@ def timely_filing_deadline(
         from_remit = allowed.after(prior_remit_date)
         if from_remit > from_service:
             due, rule = from_remit, f"{_span(allowed)} from the earlier payer's remittance"
-    return Deadline(kind="timely_filing", due=due, rule=rule, citation=rules.timely_filing_source)
+    deadline = Deadline(
+        kind="timely_filing", due=due, rule=rule, citation=rules.timely_filing_source
+    )
+    return rolled(deadline, rules.roll_to_business_day, rules.roll_source)
 
 
 def claim_filing_deadline(rules: DeadlineRules, submission: ClaimSubmission) -> Deadline:
@@ -131,12 +182,13 @@ def appeal_deadline(rules: DeadlineRules, level: int, notice_date: date) -> Dead
     step = _level(rules, level)
     received = notice_date + timedelta(days=rules.notice_receipt_days)
     presumed = f"received {received.isoformat()}" if rules.notice_receipt_days else "notice date"
-    return Deadline(
+    deadline = Deadline(
         kind="appeal",
         due=received + timedelta(days=step.filing_days),
         rule=f"{step.name}: {step.filing_days} days from the {presumed}",
         citation=rules.appeal_source,
     )
+    return rolled(deadline, step.roll_to_business_day, rules.roll_source or rules.appeal_source)
 
 
 def appeal_decision_due(rules: DeadlineRules, level: int, requested: date) -> Deadline | None:
