@@ -236,9 +236,11 @@ async def test_acme01_paying_10_percent_less_marks_the_encounter_underpaid(
     [claim] = status.claims
     assert claim.payment_review is not None and claim.payment_review.underpaid
     assert claim.payment_review.variance < 0
-    assert (await search_attribute_values(client, handle.id))["CobUnderpaid"] is True
+    attributes = await search_attribute_values(client, handle.id)
+    assert attributes["CobUnderpaid"] is True
     [review] = [e for e in audit_events(make_engine(ledger_url), handle.id)
                 if e["kind"] == "payment_review"]  # fmt: skip
+    print(f"\n{handle.id}: CobUnderpaid={attributes['CobUnderpaid']}; {review['detail']['reason']}")
     assert review["detail"]["reason"].startswith("ACME01: expected ")
     assert review["detail"]["reason"].endswith(
         f"variance {claim.payment_review.variance}; UNDERPAID: review or appeal"

@@ -15,6 +15,7 @@ import pytest
 from temporalio.client import WorkflowHandle
 
 from cli.encounters import start_encounter
+from cli.ledger_commands import step_summary
 from cli.order import OrderRefused, set_payer_order
 from cob.model import Encounter
 from contract.messages import EncounterStatus
@@ -147,6 +148,7 @@ async def test_parents_both_born_march_10_hold_the_encounter_until_dana_sets_emp
         opened = date.fromisoformat(task["opened_on"])
         assert date.fromisoformat(task["due"]) == opened + timedelta(days=7)
         reason = task["reason"]
+        print(f"\nday 0 task: {task['kind']} opened {opened} due {task['due']}: {reason}")
         assert "ACME01 (commercial, child, effective 2020-06-01)" in reason
         assert "EMPL03 (commercial, child, effective 2020-06-01)" in reason
         assert (
@@ -200,8 +202,19 @@ async def test_parents_both_born_march_10_hold_the_encounter_until_dana_sets_emp
         "manual review: no rule decides (naic_undetermined_manual_review); tentative order "
         "ACME01, EMPL03, held until a person sets it; not billed: BLUE02"
     )
+    print(
+        f"order_chosen: {chosen['reason']}; claims {[c.claim_control_numbers for c in status.claims]}"
+    )
     [closed] = tasks(engine, encounter_id="E2002", include_closed=True)
     assert closed["status"] == "closed" and closed["resolution"] == chosen["reason"]
+    timeline = [(e["kind"], step_summary(e["detail"])) for e in audit_events(engine, handle.id)]
+    print("\n".join(f"  {kind:18} {line}" for kind, line in timeline))
+    rows = dict(timeline)
+    assert rows["order_review"].startswith("no order-of-benefits rule decides")
+    assert rows["order_chosen"].startswith("order set by dana.lee: EMPL03, ACME01")
+    assert [line.split(":")[0] for kind, line in timeline if kind == "payment_review"] == [
+        "EMPL03", "ACME01",
+    ]  # fmt: skip
     steps = [e["step"] for e in audit_events(engine, handle.id)]
     assert steps.index("order") < steps.index("order_choice") < steps.index("closed")
 
