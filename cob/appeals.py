@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
 
-from cob.deadlines import Deadline, DeadlineRules, overdue, prompt_pay_due
+from cob.deadlines import AppealLevel, Deadline, DeadlineRules, overdue, prompt_pay_due
 from cob.denials import DenialDecision
 from cob.model import ClaimSubmission, Model, Remittance
+from cob.money import ZERO
 
 
 class AppealRun(Model):
@@ -98,3 +100,62 @@ def next_level_notice(decided_on: date) -> date:
     date): e.g. a reconsideration within 180 days of receipt of the redetermination, 42 USC
     1395ff(b)(1)(D)(i)."""
     return decided_on
+
+
+# The deductible and coinsurance the patient owes are not in controversy (CARC 1, 2).
+_NOT_IN_CONTROVERSY = {("PR", "1"), ("PR", "2")}
+
+
+def amount_in_controversy(submission: ClaimSubmission, denied: Remittance) -> Decimal:
+    """What the appeal is about: the charges of the claim's services, less what the payer paid
+    and the deductible and coinsurance that would apply (42 CFR 405.1006(d)(1))."""
+    charged = sum((line.charge for line in submission.encounter.lines), ZERO)
+    paid = sum((line.paid for line in denied.lines), ZERO)
+    applicable = sum(
+        (
+            adj.amount
+            for line in denied.lines
+            for adj in line.adjustments
+            if (adj.group, adj.reason) in _NOT_IN_CONTROVERSY
+        ),
+        ZERO,
+    )
+    return max(ZERO, charged - paid - applicable)
+
+
+class BelowThreshold(Model):
+    """A level whose minimum amount in controversy the claim alone does not reach."""
+
+    amount: Decimal
+    threshold: Decimal
+    year: int  # the calendar year whose minimum applies
+    explanation: str
+
+
+def below_amount_in_controversy(
+    amount: Decimal, level: AppealLevel, requested_on: date
+) -> BelowThreshold | None:
+    """None when the level has no minimum or `amount` reaches it; else what the team must know.
+    The minimum is the one in force for the calendar year of the request (42 USC
+    1395ff(b)(1)(E)(i), (iii), published each year: 90 FR 55869 for 2026); a year not yet in
+    the payer's table takes the latest year before it. Claims may be aggregated to reach it
+    (1395ff(b)(1)(E)(ii)); a request below it alone is dismissed (42 CFR 405.1052)."""
+    known = [year for year in level.amount_in_controversy if year <= requested_on.year]
+    if not known:
+        return None
+    year = max(known)
+    threshold = level.amount_in_controversy[year]
+    if amount >= threshold:
+        return None
+    return BelowThreshold(
+        amount=amount,
+        threshold=threshold,
+        year=year,
+        explanation=(
+            f"{level.name}: the amount in controversy {amount} is below the {year} minimum "
+            f"{threshold} (42 USC 1395ff(b)(1)(E)(i)); filed alone the request would be "
+            "dismissed (42 CFR 405.1052). Aggregate it with other claims of the same "
+            "beneficiary or other beneficiaries that share the issue to reach the minimum "
+            "(1395ff(b)(1)(E)(ii); 42 CFR 405.1006(e)), or let the level go"
+        ),
+    )
