@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -40,16 +42,145 @@ def timeline(encounter: str = typer.Argument(..., help="encounter id or workflow
         raise typer.Exit(1)
     for event in events:
         where = event["workflow_id"].removeprefix(workflow_id).lstrip("/") or "encounter"
-        print(f"{event['on']}  {where:22} {event['kind']:22} {step_summary(event['detail'])}")
+        print(
+            f"{event['on']}  {where:22} {event['kind']:22} {step_summary(event['detail'], event['kind'])}"
+        )
 
 
-def step_summary(detail: dict) -> str:
-    """One line about an audit step: its reason, else the fields a reader looks for."""
+def step_summary(detail: dict, kind: str = "") -> str:
+    """One line about an audit step: for the kinds a reader checks most, the figures that
+    matter (payer, outcome, amounts; never a name or member id), with the activity's reason
+    when it wrote one; for the rest, the reason, else the fields a reader looks for."""
+    summary = STEP_SUMMARIES.get(kind)
+    if summary is not None:
+        try:
+            return summary(detail)
+        except (KeyError, TypeError, ValueError, ArithmeticError):  # a row of another shape
+            pass
     if detail.get("reason"):
         return str(detail["reason"])
     keys = ("category", "status_code", "claim_control_number", "payer_claim_number", "paid",
             "due", "rule", "on_time", "patient_responsibility", "status")  # fmt: skip
     return ", ".join(f"{k}={detail[k]}" for k in keys if detail.get(k) not in (None, "", []))
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value))
+
+
+def _payer_ids(keys: list[str]) -> str:
+    """Coverage keys are payer:member; the timeline names the payer only."""
+    return ", ".join(key.split(":", 1)[0] for key in keys) or "none"
+
+
+def _encounter_started(detail: dict) -> str:
+    encounter = detail["encounter"]
+    lines = encounter["lines"]
+    charge = sum((_money(line["charge"]) for line in lines), Decimal(0))
+    payers = ", ".join(c["payer_id"] for c in encounter.get("coverages", [])) or "self-pay"
+    return (
+        f"service date {encounter['service_date']}, {len(lines)} line(s), charge {charge}; "
+        f"coverages: {payers}"
+    )
+
+
+def _eligibility(detail: dict) -> str:
+    if detail.get("reason"):  # the activity's own line (payer, active, plan, cost sharing)
+        return str(detail["reason"])
+    payer = detail["payer_id"]
+    if not detail["active"]:
+        return f"{payer}: not active"
+    terms = [f"{detail['plan_type']} plan",
+             f"deductible left {detail.get('deductible_remaining', '0.00')}"]  # fmt: skip
+    if _money(detail.get("coinsurance", 0)):
+        terms.append(f"coinsurance {_money(detail['coinsurance']) * 100:.0f}%")
+    if _money(detail.get("copay", 0)):
+        terms.append(f"copay {detail['copay']}")
+    return f"{payer}: active, {', '.join(terms)}"
+
+
+def _payer_order(detail: dict) -> str:
+    if detail.get("reason"):
+        return str(detail["reason"])
+    rules = ", ".join(dict.fromkeys(d["rule"] for d in detail.get("decisions", [])))
+    text = f"order {_payer_ids(detail['order'])}" + (f" by {rules}" if rules else "")
+    if detail.get("excluded"):
+        text += f"; not billed: {_payer_ids(list(detail['excluded']))}"
+    return text + ("; NEEDS MANUAL REVIEW" if detail.get("needs_manual_review") else "")
+
+
+def _prior_auth(detail: dict) -> str:
+    number = f" {detail['authorization_number']}" if detail.get("authorization_number") else ""
+    reason = f": {detail['reason']}" if detail.get("reason") else ""
+    return f"{detail['payer_id']}: {detail['status']}{number}{reason}"
+
+
+def _timely_filing(detail: dict) -> str:
+    late = "on time" if detail.get("on_time") else "LATE"
+    return (
+        f"file by {detail['due']}: filed {detail.get('filed_on', '?')}, {late} ({detail['rule']})"
+    )
+
+
+def _acknowledged(detail: dict) -> str:
+    ccn = detail["claim_control_number"]
+    if detail.get("accepted"):
+        return f"claim {ccn} accepted as {detail.get('payer_claim_number') or '-'}"
+    code = f" {detail['status_code']}" if detail.get("status_code") else ""
+    return f"claim {ccn} REJECTED{code}: {detail.get('reason') or 'no reason given'}"
+
+
+def _remittance(detail: dict) -> str:
+    lines = detail["lines"]
+    paid = sum((_money(line["paid"]) for line in lines), Decimal(0))
+    patient = sum((_money(adj["amount"]) for line in lines for adj in line["adjustments"]
+                   if adj["group"] == "PR"), Decimal(0))  # fmt: skip
+    codes = sorted({f"{adj['group']}-{adj['reason']}" for line in lines
+                    for adj in line["adjustments"]})  # fmt: skip
+    return (
+        f"{detail['payer_id']} CLP02 {detail['status']} on claim {detail['claim_control_number']}"
+        f": paid {paid}, patient {patient} over {len(lines)} line(s)"
+        + (f" ({', '.join(codes)})" if codes else "")
+    )
+
+
+def _claim_status(detail: dict) -> str:
+    paid = f", paid {detail['paid']}" if _money(detail.get("paid", 0)) else ""
+    message = f": {detail['message']}" if detail.get("message") else ""
+    return f"277 {detail['category']}:{detail['status_code']}{paid}{message}"
+
+
+def _payment_review(detail: dict) -> str:
+    """The reason (expected, paid, variance over the claim), then line by line."""
+    lines = []
+    for line in detail["lines"]:
+        if line.get("expected") is None:
+            lines.append(f"line {line['line_number']} denied, not reviewed")
+            continue
+        variance = _money(line["paid"]) - _money(line["expected"])
+        lines.append(f"line {line['line_number']} expected {line['expected']} paid "
+                     f"{line['paid']} variance {variance}")  # fmt: skip
+    head = str(detail.get("reason") or detail.get("summary") or "")
+    return "; ".join([head, *lines] if head else lines)
+
+
+def _encounter_closed(detail: dict) -> str:
+    statement = f"; statement {detail['statement']}" if detail.get("statement") else ""
+    return f"patient owes {detail['patient_responsibility']}{statement}"
+
+
+STEP_SUMMARIES: dict[str, Callable[[dict], str]] = {
+    "encounter_started": _encounter_started,
+    "eligibility": _eligibility,
+    "payer_order": _payer_order,
+    "prior_auth": _prior_auth,
+    "timely_filing": _timely_filing,
+    "claim_acknowledged": _acknowledged,
+    "remittance": _remittance,
+    "claim_status": _claim_status,
+    "payment_review": _payment_review,
+    "encounter_closed": _encounter_closed,
+}
 
 
 def documents(
