@@ -33,7 +33,7 @@ def underpay(simulator, payer_id: str, percent: str) -> None:
 async def test_acme01_paying_10_percent_short_opens_an_underpaid_task_and_sets_cob_underpaid(
     client, simulator, ledger_url, tmp_path
 ):
-    encounter = example("01-commercial", encounter_id="E1001-under")
+    encounter = example("01-commercial", encounter_id="E1001-short")
     underpay(simulator, "ACME01", "10")
     async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
         handle, status = await run_encounter(client, settings, encounter)
@@ -49,7 +49,7 @@ async def test_acme01_paying_10_percent_short_opens_an_underpaid_task_and_sets_c
     assert (task["kind"], task["due"]) == ("underpaid", (remitted + timedelta(30)).isoformat())
     # 99213: 83.04 less 10% = 74.74; 85025: 8.68 less 10% = 7.81 (to the cent)
     assert task["reason"] == (
-        "claim E1001-under-1-1 underpaid by 9.17: "
+        "claim E1001-short-1-1 underpaid by 9.17: "
         "line 1: expected 83.04, paid 74.74, variance -8.30 (allowed 128.80 - deductible "
         "0.00 - copay 25.00 - coinsurance 20.76 = 83.04); "
         "line 2: expected 8.68, paid 7.81, variance -0.87 (allowed 10.85 - deductible "
@@ -69,7 +69,7 @@ async def test_acme01_paying_10_percent_short_opens_an_underpaid_task_and_sets_c
 async def test_a_payer_paying_in_full_opens_no_task_and_leaves_cob_underpaid_unset(
     client, simulator, ledger_url, tmp_path
 ):
-    encounter = example("01-commercial", encounter_id="E1001-full")
+    encounter = example("01-commercial", encounter_id="E1001-paid-in-full")
     async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
         handle, status = await run_encounter(client, settings, encounter)
     assert not status.claims[0].payment_review.underpaid
