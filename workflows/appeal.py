@@ -30,7 +30,9 @@ with workflow.unsafe.imports_passed_through():
         AppealOutcome,
         AppealResult,
         AppealRun,
+        amount_in_controversy,
         appeal_escalation_date,
+        below_amount_in_controversy,
         filing_window_closed,
         next_level_notice,
         payer_reprocessed,
@@ -43,6 +45,10 @@ with workflow.unsafe.imports_passed_through():
     from contract.stages import Stage
     from workflows.follow_up import record, today
     from workflows.payer_calls import PayerCalls
+
+# Version (workflow.patched): a level whose minimum amount in controversy the claim does not
+# reach opens an aggregation task instead of the filing task.
+APPEAL_AIC = "appeal-aic"
 
 
 @workflow.defn
@@ -66,13 +72,27 @@ class AppealWorkflow:
             name = levels[level - 1].name
             filing = appeal_deadline(run.rules, level, notice)
             await self._progress(Stage.APPEAL, filing)
-            await self._step(
-                "appeal_due",
-                f"level {level} ({name}) of claim {self._ccn} against {run.denial.explanation}: "
-                f"file by {filing.due.isoformat()} ({filing.rule}; {filing.citation})",
-                filing,
-                task=True,
-            )
+            below = None
+            if levels[level - 1].amount_in_controversy and workflow.patched(APPEAL_AIC):
+                at_stake = amount_in_controversy(run.submission, run.denied)
+                below = below_amount_in_controversy(at_stake, levels[level - 1], today())
+            if below is not None:
+                await self._step(
+                    "appeal_below_aic",
+                    f"level {level} of claim {self._ccn}: {below.explanation}; an aggregated "
+                    f"request is due by {filing.due.isoformat()} ({filing.rule})",
+                    filing,
+                    task=True,
+                )
+            else:
+                await self._step(
+                    "appeal_due",
+                    f"level {level} ({name}) of claim {self._ccn} against "
+                    f"{run.denial.explanation}: file by {filing.due.isoformat()} "
+                    f"({filing.rule}; {filing.citation})",
+                    filing,
+                    task=True,
+                )
             if not await self._await_filing(notice, filing, name):
                 reason = f"{name} not filed by {filing.due.isoformat()}; the denial stands"
                 await self._step("appeal_expired", reason, filing, task=True, closes=True)

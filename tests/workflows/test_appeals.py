@@ -196,3 +196,44 @@ async def test_a_favorable_decision_from_the_team_waits_for_the_payers_payment(
     (outcome,) = status.claims
     assert outcome.appeal.result == "overturned" and outcome.remittance.paid > 0
     assert tasks(make_engine(ledger_url)) == []
+
+
+async def test_150_at_stake_at_the_alj_level_is_an_aggregation_task_not_a_filing_task(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    # The CO-50 line's 150.00 is below the ALJ minimum (2026: 200; 42 USC 1395ff(b)(1)(E)):
+    # the redetermination and reconsideration are filed and upheld, then level 3 opens with a
+    # task explaining aggregation instead of the filing task.
+    encounter = await medicare_only(time_skipping, "E1010-aic")
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
+        claim_id = claim_workflow_id(handle.id, 1, "MCARE")
+        appeal = client.get_workflow_handle(f"{claim_id}/appeal")
+        for level in (1, 2):
+            await time_skipping.sleep(timedelta(days=5))
+            await appeal.execute_update(AppealWorkflow.file_appeal, AppealFiling(level=level))
+            await time_skipping.sleep(timedelta(days=10))
+            await appeal.signal(
+                AppealWorkflow.appeal_decided, AppealDecision(level=level, outcome="upheld")
+            )
+        await time_skipping.sleep(timedelta(days=2))
+        opened = [(t["kind"], t["due"]) for t in tasks(make_engine(ledger_url))]
+        status = await handle.result()
+
+    events = [
+        e for e in audit_events(make_engine(ledger_url), claim_id) if e["kind"].startswith("appeal")
+    ]
+    kinds = [e["kind"] for e in events]
+    assert kinds == [
+        "appeal_due", "appeal_filed", "appeal_upheld", "appeal_due", "appeal_filed",
+        "appeal_upheld", "appeal_below_aic", "appeal_escalation", "appeal_expired",
+    ]  # fmt: skip
+    upheld = date.fromisoformat(events[5]["detail"]["on"])
+    below = events[6]["detail"]
+    alj_due = upheld + timedelta(days=5 + 60)  # received 5 days after the decision; 60 days
+    assert below["on"] == upheld.isoformat() and below["due"] == alj_due.isoformat()
+    assert "amount in controversy 150.00 is below the" in below["reason"]
+    assert "minimum 200.00" in below["reason"] and "Aggregate" in below["reason"]
+    assert opened == [("appeal_below_aic", alj_due.isoformat())]
+    (outcome,) = status.claims
+    assert outcome.appeal.result == "expired" and outcome.appeal.level == 3
