@@ -95,7 +95,7 @@ def mailbox_posting(era: EraDocument) -> EraPosting:
         for position, ccn in enumerate(claims, start=1)
     ]
     plbs = _plb_rows(document.key, advices, lambda advice: era.payer_id)
-    return EraPosting(document, links, plbs, [], advices)
+    return EraPosting(document, links, plbs, advices=advices)
 
 
 def file_posting(
