@@ -60,7 +60,7 @@ def explain_eob(
     the allowed amount, the patient's share, the OTAF and the open balance, and what the
     secondary 837 carries (2320 AMT*D, 2430 SVD, CAS, AMT*EAF).
 
-    FILE (e.g. examples/eob-primary.json): payer_id, in_network (default true), lines.
+    FILE (e.g. examples/explain/eob-primary.json): payer_id, in_network (default true), lines.
 
     Each line: billed, paid, adjustments [{group: CO/PI/OA/PR, reason: CARC, amount}].
 

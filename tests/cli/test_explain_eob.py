@@ -1,5 +1,5 @@
-"""`cob explain eob` as a user runs it: examples/eob-primary.json in, the working out (JSON or
-a table with the sources), a misread EOB refused naming the field with exit 1."""
+"""`cob explain eob` as a user runs it: examples/explain/eob-primary.json in, the working out
+(JSON or a table with the sources), a misread EOB refused naming the field with exit 1."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.cli.test_cli import cob
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = "examples/eob-primary.json"
+EXAMPLE = "examples/explain/eob-primary.json"
 
 
 def test_explain_eob_example_line_1_allowed_150_otaf_150_open_30_and_2320_amounts():
