@@ -31,7 +31,7 @@ from tests.payers.test_simulator import ACME, CLINIC, DOS, EMPL, PATIENT, claim
 
 SENT = datetime(2026, 3, 3, 9, 0)
 X12_ROUTES = ["/x12/270", "/x12/278", "/x12/837", "/x12/276"]
-ADMIN_ROUTES = ["/admin/hold", "/admin/appeals", "/admin/silence", "/admin/outage"]
+ADMIN_ROUTES = ["/admin/hold", "/admin/appeals", "/admin/silence", "/admin/outage", "/admin/underpay"]
 FUZZ = settings(
     derandomize=True,
     deadline=None,
