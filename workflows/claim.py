@@ -100,7 +100,12 @@ class PayerClaimWorkflow:
         if outcome.remittance is not None:
             # The engine's own expectation, so an underpaid claim is flagged for review.
             outcome.payment_review = review_payment(
-                outcome.remittance, run.benefits, run.prior_remittances
+                outcome.remittance,
+                run.benefits,
+                run.prior_remittances,
+                out_of_network={
+                    c.payer_id for c in run.encounter.coverages if not c.provider_in_network
+                },
             )
             if outcome.payment_review.underpaid and workflow.patched(UNDERPAID_WORKLIST):
                 await self._work_underpayment(run, outcome)

@@ -79,6 +79,7 @@ def benefits_for(
             "prior_auth_procedures",
             "copay_procedures",
             "cob_method",
+            "allowable_basis",
         }  # fmt: skip
     )
     remaining = max(ZERO, profile.deductible - used)
