@@ -27,7 +27,8 @@ async def test_timeline_of_an_underpaid_claim_shows_expected_paid_and_variance_p
                         json={"payer_id": "ACME01", "percent": "10"})  # fmt: skip
     assert answer.status_code == 200
     async with running_worker(client, simulator.url, ledger, tmp_path) as settings:
-        handle, status = await run_encounter(client, settings, example("01-commercial"))
+        encounter = example("01-commercial", encounter_id="E1001-timeline")
+        handle, status = await run_encounter(client, settings, encounter)
         assert (await search_attribute_values(client, handle.id)).get(sa.UNDERPAID.name) is True
     review = status.claims[0].payment_review
     assert review is not None and review.underpaid
@@ -36,7 +37,7 @@ async def test_timeline_of_an_underpaid_claim_shows_expected_paid_and_variance_p
         (Decimal("8.68"), Decimal("7.81")),
     ]
 
-    shown = await asyncio.to_thread(cob, "timeline", "E1001", env={"DATABASE_URL": ledger})
+    shown = await asyncio.to_thread(cob, "timeline", "E1001-timeline", env={"DATABASE_URL": ledger})
     assert shown.returncode == 0, shown.stderr
     rows = {line.split()[2]: line for line in shown.stdout.splitlines()}
     assert "ACME01: active, commercial plan, deductible left 0.00" in rows["eligibility"]
@@ -45,7 +46,7 @@ async def test_timeline_of_an_underpaid_claim_shows_expected_paid_and_variance_p
         "service date" in rows["encounter_started"] and "charge 195.00" in rows["encounter_started"]
     )
     assert (
-        "ACME01 CLP02 1 on claim E1001-1-1: paid 82.55, patient 57.10 over 2 line(s) (CO-45, PR-2, PR-3)"
+        "ACME01 CLP02 1 on claim E1001-timeline-1-1: paid 82.55, patient 57.10 over 2 line(s) (CO-45, PR-2, PR-3)"
         in (rows["remittance"])
     )
     assert "ACME01: expected 91.72, paid 82.55, variance -9.17" in rows["payment_review"]

@@ -23,6 +23,7 @@ from tests.workflow_harness import (
     run_encounter,
     running_worker,
     search_attribute_values,
+    start_time_skipping,
 )
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow
@@ -155,15 +156,18 @@ async def test_denied_claim_is_corrected_and_paid_as_a_replacement(
 
 
 async def test_denial_never_corrected_is_lost_and_never_billed_to_the_patient(
-    client, simulator, ledger_url, tmp_path
+    simulator, ledger_url, tmp_path
 ):
     """CO-16 N290 and no correction by the corrected-claim deadline (workflows/correction.py,
     patch correction-worklist; correction_wait_days only for claims started before it): the
     claim is lost and the encounter stops there, the CO-16 never posted and never the
     patient's bill (group CO: contractual obligation)."""
     encounter = example("07-denied-then-corrected", encounter_id="E1007-nofix")
-    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
-        _, status = await run_encounter(client, settings, encounter, correction_wait_days=10)
+    # Its own server: the wait skips to the deadline a year on, which would move the clock of
+    # the session's shared server under every later test.
+    async with await start_time_skipping() as env:
+        async with running_worker(env.client, simulator.url, ledger_url, tmp_path) as settings:
+            _, status = await run_encounter(env.client, settings, encounter, correction_wait_days=10)
     outcome = status.claims[0]
     assert outcome.result == "lost" and outcome.remittance is None
     assert status.stage == "lost"
