@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from cli.encounters import load_encounter, start_encounter
 from cli.render import summary_table
 from cob.denials import ClaimCorrection
-from contract.messages import EncounterStatus
+from contract.messages import EncounterStatus, OrderChoice
 from contract.stages import ENCOUNTER_FINAL, Stage
 from ledger.db import database_url, shown_url
 from ledger.home import cob_home, owner_only
@@ -41,13 +41,15 @@ class DemoEncounter:
     name: str
     handle: WorkflowHandle
     correction: ClaimCorrection | None
+    order: OrderChoice | None = None  # the team's order, for an encounter no rule orders
     status: EncounterStatus | None = None
     done: bool = False
     note: str = ""
 
 
 def example_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.json") if not p.name.endswith(".correction.json"))
+    answers = (".correction.json", ".order.json")  # the team's answers, beside their example
+    return sorted(p for p in directory.glob("*.json") if not p.name.endswith(answers))
 
 
 async def start_examples(client: Client, directory: Path, run_tag: str) -> list[DemoEncounter]:
@@ -64,8 +66,14 @@ async def start_examples(client: Client, directory: Path, run_tag: str) -> list[
             if correction_file.exists()
             else None
         )
+        order_file = path.with_name(path.stem + ".order.json")
+        order = (
+            OrderChoice.model_validate(json.loads(order_file.read_text()))
+            if order_file.exists()
+            else None
+        )
         handle = await start_encounter(client, encounter)
-        started.append(DemoEncounter(path.stem, handle, correction))
+        started.append(DemoEncounter(path.stem, handle, correction, order))
     return started
 
 
@@ -78,6 +86,10 @@ async def poll(client: Client, item: DemoEncounter) -> None:
             item.status = await item.handle.result()
         return
     status = item.status
+    if item.order and status.stage == Stage.HELD_ORDER_REVIEW:
+        chosen = await item.handle.execute_update(EncounterWorkflow.set_order, item.order)
+        item.note = f"billing team set the order: {', '.join(chosen)}"
+        item.order = None
     if item.correction and status.current_claim:
         child = client.get_workflow_handle(status.current_claim)
         try:

@@ -209,6 +209,23 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
         assert "encounter-E1001-held" not in cli("list", "--deadline-within", "1d", env=env).stdout
         await http.post("/admin/hold", json={"payer_id": "ACME01", "hold": False})
 
+        # A payer that pays less than its 271 promised: the encounter is found by --underpaid.
+        await http.post("/admin/underpay", json={"payer_id": "ACME01", "percent": "10"})
+        short = json.loads(Path("examples/01-commercial.json").read_text())
+        short["encounter_id"] = "E1001-short"
+        (tmp_path / "short.json").write_text(json.dumps(short))
+        paid_short = cli("submit", str(tmp_path / "short.json"), "--wait", env=env)
+        assert paid_short.returncode == 0, paid_short.stderr
+        await http.post("/admin/underpay", json={"payer_id": "ACME01", "percent": "0"})
+        await wait_for(
+            lambda: _listed("encounter-E1001-short", "--underpaid", env=env),
+            30,
+            "the underpaid encounter in `cob list --underpaid`",
+        )
+        assert "encounter-E1004-e2e" not in cli("list", "--underpaid", env=env).stdout
+        short_handle = client.get_workflow_handle_for(EncounterWorkflow.run, "encounter-E1001-short")
+        extra = [("01-commercial-underpaid", short_handle, await short_handle.result())]
+
         # A Medicare denial (CO-50) appealed by the team through the CLI.
         denied = json.loads(Path("examples/03-medicare-medigap.json").read_text())
         denied["encounter_id"] = "E1010-appeal"
@@ -257,7 +274,8 @@ async def test_encounters_survive_a_killed_worker(tmp_path: Path) -> None:
             assert result.stage == "closed"
 
         if os.environ.get("COB_RECORD_HISTORIES"):
-            await record_histories(client, items, HISTORIES / os.environ["COB_RECORD_HISTORIES"])
+            recorded = [(i.name, i.handle, i.status) for i in items] + extra
+            await record_histories(client, recorded, HISTORIES / os.environ["COB_RECORD_HISTORIES"])
     finally:
         await http.aclose()
         for process in [*workers, payers]:
@@ -274,13 +292,11 @@ async def record_histories(client, items, folder: Path) -> None:
     """Into tests/histories/<folder>/: histories of earlier workflow versions stay beside
     it and keep being replayed."""
     folder.mkdir(parents=True, exist_ok=True)
-    for item in items:
-        save_history(folder, item.name, await item.handle.fetch_history())
-        for sequence, claim in enumerate(item.status.claims, start=1):
-            child = client.get_workflow_handle(
-                claim_workflow_id(item.handle.id, sequence, claim.payer_id)
-            )
-            save_history(folder, f"{item.name}.claim-{sequence}", await child.fetch_history())
+    for name, handle, status in items:
+        save_history(folder, name, await handle.fetch_history())
+        for sequence, claim in enumerate(status.claims, start=1):
+            child = client.get_workflow_handle(claim_workflow_id(handle.id, sequence, claim.payer_id))
+            save_history(folder, f"{name}.claim-{sequence}", await child.fetch_history())
 
 
 async def test_a_taken_port_is_reported_as_taken(tmp_path: Path) -> None:
