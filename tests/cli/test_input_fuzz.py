@@ -40,6 +40,7 @@ import pyx12.x12n_document
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
+from cli.demo import example_files
 from cli.encounters import load_encounter
 from cli.imports import read_837_batch
 from cob.model import ADDRESS, ClaimSubmission, Encounter
@@ -62,8 +63,7 @@ TODAY = date(2026, 11, 30)  # the examples' services are in October 2026
 KNOWN = known_payer_ids()
 EXAMPLES = [
     json.loads(path.read_text())
-    for path in sorted((ROOT / "examples").glob("[0-9]*.json"))
-    if not path.name.endswith(".correction.json")
+    for path in example_files(ROOT / "examples")
 ]
 FAST = settings(
     derandomize=True,

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from cli.demo import example_files as demo_examples
 from cob.model import Encounter
 from cob.validation import validate_encounter
 from payers.directory import known_payer_ids
@@ -24,7 +25,13 @@ MAX_DAYS_EARLIER = 20
 
 
 def example_files() -> list[Path]:
-    return sorted(p for p in EXAMPLES.glob("*.json") if not p.name.endswith(".correction.json"))
+    """The examples that close without a person's choice: an order review (an example with
+    an `.order.json`) waits for one, so it is left out; a correction is applied up front."""
+    return [
+        path
+        for path in demo_examples(EXAMPLES)
+        if not path.with_name(path.stem + ".order.json").exists()
+    ]
 
 
 def closing_by_itself(path: Path) -> dict:
