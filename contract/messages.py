@@ -139,6 +139,30 @@ class FollowUp(Model):
     closes_kind: str | None = None  # only the open tasks of this kind are done
     per_payer: bool = False  # the task is this payer's (opened and closed apart from others)
 
+    @classmethod
+    def about(
+        cls,
+        workflow_id: str,
+        submission: ClaimSubmission,
+        kind: str,
+        on: date,
+        reason: str,
+        **step: object,
+    ) -> FollowUp:
+        """A step about one submitted claim: its encounter, payer and claim control number."""
+        return cls.model_validate(
+            {
+                "workflow_id": workflow_id,
+                "encounter_id": submission.encounter.encounter_id,
+                "payer_id": submission.coverage.payer_id,
+                "claim_control_number": submission.claim_control_number,
+                "kind": kind,
+                "on": on,
+                "reason": reason,
+                **step,
+            }
+        )
+
 
 class ClaimProgress(Model):
     """What a claim workflow tells its encounter, so the encounter's search attributes show

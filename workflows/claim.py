@@ -225,14 +225,8 @@ class PayerClaimWorkflow:
         self, submission: ClaimSubmission, kind: str, reason: str, task: bool = False
     ) -> None:
         await record(
-            FollowUp(
-                workflow_id=workflow.info().workflow_id,
-                encounter_id=submission.encounter.encounter_id,
-                payer_id=self._payer_id,
-                claim_control_number=submission.claim_control_number,
-                kind=kind,
-                on=workflow.now().date(),
-                reason=reason,
+            FollowUp.about(
+                workflow.info().workflow_id, submission, kind, workflow.now().date(), reason,
                 task=task,
             )
         )

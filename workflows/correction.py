@@ -59,15 +59,12 @@ class CorrectionWait:
         self.lost_reason = ""
 
     def _step(self, kind: str, reason: str, task: bool, closes: bool = False) -> FollowUp:
-        sub = self.submission
-        return FollowUp(
-            workflow_id=workflow.info().workflow_id,
-            encounter_id=sub.encounter.encounter_id,
-            payer_id=sub.coverage.payer_id,
-            claim_control_number=sub.claim_control_number,
-            kind=kind,
-            on=today(),
-            reason=reason,
+        return FollowUp.about(
+            workflow.info().workflow_id,
+            self.submission,
+            kind,
+            today(),
+            reason,
             due=None if closes else self.deadline.due,
             task=task,
             closes_tasks=closes,

@@ -86,15 +86,12 @@ class RemittanceWatch:
 
     def _step(self, kind: str, reason: str, due: date | None, task: bool) -> FollowUp:
         """A dated step; the 835's arrival closes the claim's open tasks."""
-        sub = self.claim.submission
-        return FollowUp(
-            workflow_id=self.claim.workflow_id,
-            encounter_id=sub.encounter.encounter_id,
-            payer_id=sub.coverage.payer_id,
-            claim_control_number=sub.claim_control_number,
-            kind=kind,
-            on=today(),
-            reason=reason,
+        return FollowUp.about(
+            self.claim.workflow_id,
+            self.claim.submission,
+            kind,
+            today(),
+            reason,
             due=due,
             task=task,
             closes_tasks=kind == "remittance_received",
