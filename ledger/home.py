@@ -30,8 +30,11 @@ def cob_home() -> Path:
 
 
 # What cob keeps in COB_HOME: the SQLite ledger and the payers' state (with their -wal and
-# -shm files), the dev server's folder (temporal.db, temporal-server.log), the statements.
-HOME_FILES = ("ledger.db*", "payers.db*", "demo-payers.db*", "temporal", "statements")
+# -shm files), the dev server's folder (temporal.db, temporal-server.log), the statements,
+# the local payload key file (workers/codec.py).
+HOME_FILES = (
+    "ledger.db*", "payers.db*", "demo-payers.db*", "temporal", "statements", "payload-keys",
+)  # fmt: skip
 
 
 def _owner_only_mode(path: Path) -> None:

@@ -3,6 +3,8 @@ HTTP, a real ledger database) and the guard that keeps pytest's exit code pytest
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +21,14 @@ from tests.workflow_harness import start_time_skipping
 from tests.x12.pyx12_check import VALIDATED, pyx12_valid
 
 pytest_plugins = ["tests.ledger_db"]
+
+# The tests' payload key (workers/codec.py), set before any client is made and inherited by
+# the `cob` subprocesses the tests start (workers, the CLI, the demo), so they all read what
+# the in-process clients write. Derived from a fixed text, not secret: it guards only the
+# examples' made-up patients, and histories recorded by `make histories` replay with it.
+TEST_PAYLOAD_KEY = base64.b64encode(hashlib.sha256(b"cob tests' payload key").digest()).decode()
+os.environ["COB_PAYLOAD_KEYS"] = f"tests-1:{TEST_PAYLOAD_KEY}"
+os.environ["COB_PAYLOAD_KEY_ID"] = "tests-1"
 
 _exit_status: int | None = None
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import default
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from cli.encounters import start_encounter
 from cob.model import Encounter
+from workers.codec import data_converter
 from workers.devserver import find_binary
 from workers.temporal import register_search_attributes
 from workers.worker import WorkerSettings, build_worker
@@ -67,9 +67,10 @@ async def search_attribute_values(client: Client, workflow_id: str) -> dict:
 
 
 async def start_time_skipping() -> WorkflowEnvironment:
-    """A time-skipping test server with our search attributes."""
+    """A time-skipping test server with our search attributes and our data converter (the
+    payloads encrypted with the test run's key, tests/conftest.py)."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         test_server_existing_path=find_binary("temporal-test-server"),
     )
     await register_search_attributes(env.client)

@@ -63,8 +63,10 @@ class DevServer:
         port: int = 7233,
         ui_port: int | None = 8233,
         search_attributes: bool = True,  # register ours at start (False: a bare namespace)
+        codec_endpoint: str | None = None,  # the UI decodes payloads there (codec_server.py)
     ) -> None:
         self.home = home
+        self.codec_endpoint = codec_endpoint
         self.search_attributes = search_attributes
         self.port = port
         self.ui_port = ui_port
@@ -95,6 +97,8 @@ class DevServer:
             *(search_attribute_flags() if self.search_attributes else []),
         ]  # fmt: skip
         command += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
+        if self.ui_port and self.codec_endpoint:
+            command += ["--ui-codec-endpoint", self.codec_endpoint]
         log = owner_only_log(self.home / "temporal-server.log")
         # Its own session: a Ctrl-C in the terminal reaches us, and we stop it in order. Its
         # umask keeps temporal.db (workflow inputs: patients, claims) its owner's alone.

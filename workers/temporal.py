@@ -14,10 +14,10 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
 from contract import search_attributes
+from workers.codec import data_converter
 
 NAMESPACE = "default"
 DEFAULT_ADDRESS = "127.0.0.1:7233"
@@ -49,13 +49,15 @@ def connect_failure(message: str) -> str:
 
 
 async def connect(address: str | None = None) -> Client:
-    """A client on the Temporal frontend; TemporalUnreachable when nothing answers there."""
+    """A client on the Temporal frontend, its payloads encrypted (workers/codec.py);
+    TemporalUnreachable when nothing answers there, PayloadKeyError when the keys are wrong."""
     address = address or temporal_address()
+    converter = data_converter()  # before connecting: a key problem is not a network one
     try:
         return await Client.connect(
             address,
             namespace=NAMESPACE,
-            data_converter=pydantic_data_converter,
+            data_converter=converter,
             connect_timeout=CONNECT_TIMEOUT,
         )
     except ValueError as error:  # 'invalid target URL': a bad port, a stray scheme

@@ -114,11 +114,15 @@ async def _closed(
         [status] = await client.data_converter.decode(payloads, [EncounterStatus])
         return "completed", status, ""
     if last.event_type in WORKFLOW_ENDS:
-        failure = last.workflow_execution_failed_event_attributes.failure
-        while failure.HasField("cause"):
-            failure = failure.cause
         end = WORKFLOW_ENDS[last.event_type]
-        return end, None, f"{failure.message}"[:200] if failure.message else end
+        failure = last.workflow_execution_failed_event_attributes.failure
+        if not failure.message:
+            return end, None, end
+        # the message is encrypted with the payloads (workers/codec.py): decoded here
+        error = await client.data_converter.decode_failure(failure)
+        while getattr(error, "cause", None) is not None:
+            error = error.cause  # type: ignore[assignment]
+        return end, None, str(getattr(error, "message", error))[:200] or end
     return None
 
 

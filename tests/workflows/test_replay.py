@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workers.codec import data_converter
 from workers.worker import WORKFLOWS
 
 ROOT = Path(__file__).resolve().parents[1] / "histories"
@@ -30,5 +30,7 @@ def test_histories_are_recorded() -> None:
 async def test_history_replays(path: Path) -> None:
     record = json.loads(path.read_text())
     history = WorkflowHistory.from_json(record["workflow_id"], record["history"])
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    # the workers' converter: plaintext histories pass its codec unchanged, encrypted ones
+    # decrypt with the tests' key (tests/conftest.py)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter())
     await replayer.replay_workflow(history)
