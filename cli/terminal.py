@@ -38,6 +38,8 @@ def unreachable(error: BaseException) -> str | None:
     from contract.ids import TASK_QUEUE
     from ledger.db import LedgerUnreachable, database_url
     from payers.simulator.serve import SimulatorUnavailable
+    from workers.cluster import ClusterSettingsError
+    from workers.codec import PayloadKeyError
     from workers.devserver import DevServerFailed
     from workers.temporal import (
         START_IT,
@@ -52,6 +54,8 @@ def unreachable(error: BaseException) -> str | None:
         SimulatorUnavailable,
         DevServerFailed,
         SearchAttributesMissing,
+        PayloadKeyError,
+        ClusterSettingsError,
     )
     if isinstance(error, known):
         return str(error)

@@ -17,9 +17,10 @@ from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
 
 from contract import search_attributes
+from workers.cluster import cluster_credentials
 from workers.codec import data_converter
 
-NAMESPACE = "default"
+NAMESPACE = os.environ.get("TEMPORAL_NAMESPACE", "default")
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 UI_URL = os.environ.get("COB_TEMPORAL_UI", "http://127.0.0.1:8233")
 CONNECT_TIMEOUT = timedelta(seconds=10)  # a host that never answers is reported, not awaited
@@ -53,12 +54,14 @@ async def connect(address: str | None = None) -> Client:
     TemporalUnreachable when nothing answers there, PayloadKeyError when the keys are wrong."""
     address = address or temporal_address()
     converter = data_converter()  # before connecting: a key problem is not a network one
+    credentials = cluster_credentials()  # TLS, mTLS, API key (workers/cluster.py)
     try:
         return await Client.connect(
             address,
             namespace=NAMESPACE,
             data_converter=converter,
             connect_timeout=CONNECT_TIMEOUT,
+            **credentials.connect_options(),
         )
     except ValueError as error:  # 'invalid target URL': a bad port, a stray scheme
         raise TemporalUnreachable(address, f"not a host:port address: {error}") from error

@@ -58,3 +58,19 @@ def test_a_file_that_is_not_pem_is_refused(tmp_path):
     path.write_text("not a certificate")
     with pytest.raises(ClusterSettingsError, match="TEMPORAL_TLS_CA: .* is not a PEM file"):
         cluster_credentials({"TEMPORAL_TLS_CA": str(path)})
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        ({"TEMPORAL_TLS_CERT": "/nonexistent/client.pem"}, "TEMPORAL_TLS_CERT: cannot read"),
+        ({"TEMPORAL_TLS": "maybe"}, "TEMPORAL_TLS: 'maybe'"),
+        ({"COB_PAYLOAD_KEYS": "k1:notbase64"}, "COB_PAYLOAD_KEYS"),  # the payload keys too
+    ],
+)
+def test_a_bad_cluster_setting_stops_a_command_in_one_line_with_exit_1(env, line):
+    from tests.cli.test_cli import cob
+
+    shown = cob("status", "E1001", env=env)
+    assert shown.returncode == 1 and line in shown.stderr
+    assert "Traceback" not in shown.stderr
