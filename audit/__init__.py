@@ -1,0 +1,1 @@
+"""Audits of what the engine decided, read from its Temporal histories."""
