@@ -14,12 +14,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Column, Index, Table, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.schema import CreateColumn
 from sqlmodel import Session, SQLModel, create_engine
 
-from ledger import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from ledger import tables  # registers the tables on SQLModel.metadata
+from ledger.audit_chain import HEAD_ID, ChainHeadMissing, new_head
 from ledger.home import cob_home
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -110,8 +112,74 @@ def _create_tables(engine: Engine) -> None:
         SQLModel.metadata.create_all(engine)
 
 
+class LedgerSchemaTooOld(RuntimeError):
+    """A ledger table lacks a column that cannot be added in place (it is NOT NULL)."""
+
+
+def _column_names(engine: Engine, table: Table) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(table.name)}
+
+
+def _add_column(engine: Engine, table: Table, column: Column) -> None:
+    """ALTER TABLE ... ADD COLUMN; when another process added it first, its error is let go."""
+    quoted = engine.dialect.identifier_preparer.format_table(table)
+    definition = CreateColumn(column).compile(dialect=engine.dialect)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"ALTER TABLE {quoted} ADD COLUMN {definition}")
+    except DBAPIError:
+        if column.name not in _column_names(engine, table):
+            raise
+
+
+def _add_index(engine: Engine, index: Index) -> None:
+    """CREATE INDEX when missing; when another process created it first, its error is let go."""
+    try:
+        index.create(engine, checkfirst=True)
+    except DBAPIError:
+        table = index.table
+        if table is None or not inspect(engine).has_index(table.name, str(index.name)):
+            raise
+
+
+def _upgrade_tables(engine: Engine) -> None:
+    """Bring an older ledger's tables up to the models, additively: each nullable column it
+    lacks (ALTER TABLE ... ADD COLUMN) and each index it lacks. Safe for two processes at
+    once. A missing NOT NULL column cannot be filled in, so it stops here, named."""
+    existing = set(inspect(engine).get_table_names())
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        present = _column_names(engine, table)
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise LedgerSchemaTooOld(
+                    f"ledger table {table.name} has no column {column.name}, which is NOT NULL "
+                    f"and cannot be added to the rows it has: migrate it by hand"
+                )
+            _add_column(engine, table, column)
+        for index in table.indexes:
+            _add_index(engine, index)
+
+
+def _ensure_chain_head(engine: Engine) -> None:
+    """The audit chain's head row, inserted once (a concurrent insert of it is fine). Left
+    missing when chained events exist: their head was deleted, which verify_chain names."""
+    with Session(engine) as session:
+        if session.get(tables.AuditChainHead, HEAD_ID) is not None:
+            return
+        try:
+            new_head(session, utcnow())
+            session.commit()
+        except (ChainHeadMissing, IntegrityError):
+            session.rollback()
+
+
 def make_engine(url: str | None = None, schema: str | None = None) -> Engine:
-    """The engine for `url` (default: database_url()), tables created on first use.
+    """The engine for `url` (default: database_url()), tables created on first use and an
+    older ledger's tables given the columns and indexes they lack.
 
     `schema` (PostgreSQL only) puts every table in that schema via search_path, so a test
     can work in a throwaway schema. LedgerUnreachable when the database cannot be reached.
@@ -133,9 +201,14 @@ def make_engine(url: str | None = None, schema: str | None = None) -> Engine:
                 raise LedgerUnreachable(url, error) from error
         try:
             _create_tables(engine)
+            _upgrade_tables(engine)
+            _ensure_chain_head(engine)
         except (OperationalError, InterfaceError) as error:
             engine.dispose()
             raise LedgerUnreachable(url, error) from error
+        except LedgerSchemaTooOld:
+            engine.dispose()
+            raise
         _engines[key] = engine
         return engine
 

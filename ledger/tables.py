@@ -129,7 +129,11 @@ class PatientBalance(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only: our code inserts once per (workflow id, step), never updates or deletes."""
+    """Append-only: our code inserts once per (workflow id, step), never updates or deletes.
+
+    Each event carries the hash of the one before (ledger/audit_chain.py), so a changed or
+    deleted row breaks the chain. Events recorded before the chain existed have no chain_seq.
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (UniqueConstraint("workflow_id", "step", name="uq_audit_workflow_step"),)
@@ -140,6 +144,24 @@ class AuditEvent(SQLModel, table=True):
     kind: str
     detail: str = Field(default="{}", sa_type=Text)  # JSON
     recorded_at: datetime = Field(sa_type=TIMESTAMP)
+    # 1, 2, 3... in insertion order over the whole table; a unique index, not a constraint,
+    # so an upgraded ledger gets it too (CREATE UNIQUE INDEX after ADD COLUMN)
+    chain_seq: int | None = Field(default=None, index=True, unique=True)
+    prev_hash: str | None = None  # hex SHA-256 of the event before (64 zeros for the first)
+    hash: str | None = None  # hex SHA-256 of prev_hash + this event's canonical JSON
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The audit chain's one head row (id 1): the last chained event's seq and hash, so
+    deleting the last event(s) is detected too; moved in the transaction that appends."""
+
+    __tablename__ = "audit_chain"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = 0  # chain_seq of the last chained event; 0 before the first
+    hash: str  # its hash; 64 zeros before the first
+    genesis_seq: int | None = None  # chain_seq of the first chained event
+    updated_at: datetime = Field(sa_type=TIMESTAMP)
 
 
 class X12Document(SQLModel, table=True):

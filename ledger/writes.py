@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy import delete, or_
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from cob import model
 from cob.deadlines import Deadline, overdue
 from cob.money import LineAccount, cents, patient_balance
 from ledger import tables as t
+from ledger.audit_chain import HEAD_ID, event_hash, lock_head
 from ledger.db import in_transaction, upsert, utcnow
 from ledger.tables import to_json
 
@@ -226,28 +226,42 @@ def record_patient_balance(
 def append_audit_event(
     engine: Engine, *, workflow_id: str, step: str, kind: str, detail: dict[str, Any]
 ) -> bool:
-    """Insert once per (workflow_id, step); True if this call inserted it. Never updates."""
-    with Session(engine) as session:
+    """Insert once per (workflow_id, step); True if this call inserted it. Never updates.
+
+    The event joins the audit chain (ledger/audit_chain.py) in the same transaction: the
+    chain's head is locked first, then the step checked, the head read, the event inserted
+    and the head moved, so racing appends form one line (no fork, no gap in seq)."""
+    stored = to_json(detail)
+
+    def work(session: Session) -> bool:
+        lock_head(session, utcnow())  # the transaction's first statement: see lock_head
         taken = select(t.AuditEvent.id).where(
             t.AuditEvent.workflow_id == workflow_id, t.AuditEvent.step == step
         )
         if session.exec(taken).first() is not None:
             return False
-        session.add(
-            t.AuditEvent(
-                workflow_id=workflow_id,
-                step=step,
-                kind=kind,
-                detail=to_json(detail),
-                recorded_at=utcnow(),
-            )
+        head = session.get(t.AuditChainHead, HEAD_ID)
+        assert head is not None  # locked or added above
+        seq = head.seq + 1
+        event = t.AuditEvent(
+            workflow_id=workflow_id,
+            step=step,
+            kind=kind,
+            detail=stored,
+            recorded_at=utcnow(),
+            chain_seq=seq,
+            prev_hash=head.hash,
         )
-        try:
-            session.commit()
-        except IntegrityError:  # a concurrent attempt inserted the same step first
-            session.rollback()
-            return False
+        event.hash = event_hash(event)
+        session.add(event)
+        head.seq, head.hash, head.updated_at = seq, event.hash, event.recorded_at
+        if head.genesis_seq is None:
+            head.genesis_seq = seq
         return True
+
+    # A concurrent attempt that inserted the same step first (IntegrityError) is found by
+    # the second try, which returns False.
+    return in_transaction(engine, work)
 
 
 def record_filing(
