@@ -10,6 +10,7 @@ import typer
 
 from cli import (
     appeals,
+    audit,
     encounter_commands,
     era,
     explain_commands,
@@ -42,6 +43,7 @@ app.add_typer(appeals.app, name="appeal")
 app.add_typer(era.app, name="era")
 app.add_typer(x12.app, name="x12")
 app.add_typer(order.app, name="order")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

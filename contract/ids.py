@@ -3,6 +3,7 @@
     encounter-<encounter id>                                  the encounter
     encounter-<encounter id>/claim-<n>-<payer id>             its n-th claim (1, 2, ...)
     encounter-<encounter id>/claim-<n>-<payer id>/appeal      that claim's appeal
+    encounter-<encounter id>/archive                          keeps its histories once closed
 
 An id says what it is and whose it is, so a claim or an appeal leads back to its encounter
 without a lookup, and the encounter's status names its current claim (no counting).
@@ -15,6 +16,7 @@ TASK_QUEUE = "cob-encounters"
 ENCOUNTER_PREFIX = "encounter-"
 CLAIM_PART = "/claim-"
 APPEAL_SUFFIX = "/appeal"
+ARCHIVE_SUFFIX = "/archive"
 
 
 def encounter_workflow_id(encounter_id: str) -> str:
@@ -28,6 +30,10 @@ def claim_workflow_id(encounter_workflow_id: str, claim_number: int, payer_id: s
 
 def appeal_workflow_id(claim_workflow_id: str) -> str:
     return f"{claim_workflow_id}{APPEAL_SUFFIX}"
+
+
+def archive_workflow_id(encounter_workflow_id: str) -> str:
+    return f"{encounter_workflow_id}{ARCHIVE_SUFFIX}"
 
 
 def encounter_workflow_of(workflow_id: str) -> str:

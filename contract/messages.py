@@ -220,3 +220,17 @@ class OrderChosen(Model):
     order: OrderRecord
     choice: OrderChoice
     reason: str  # one line for the timeline: the order, who and why
+
+
+class ArchiveRequest(Model):
+    """Archive the closed histories of an encounter's run and everything it started."""
+
+    encounter_workflow_id: str
+    run_id: str | None = None  # None: the latest run
+
+
+class ArchiveResult(Model):
+    encounter_id: str
+    workflows: list[str]  # every run archived, by workflow id
+    newly_archived: list[str]
+    digests: dict[str, str]  # "workflow_id@run_id" -> SHA-256 of its history

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Numeric, Text, UniqueConstraint
+from sqlalchemy import DateTime, LargeBinary, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 MONEY = Numeric(12, 2)
@@ -250,3 +250,23 @@ class WorklistTask(SQLModel, table=True):
     status: str = "open"  # open | closed
     resolution: str = ""
     updated_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+class HistoryArchive(SQLModel, table=True):
+    """A closed workflow run's history, kept past the server's retention (ledger/archives.py):
+    gzip of the JSON the server returned, payloads still encrypted; inserted once, never changed."""
+
+    __tablename__ = "history_archives"
+
+    workflow_id: str = Field(primary_key=True)
+    run_id: str = Field(primary_key=True)
+    encounter_id: str = Field(index=True)
+    workflow_type: str  # EncounterWorkflow, PayerClaimWorkflow, AppealWorkflow
+    parent_workflow_id: str | None = None
+    status: str  # how the run closed: completed, failed, terminated, ...
+    closed_at: datetime = Field(sa_type=TIMESTAMP)
+    event_count: int
+    size: int  # bytes of the uncompressed history
+    sha256: str  # hex digest of the uncompressed history
+    history: bytes = Field(sa_type=LargeBinary)  # gzip of the history's JSON
+    archived_at: datetime = Field(sa_type=TIMESTAMP)

@@ -1,14 +1,16 @@
 """The shape of the house, kept by a test: which package may import which, and no import loop.
 
-    cob/            the rules: imports nothing of ours
-    contract/       the Temporal surface: cob only
-    payers/x12/     the X12 codec: cob only
-    payers/         the engine's payer side (client, directory): cob and the codec
-    payers/simulator/  the payers we pretend to be: cob and payers, never the engine
-    ledger/         what we remember: cob only
-    activities/     I/O: cob, contract, ledger, payers (not the simulator), never workflows
-    workflows/      orchestration: cob, contract, and the activities' classes to call them
-    workers/, cli/  what runs and how people drive it: anything, the simulator only to serve it
+cob/            the rules: imports nothing of ours
+contract/       the Temporal surface: cob only
+payers/x12/     the X12 codec: cob only
+payers/         the engine's payer side (client, directory): cob and the codec
+payers/simulator/  the payers we pretend to be: cob and payers, never the engine
+ledger/         what we remember: cob only
+activities/     I/O: cob, contract, ledger, payers (not the simulator), never workflows
+workflows/      orchestration: cob, contract, and the activities' classes to call them
+workers/        what runs: the worker, the Temporal client, the payload codec
+audit/          replaying, verifying and exporting what happened: anything below cli/
+cli/            how people drive it: anything, the simulator only to serve it
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["cob", "contract", "payers", "ledger", "activities", "workflows", "workers", "cli"]
+PACKAGES = [
+    "cob", "contract", "payers", "ledger", "activities", "workflows", "workers", "audit", "cli",
+]  # fmt: skip
 
 # package -> the packages it may import ("payers.simulator" and "payers.x12" count apart)
 ALLOWED = {
@@ -31,6 +35,16 @@ ALLOWED = {
     "activities": {"cob", "contract", "ledger", "payers", "payers.x12"},
     "workflows": {"cob", "contract", "activities"},
     "workers": {"cob", "contract", "ledger", "payers", "activities", "workflows"},
+    "audit": {
+        "cob",
+        "contract",
+        "ledger",
+        "payers",
+        "payers.x12",
+        "activities",
+        "workflows",
+        "workers",
+    },
     "cli": set(PACKAGES) | {"payers.x12", "payers.simulator"},
 }
 SIMULATOR_STARTERS = {"cli.server", "cli.demo", "cli.terminal"}  # `cob payers serve`, the demo

@@ -3,26 +3,33 @@ real ledger) on whichever Temporal server the test gives it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
+from sqlmodel import Session, select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.converter import default
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from cli.encounters import start_encounter
 from cob.model import Encounter
+from contract.ids import archive_workflow_id
+from ledger.db import make_engine
+from ledger.tables import Encounter as EncounterRow
 from workers.codec import data_converter
 from workers.devserver import find_binary
 from workers.temporal import register_search_attributes
 from workers.worker import WorkerSettings, build_worker
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ARCHIVE_WAIT_SECONDS = 30
 
 
 def example(name: str, **changes) -> Encounter:
@@ -42,6 +49,28 @@ async def running_worker(client: Client, payer_url: str, database_url: str, tmp_
     worker: Worker = build_worker(client, settings)
     async with worker:
         yield settings
+        await archives_settled(client, database_url)
+
+
+async def archives_settled(client: Client, database_url: str) -> None:
+    """Let the ArchiveWorkflow of every encounter that closed finish before the worker stops.
+    On a real server an archive cut short is simply retried by the next worker; the
+    time-skipping test server stops skipping time for good while a task it handed to a
+    stopped worker stays open, and a later test on it would hang."""
+    with Session(make_engine(database_url)) as session:
+        workflow_ids = session.exec(select(EncounterRow.workflow_id)).all()
+    for workflow_id in workflow_ids:
+        request = DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )  # not describe(): it cannot read the test server's null Datetime attributes
+        try:
+            described = await client.workflow_service.describe_workflow_execution(request)
+        except RPCError:  # another server's encounter (a shared ledger)
+            continue
+        if described.workflow_execution_info.HasField("close_time"):
+            archive = client.get_workflow_handle(archive_workflow_id(workflow_id))
+            with suppress(RPCError):  # none started: the encounter closed before archiving
+                await asyncio.wait_for(archive.result(), ARCHIVE_WAIT_SECONDS)
 
 
 async def run_encounter(client: Client, settings: WorkerSettings, encounter: Encounter, **kw):

@@ -3,8 +3,10 @@ queue and the attributes themselves are the contract's: contract/ids.py, contrac
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
+import socket
 from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -49,9 +51,22 @@ def connect_failure(message: str) -> str:
     return reason[:120]
 
 
+def client_identity() -> str:
+    """Who this client is, as histories record it on every signal and update a person sends:
+    COB_USER, else the login name, at the host (never a patient's data)."""
+    user = os.environ.get("COB_USER", "").strip()
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no name for this uid (a bare container)
+            user = f"uid-{os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
+
+
 async def connect(address: str | None = None) -> Client:
-    """A client on the Temporal frontend, its payloads encrypted (workers/codec.py);
-    TemporalUnreachable when nothing answers there, PayloadKeyError when the keys are wrong."""
+    """A client on the Temporal frontend, its payloads encrypted (workers/codec.py), named
+    by client_identity(); TemporalUnreachable when nothing answers there, PayloadKeyError
+    when the keys are wrong."""
     address = address or temporal_address()
     converter = data_converter()  # before connecting: a key problem is not a network one
     credentials = cluster_credentials()  # TLS, mTLS, API key (workers/cluster.py)
@@ -61,6 +76,7 @@ async def connect(address: str | None = None) -> Client:
             namespace=NAMESPACE,
             data_converter=converter,
             connect_timeout=CONNECT_TIMEOUT,
+            identity=client_identity(),
             **credentials.connect_options(),
         )
     except ValueError as error:  # 'invalid target URL': a bad port, a stray scheme

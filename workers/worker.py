@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.archive import ArchiveActivities
 from activities.claims import ClaimActivities
 from activities.encounter import EncounterActivities
 from contract.ids import TASK_QUEUE
 from ledger.db import make_engine
 from ledger.home import cob_home, owner_only
 from workflows.appeal import AppealWorkflow
+from workflows.archive import ArchiveWorkflow
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow
 
-WORKFLOWS = [EncounterWorkflow, PayerClaimWorkflow, AppealWorkflow]
+WORKFLOWS = [EncounterWorkflow, PayerClaimWorkflow, AppealWorkflow, ArchiveWorkflow]
 
 
 @dataclass
@@ -28,6 +31,9 @@ class WorkerSettings:
     statements_dir: Path | None = None
     task_queue: str = TASK_QUEUE
     max_concurrent_activities: int = 50
+    # On shutdown, activities in flight may finish (a ledger write, an archive) before they
+    # are cancelled: one cut short is retried only after its start-to-close timeout.
+    graceful_shutdown: timedelta = timedelta(seconds=10)
 
 
 PAYER_PROBE_TIMEOUT = 3.0  # seconds
@@ -57,11 +63,16 @@ def build_worker(client: Client, settings: WorkerSettings) -> Worker:
         ledger=make_engine(settings.database_url),
         statements_dir=settings.statements_dir or cob_home() / "statements",
     )
-    activities = EncounterActivities(**parts).all() + ClaimActivities(**parts).all()
+    activities = (
+        EncounterActivities(**parts).all()
+        + ClaimActivities(**parts).all()
+        + ArchiveActivities(parts["ledger"]).all()
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities,
         max_concurrent_activities=settings.max_concurrent_activities,
+        graceful_shutdown_timeout=settings.graceful_shutdown,
     )

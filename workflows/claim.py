@@ -226,7 +226,11 @@ class PayerClaimWorkflow:
     ) -> None:
         await record(
             FollowUp.about(
-                workflow.info().workflow_id, submission, kind, workflow.now().date(), reason,
+                workflow.info().workflow_id,
+                submission,
+                kind,
+                workflow.now().date(),
+                reason,
                 task=task,
             )
         )

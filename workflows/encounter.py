@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.archive import ArchiveActivities
     from activities.claims import ClaimActivities
     from activities.encounter import EncounterActivities
     from cob.coverages import (
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from contract import search_attributes
     from contract.ids import claim_workflow_id
     from contract.messages import (
+        ArchiveRequest,
         ClaimOutcome,
         ClaimProgress,
         ClaimRun,
@@ -62,6 +64,8 @@ COB_REVIEW = "cob-review"
 ORDER_REVIEW_HOLD = "order-review-hold"
 # A claim paid less than the engine expected marks the encounter CobUnderpaid.
 ENCOUNTER_UNDERPAID = "encounter-underpaid"
+# A closed encounter's histories are archived in the ledger by an ArchiveWorkflow it starts.
+ARCHIVE_ON_CLOSE = "archive-on-close"
 
 
 @workflow.defn
@@ -75,6 +79,21 @@ class EncounterWorkflow:
 
     @workflow.run
     async def run(self, run: EncounterRun) -> EncounterStatus:
+        status = await self._bill(run)
+        if workflow.patched(ARCHIVE_ON_CLOSE):
+            # A workflow cannot read its own final history: another one, started here, waits
+            # for the close and keeps every history of the encounter (workflows/archive.py).
+            await workflow.execute_activity_method(
+                ArchiveActivities.start_archive,
+                ArchiveRequest(
+                    encounter_workflow_id=workflow.info().workflow_id,
+                    run_id=workflow.info().run_id,
+                ),
+                **LOOKUP,
+            )
+        return status
+
+    async def _bill(self, run: EncounterRun) -> EncounterStatus:
         encounter = run.encounter
         workflow_id = workflow.info().workflow_id
         self._status = status = EncounterStatus(

@@ -1,0 +1,101 @@
+"""Replay an encounter's histories against today's workflow code with the SDK's Replayer (the
+workers' own converter, so encrypted payloads decrypt with the configured keys). A history the
+code no longer reproduces is a divergence, reported with the event where it parted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.converter import DataConverter
+from temporalio.worker import Replayer
+
+from audit.sources import RecordedHistory
+from workers import worker
+from workers.codec import data_converter
+
+_EVENT_ID = re.compile(r"HistoryEvent\(id: (\d+)")
+_REASON = re.compile(r"Nondeterminism error: (.*?)\", source:", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+    events: int
+    sha256: str
+    error: str | None = None  # why it did not replay; None when it did
+    event_id: int | None = None  # the event where it diverged, when the SDK names it
+    event_type: str | None = None
+
+    @property
+    def replayed(self) -> bool:
+        return self.error is None
+
+    def line(self) -> str:
+        head = f"{self.workflow_id} ({self.workflow_type}, {self.events} events)"
+        if self.replayed:
+            return f"replayed  {head}"
+        where = f" at event {self.event_id} ({self.event_type})" if self.event_id else ""
+        return f"DIVERGED  {head}{where}: {self.error}"
+
+
+def _event_type_name(value: int) -> str:
+    return EventType.Name(value).removeprefix("EVENT_TYPE_")
+
+
+def divergence(record: RecordedHistory, failure: BaseException) -> ReplayOutcome:
+    """The outcome of a failed replay: the event the SDK names in its message, if any, and the
+    reason without the SDK's wrapping."""
+    message = str(failure)
+    reason = _REASON.search(message)
+    found = _EVENT_ID.search(message)
+    history = record.history()
+    event_id = int(found[1]) if found else None
+    event_type = None
+    if event_id is not None:
+        event = next((e for e in history.events if e.event_id == event_id), None)
+        event_type = _event_type_name(event.event_type) if event is not None else None
+    return ReplayOutcome(
+        workflow_id=record.workflow_id,
+        run_id=record.run_id,
+        workflow_type=record.workflow_type,
+        events=len(history.events),
+        sha256=record.sha256,
+        error=(reason[1] if reason else f"{type(failure).__name__}: {message}")[:400],
+        event_id=event_id,
+        event_type=event_type,
+    )
+
+
+async def replay(
+    records: Sequence[RecordedHistory],
+    workflows: Sequence[type] | None = None,
+    converter: DataConverter | None = None,
+) -> list[ReplayOutcome]:
+    """Replay each history against `workflows` (the workers' own by default); every one is
+    tried, whatever the others do."""
+    replayer = Replayer(
+        workflows=list(workflows or worker.WORKFLOWS),
+        data_converter=converter or data_converter(),
+    )
+    outcomes = []
+    for record in records:
+        history = record.history()
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        if result.replay_failure is not None:
+            outcomes.append(divergence(record, result.replay_failure))
+        else:
+            outcomes.append(
+                ReplayOutcome(
+                    workflow_id=record.workflow_id,
+                    run_id=record.run_id,
+                    workflow_type=record.workflow_type,
+                    events=len(history.events),
+                    sha256=record.sha256,
+                )
+            )
+    return outcomes
