@@ -28,7 +28,7 @@ from cob.money import UnplaceableAmount, adjudication_to_post
 from ledger import tables as t
 from ledger.archives import HistoryArchive, archive_problems
 from ledger.audit_chain import verify_chain
-from ledger.documents import remittance_document
+from ledger.documents import remittance_documents
 from payers.x12.remittance_835 import read_claims
 from workers.codec import data_converter
 
@@ -116,10 +116,10 @@ def _remittances_in(value: Any) -> Iterator[dict[str, Any]]:
 
 async def history_remittances(
     records: list[RecordedHistory], converter: DataConverter
-) -> dict[tuple[str, str], tuple[str, int, Remittance]]:
-    """(claim control number, payer) -> (workflow id, event id, remittance) of the last event
-    of the claim's workflow history that carries its remittance."""
-    found: dict[tuple[str, str], tuple[str, int, Remittance]] = {}
+) -> dict[tuple[str, str], list[tuple[str, int, Remittance]]]:
+    """(claim control number, payer) -> every (workflow id, event id, remittance) of the
+    histories' events that carry the claim's remittance, in history order."""
+    found: dict[tuple[str, str], list[tuple[str, int, Remittance]]] = {}
     for record in records:
         for event in record.history().events:
             for payloads in _payloads_of(event):
@@ -129,33 +129,54 @@ async def history_remittances(
                     for raw in _remittances_in(value):
                         remittance = Remittance.model_validate(raw)
                         key = (remittance.claim_control_number, remittance.payer_id)
-                        found[key] = (record.workflow_id, event.event_id, remittance)
+                        found.setdefault(key, []).append(
+                            (record.workflow_id, event.event_id, remittance)
+                        )
     return found
+
+
+def _carried_by(
+    occurrences: list[tuple[str, int, Remittance]], payer_id: str
+) -> tuple[str, int, Remittance]:
+    """The event that posted the claim: the last in its own claim workflow (claim-N-PAYER,
+    or its appeal), not a later payer's input that carries it as a prior payment."""
+    own = [o for o in occurrences if f"-{payer_id}" in o[0].rsplit("/claim-", 1)[-1]]
+    return (own or occurrences)[-1]
 
 
 def _x12_lines(
     engine: Engine, claim: t.Claim, billed: dict[int, Line]
 ) -> tuple[str, dict[int, Line]] | str:
-    """The claim's lines as the engine posts them from the newest 835 that carries it (its
-    claim-level amounts placed on the billed lines, cob.money.adjudication_to_post), or why
-    there are none."""
-    located = remittance_document(engine, claim.claim_control_number, claim.payer_id)
-    if located is None:
+    """The claim's lines as the engine posted them (claim-level amounts placed on the billed
+    lines, cob.money.adjudication_to_post) from the 835 that carries them: of every 835 that
+    names the claim, newest first, the one whose lines are the ledger's, else the newest
+    adjudication (to show the difference); or why there is none. A replaced claim's rows
+    come from its first 835, while a later one reverses it (CLP02 22)."""
+    located = remittance_documents(engine, claim.claim_control_number, claim.payer_id)
+    if not located:
         return "no 835 in the ledger carries it"
-    document, position = located
-    claims = read_claims(document.text)
-    if not 1 <= position <= len(claims):
-        return f"835 {document.key} has no claim #{position}"
-    remittance, at = claims[position - 1]
     lines = [
         ServiceLine(line_number=n, procedure_code=key[0], charge=key[1])
         for n, key in sorted(billed.items())
     ]
-    try:
-        remittance = adjudication_to_post(remittance, lines)
-    except UnplaceableAmount as error:
-        return f"835 {document.key} CLP at segment {at}: {error}"
-    return f"835 {document.key} CLP at segment {at}", _remittance_lines(remittance)
+    posted: list[tuple[str, dict[int, Line]]] = []
+    why = ""
+    for document, position in located:
+        claims = read_claims(document.text)
+        if not 1 <= position <= len(claims):
+            why = f"835 {document.key} has no claim #{position}"
+            continue
+        remittance, at = claims[position - 1]
+        try:
+            remittance = adjudication_to_post(remittance, lines)
+        except UnplaceableAmount as error:  # a reversal, a claim-level amount with no line
+            why = f"835 {document.key} CLP at segment {at}: {error}"
+            continue
+        posted.append((f"835 {document.key} CLP at segment {at}", _remittance_lines(remittance)))
+    for found in posted:
+        if found[1] == billed:
+            return found
+    return posted[0] if posted else why
 
 
 def _compare(where: str, ledger: dict[int, Line], other: dict[int, Line], source: str) -> list[str]:
@@ -206,11 +227,11 @@ async def reconcile(
                 if remittances is None:
                     result.untraced.append(f"{where}: {why_untraced}")
                 else:
-                    carried = remittances.get((ccn, claim.payer_id))
-                    if carried is None:
+                    occurrences = remittances.get((ccn, claim.payer_id))
+                    if not occurrences:
                         problems.append(f"{where}: no event of its archived history carries it")
                     else:
-                        workflow_id, event_id, remittance = carried
+                        workflow_id, event_id, remittance = _carried_by(occurrences, claim.payer_id)
                         source = f"history {workflow_id} event {event_id}"
                         problems += _compare(
                             where, ledger_lines, _remittance_lines(remittance), source

@@ -17,12 +17,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.encounters import load_encounter, start_encounter
 from cli.render import summary_table
 from cob.denials import ClaimCorrection
+from contract.ids import archive_workflow_id
 from contract.messages import EncounterStatus, OrderChoice
 from contract.stages import ENCOUNTER_FINAL, Stage
 from ledger.db import database_url, shown_url
@@ -77,6 +78,25 @@ async def start_examples(client: Client, directory: Path, run_tag: str) -> list[
         handle = await start_encounter(client, encounter)
         started.append(DemoEncounter(path.stem, handle, correction, order))
     return started
+
+
+ARCHIVE_WAIT_SECONDS = 60
+
+
+async def archives_done(client: Client, workflow_ids: list[str]) -> int:
+    """Wait (a minute at most) for the closed encounters' ArchiveWorkflows, so the worker is
+    not stopped under them; how many finished. One still running finishes when a worker
+    next runs."""
+
+    async def one(workflow_id: str) -> bool:
+        handle = client.get_workflow_handle(archive_workflow_id(workflow_id))
+        try:
+            await asyncio.wait_for(handle.result(), ARCHIVE_WAIT_SECONDS)
+        except (RPCError, TimeoutError, WorkflowFailureError):
+            return False
+        return True
+
+    return sum(await asyncio.gather(*(one(workflow_id) for workflow_id in workflow_ids)))
 
 
 async def poll(client: Client, item: DemoEncounter) -> None:
@@ -163,6 +183,11 @@ async def run_demo(
             console.print("In the Temporal UI:")
             for workflow_id, _ in rows:
                 console.print(f"  {workflow_url(workflow_id, server.ui_url or '')}", soft_wrap=True)
+            archived = await archives_done(client, [i.handle.id for i in items])
+            console.print(
+                f"Histories archived in the ledger: {archived} of {len(items)} encounters "
+                "(`cob audit replay ID --archive`, `cob audit verify`)"
+            )
             if keep:
                 console.print(f"[bold]--keep[/]: Temporal UI at {server.ui_url}; Ctrl-C stops all")
                 await asyncio.Event().wait()

@@ -158,6 +158,24 @@ def remittance_document(
         return (found[0], found[1]) if found else None
 
 
+def remittance_documents(
+    engine: Engine, ccn: str, payer_id: str
+) -> list[tuple[t.X12Document, int]]:
+    """Every 835 that carries claim `ccn` from `payer_id`, newest first, with the claim's
+    position among its CLPs (from 1): the first adjudication, a reversal, a corrected one."""
+    with Session(engine) as session:
+        query = (
+            select(t.X12Document, t.RemittanceDocument.position)
+            .join(t.RemittanceDocument, t.RemittanceDocument.document_key == t.X12Document.key)
+            .where(
+                t.RemittanceDocument.claim_control_number == ccn,
+                t.RemittanceDocument.payer_id == payer_id,
+            )
+            .order_by(col(t.X12Document.id).desc())
+        )
+        return [(document, position) for document, position in session.exec(query).all()]
+
+
 def documents_for(engine: Engine, encounter_id: str) -> list[t.X12Document]:
     """The encounter's documents in the order they were stored, 835s included."""
     with Session(engine) as session:

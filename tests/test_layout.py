@@ -129,3 +129,14 @@ def test_no_module_imports_itself_through_others():
         if module not in index:
             visit(module)
     assert loops == []
+
+
+def test_every_package_is_installed_with_the_project():
+    """`pip install` (and so the `cob` command outside the source folder) ships only the
+    packages pyproject.toml names: a new package left out works in tests and fails for users."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    included = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    missing = [p for p in PACKAGES if f"{p}*" not in included and p not in included]
+    assert missing == []
