@@ -275,14 +275,15 @@ async def test_every_recorded_encounter_reads_balances_and_prints_no_patient(enc
     again = await decisions_of(list(reversed(histories)))
     assert again == decisions
     assert EncounterDecisions.model_validate_json(decisions.to_json()) == decisions
-    run = EncounterRun.model_validate_json(_start_input(histories[0]))  # recorded in plaintext
+    run = await _start_input(histories[0])  # plaintext, or encrypted with the tests' key
     printed = "\n".join(render(decisions)) + decisions.to_json()
     assert [phi for phi in _phi(run) if phi in printed] == []
 
 
-def _start_input(history: WorkflowHistory) -> bytes:
+async def _start_input(history: WorkflowHistory) -> EncounterRun:
     started = history.events[0].workflow_execution_started_event_attributes
-    return started.input.payloads[0].data
+    (run,) = await data_converter().decode(list(started.input.payloads), [EncounterRun])
+    return run
 
 
 async def test_histories_of_two_encounters_are_refused():

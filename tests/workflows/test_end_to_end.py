@@ -23,7 +23,7 @@ import pytest
 from sqlmodel import Session, select
 
 from cli.demo import poll, start_examples
-from contract.ids import claim_workflow_id
+from contract.ids import archive_workflow_id, claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import unbalanced_lines
 from ledger.tables import X12Document
@@ -297,6 +297,9 @@ async def record_histories(client, items, folder: Path) -> None:
         for sequence, claim in enumerate(status.claims, start=1):
             child = client.get_workflow_handle(claim_workflow_id(handle.id, sequence, claim.payer_id))
             save_history(folder, f"{name}.claim-{sequence}", await child.fetch_history())
+        archive = client.get_workflow_handle(archive_workflow_id(handle.id))
+        await archive.result()  # the encounter's last step starts it; it ends soon after
+        save_history(folder, f"{name}.archive", await archive.fetch_history())
 
 
 async def test_a_taken_port_is_reported_as_taken(tmp_path: Path) -> None:
