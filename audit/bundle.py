@@ -16,7 +16,6 @@ alone (0700, files 0600), like COB_HOME.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -27,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from audit.sources import HistoriesNotFound, HistoryTampered, RecordedHistory
+from audit.sources import HistoriesNotFound, HistoryTampered, RecordedHistory, payload_key_ids
 from contract.ids import encounter_id_of, workflow_id_of
 from ledger.documents import documents_for
 from ledger.queries import encounter_summary, encounter_timeline
@@ -35,7 +34,6 @@ from ledger.tables import to_json
 
 FORMAT = "cob-audit-bundle/1"
 MANIFEST = "manifest.json"
-_KEY_ID = re.compile(r'"encryption-key-id":\s*"([A-Za-z0-9+/=]+)"')
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -45,15 +43,6 @@ class BundleError(ValueError):
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def payload_key_ids(records: list[RecordedHistory]) -> list[str]:
-    """The payload key ids the histories' encrypted payloads name (base64 in the JSON)."""
-    found = set()
-    for record in records:
-        for encoded in _KEY_ID.findall(record.text):
-            found.add(base64.b64decode(encoded).decode(errors="replace"))
-    return sorted(found)
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,20 @@ code no longer reproduces is a divergence, reported with the event where it part
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.converter import DataConverter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.worker import Replayer
 
-from audit.sources import RecordedHistory
+from audit.sources import RecordedHistory, payload_key_ids
 from workers import worker
-from workers.codec import data_converter
+from workers.codec import Keyring, PayloadKeyError, data_converter, keyring_from_environment
 
 _EVENT_ID = re.compile(r"HistoryEvent\(id: (\d+)")
 _REASON = re.compile(r"Nondeterminism error: (.*?)\", source:", re.DOTALL)
@@ -71,6 +74,30 @@ def divergence(record: RecordedHistory, failure: BaseException) -> ReplayOutcome
     )
 
 
+def missing_keys(records: Sequence[RecordedHistory], keyring: Keyring) -> None:
+    """PayloadKeyError naming the key ids the histories' payloads were encrypted with that the
+    configured keys lack: checked before replaying, so a missing key is one clear line, not
+    a replay failure per history."""
+    missing = [key_id for key_id in payload_key_ids(records) if key_id not in keyring.keys]
+    if missing:
+        raise PayloadKeyError(
+            f"the histories' payloads are encrypted with key(s) {', '.join(missing)}, which "
+            f"{keyring.source} lacks ({', '.join(sorted(keyring.keys))}): add them to "
+            "COB_PAYLOAD_KEYS"
+        )
+
+
+@cache
+def quiet_runtime() -> Runtime:
+    """The Replayer's own logs (a failing workflow task, with its traceback) would repeat,
+    less clearly, what ReplayOutcome says: only errors of the SDK's core get through."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+        )
+    )
+
+
 async def replay(
     records: Sequence[RecordedHistory],
     workflows: Sequence[type] | None = None,
@@ -78,24 +105,31 @@ async def replay(
 ) -> list[ReplayOutcome]:
     """Replay each history against `workflows` (the workers' own by default); every one is
     tried, whatever the others do."""
+    if converter is None:
+        keyring = keyring_from_environment()
+        missing_keys(records, keyring)
+        converter = data_converter(keyring)
     replayer = Replayer(
-        workflows=list(workflows or worker.WORKFLOWS),
-        data_converter=converter or data_converter(),
+        workflows=list(workflows or worker.WORKFLOWS), data_converter=converter, runtime=quiet_runtime()
     )
-    outcomes = []
-    for record in records:
-        history = record.history()
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-        if result.replay_failure is not None:
-            outcomes.append(divergence(record, result.replay_failure))
-        else:
-            outcomes.append(
-                ReplayOutcome(
-                    workflow_id=record.workflow_id,
-                    run_id=record.run_id,
-                    workflow_type=record.workflow_type,
-                    events=len(history.events),
-                    sha256=record.sha256,
-                )
-            )
-    return outcomes
+    sdk_log = logging.getLogger("temporalio")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)
+    try:
+        return [await _replay_one(replayer, record) for record in records]
+    finally:
+        sdk_log.setLevel(level)
+
+
+async def _replay_one(replayer: Replayer, record: RecordedHistory) -> ReplayOutcome:
+    history = record.history()
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    if result.replay_failure is not None:
+        return divergence(record, result.replay_failure)
+    return ReplayOutcome(
+        workflow_id=record.workflow_id,
+        run_id=record.run_id,
+        workflow_type=record.workflow_type,
+        events=len(history.events),
+        sha256=record.sha256,
+    )

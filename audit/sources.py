@@ -4,7 +4,9 @@ the history exactly as the server stored it, payloads still encrypted, with its 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -14,6 +16,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.archive import encounter_histories
 from contract.ids import encounter_id_of, workflow_id_of
 from ledger.archives import archived, history_text
+
+_KEY_ID = re.compile(r'"encryption-key-id":\s*"([A-Za-z0-9+/=]+)"')  # base64 in the JSON
 
 
 class HistoriesNotFound(LookupError):
@@ -78,3 +82,12 @@ def from_archive(ledger: Engine, encounter: str) -> list[RecordedHistory]:
 
 def _encounter_first(records: list[RecordedHistory]) -> list[RecordedHistory]:
     return sorted(records, key=lambda r: ("/" in r.workflow_id, r.workflow_id))
+
+
+def payload_key_ids(records: list[RecordedHistory]) -> list[str]:
+    """The payload key ids the histories' encrypted payloads name (base64 in the JSON)."""
+    found = set()
+    for record in records:
+        for encoded in _KEY_ID.findall(record.text):
+            found.add(base64.b64decode(encoded).decode(errors="replace"))
+    return sorted(found)

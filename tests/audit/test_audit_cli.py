@@ -176,6 +176,21 @@ def test_a_changed_bundle_file_is_named_and_not_replayed(recorded: Recorded, tmp
     assert f"histories/{history.name}: changed" in result.stderr
 
 
+def test_a_bundle_replayed_without_its_key_is_one_line_naming_the_key(recorded: Recorded, tmp_path):
+    bundle = tmp_path / "bundle"
+    cob("audit", "export", THREE_PAYERS, "--out", str(bundle), ledger=recorded.ledger_path,
+        home=recorded.home)  # fmt: skip
+    other_key = "other-1:" + "A" * 43 + "="
+    result = cob("audit", "replay", "--bundle", str(bundle), home=tmp_path / "h",
+                 prelude=f"import os; os.environ['COB_PAYLOAD_KEYS'] = '{other_key}'; "
+                 "os.environ['COB_PAYLOAD_KEY_ID'] = 'other-1'; ")  # fmt: skip
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "the histories' payloads are encrypted with key(s) tests-1, which COB_PAYLOAD_KEYS "
+        "lacks (other-1): add them to COB_PAYLOAD_KEYS"
+    ]
+
+
 def test_a_non_deterministic_change_is_named_with_the_event_where_it_diverges(
     recorded: Recorded, tmp_path
 ):
@@ -188,6 +203,7 @@ def test_a_non_deterministic_change_is_named_with_the_event_where_it_diverges(
     (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("DIVERGED")]
     assert f"encounter-{THREE_PAYERS} (EncounterWorkflow" in line
     assert " at event 5 (" in line and "Nondeterminism" not in line
+    assert "Traceback" not in result.stderr and "WARN" not in result.stderr
     # the claims' own code did not change: they still replay
     assert result.stdout.count("replayed  ") == 3
 
