@@ -50,6 +50,17 @@ def _event_type_name(value: int) -> str:
     return EventType.Name(value).removeprefix("EVENT_TYPE_")
 
 
+def outcome_of(record: RecordedHistory, events: int, **failure: object) -> ReplayOutcome:
+    return ReplayOutcome(
+        workflow_id=record.workflow_id,
+        run_id=record.run_id,
+        workflow_type=record.workflow_type,
+        events=events,
+        sha256=record.sha256,
+        **failure,  # type: ignore[arg-type]
+    )
+
+
 def divergence(record: RecordedHistory, failure: BaseException) -> ReplayOutcome:
     """The outcome of a failed replay: the event the SDK names in its message, if any, and the
     reason without the SDK's wrapping."""
@@ -62,12 +73,9 @@ def divergence(record: RecordedHistory, failure: BaseException) -> ReplayOutcome
     if event_id is not None:
         event = next((e for e in history.events if e.event_id == event_id), None)
         event_type = _event_type_name(event.event_type) if event is not None else None
-    return ReplayOutcome(
-        workflow_id=record.workflow_id,
-        run_id=record.run_id,
-        workflow_type=record.workflow_type,
-        events=len(history.events),
-        sha256=record.sha256,
+    return outcome_of(
+        record,
+        len(history.events),
         error=(reason[1] if reason else f"{type(failure).__name__}: {message}")[:400],
         event_id=event_id,
         event_type=event_type,
@@ -110,7 +118,9 @@ async def replay(
         missing_keys(records, keyring)
         converter = data_converter(keyring)
     replayer = Replayer(
-        workflows=list(workflows or worker.WORKFLOWS), data_converter=converter, runtime=quiet_runtime()
+        workflows=list(workflows or worker.WORKFLOWS),
+        data_converter=converter,
+        runtime=quiet_runtime(),
     )
     sdk_log = logging.getLogger("temporalio")
     level = sdk_log.level
@@ -126,10 +136,4 @@ async def _replay_one(replayer: Replayer, record: RecordedHistory) -> ReplayOutc
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     if result.replay_failure is not None:
         return divergence(record, result.replay_failure)
-    return ReplayOutcome(
-        workflow_id=record.workflow_id,
-        run_id=record.run_id,
-        workflow_type=record.workflow_type,
-        events=len(history.events),
-        sha256=record.sha256,
-    )
+    return outcome_of(record, len(history.events))

@@ -144,18 +144,8 @@ def remittance_document(
 ) -> tuple[t.X12Document, int] | None:
     """The newest 835 that carries claim `ccn` from `payer_id`, and the claim's position
     among its CLPs (from 1)."""
-    with Session(engine) as session:
-        query = (
-            select(t.X12Document, t.RemittanceDocument.position)
-            .join(t.RemittanceDocument, t.RemittanceDocument.document_key == t.X12Document.key)
-            .where(
-                t.RemittanceDocument.claim_control_number == ccn,
-                t.RemittanceDocument.payer_id == payer_id,
-            )
-            .order_by(col(t.X12Document.id).desc())
-        )
-        found = session.exec(query).first()
-        return (found[0], found[1]) if found else None
+    found = remittance_documents(engine, ccn, payer_id)
+    return found[0] if found else None
 
 
 def remittance_documents(

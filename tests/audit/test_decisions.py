@@ -20,10 +20,10 @@ from temporalio.testing import WorkflowEnvironment
 from audit.decisions import EncounterDecisions, read_decisions, render
 from cli.encounters import start_encounter
 from cob.appeals import AppealDecision, AppealFiling
-from cob.model import Encounter
 from contract.ids import appeal_workflow_id, claim_workflow_id
 from contract.messages import EncounterRun
-from tests.workflow_harness import EXAMPLES, running_worker, start_time_skipping
+from tests.workflow_harness import running_worker, start_time_skipping
+from tests.workflows.test_appeals import medicare_only
 from workers.codec import ENCODING, Keyring, PayloadKeyError, data_converter
 from workflows.appeal import AppealWorkflow
 
@@ -330,24 +330,10 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-async def medicare_denial(env: WorkflowEnvironment, encounter_id: str) -> Encounter:
-    """Example 03's patient, Medicare only, an arthrocentesis (20610) for a sore throat:
-    MCARE covers 20610 only for M and S diagnoses, so the line is denied CO-50 (appeal)."""
-    data = json.loads((EXAMPLES / "03-medicare-medigap.json").read_text())
-    data["encounter_id"] = encounter_id
-    data["service_date"] = str((await env.get_current_time()).date() - timedelta(days=2))
-    data["coverages"] = [c for c in data["coverages"] if c["payer_id"] == "MCARE"]
-    data["diagnoses"] = ["J02.9"]
-    data["lines"] = [
-        {"line_number": 1, "procedure_code": "20610", "charge": "150.00", "diagnosis_pointers": [1]}
-    ]
-    return Encounter.model_validate(data)
-
-
 async def test_an_appeal_filed_and_decided_by_a_biller_reads_from_the_encrypted_histories(
     time_skipping, client, simulator, tmp_path
 ):
-    encounter = await medicare_denial(time_skipping, "E1011-audit")
+    encounter = await medicare_only(time_skipping, "E1011-audit")
     ledger_url = f"sqlite:///{tmp_path / 'ledger.db'}"
     # The biller's own client: her identity is what the histories name her by.
     biller = await Client.connect(
