@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from temporalio import activity
@@ -21,11 +21,12 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from contract.ids import archive_workflow_id, encounter_id_of
 from contract.messages import ArchiveRequest, ArchiveResult
-from ledger import writes
-from ledger.archives import ClosedHistory, store_histories
+from ledger import worklist, writes
+from ledger.archives import ArchiveConflict, ClosedHistory, store_histories
 
 ARCHIVE_WORKFLOW_TYPE = "ArchiveWorkflow"  # workflows/archive.py, started by name
 CLOSE_POLLS, CLOSE_POLL_SECONDS = 20, 0.5  # how long one attempt waits for the close
+CONFLICT_TASK_DAYS = timedelta(days=7)  # an archive that differs from the server's history
 
 
 class StillRunning(RuntimeError):
@@ -145,8 +146,27 @@ class ArchiveActivities:
             except StillRunning:
                 activity.heartbeat()
                 await asyncio.sleep(CLOSE_POLL_SECONDS)
+            except ArchiveConflict as error:  # not retried: a person finds out why
+                await self._conflict_task(request.encounter_workflow_id, str(error))
+                raise
         raise ApplicationError(
             f"encounter {request.encounter_workflow_id} has not closed yet", type="StillRunning"
+        )
+
+    async def _conflict_task(self, encounter_workflow_id: str, why: str) -> None:
+        today = activity.info().current_attempt_scheduled_time.date()
+        await asyncio.to_thread(
+            worklist.open_task,
+            self.ledger,
+            workflow_id=archive_workflow_id(encounter_workflow_id),
+            encounter_id=encounter_id_of(encounter_workflow_id),
+            payer_id="",
+            claim_control_number=None,
+            kind="archive_conflict",
+            reason=f"{why}: compare it with the server's history (cob audit replay, cob audit "
+            "verify) and find who changed the ledger",
+            due=today + CONFLICT_TASK_DAYS,
+            opened_on=today,
         )
 
     @activity.defn

@@ -11,14 +11,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 from sqlmodel import Session
+from temporalio.client import WorkflowFailureError
 
 from activities.archive import archive_encounter
 from contract.ids import archive_workflow_id, claim_workflow_id
-from contract.messages import ArchiveResult
+from contract.messages import ArchiveRequest, ArchiveResult
 from ledger.archives import ArchiveConflict, HistoryArchive, archive_problems, archived
 from ledger.db import make_engine
 from ledger.queries import encounter_timeline
+from ledger.worklist import tasks
 from tests.workflow_harness import example, run_encounter, running_worker
+from workers.worker import WorkerSettings, build_worker
+from workflows.archive import ArchiveWorkflow
 
 
 @pytest.fixture
@@ -89,3 +93,16 @@ async def test_a_closed_encounter_archives_every_history_encrypted(
         session.commit()
     with pytest.raises(ArchiveConflict, match=claims[0]):
         await archive_encounter(client, ledger, handle.id)
+
+    # the ArchiveWorkflow meeting it fails at once, with a task for a person (a bare worker:
+    # the harness's would wait for the archives to succeed)
+    settings = WorkerSettings(simulator.url, ledger_url, tmp_path, task_queue="archive-conflict")
+    async with build_worker(client, settings):
+        again = await client.start_workflow(
+            ArchiveWorkflow.run, ArchiveRequest(encounter_workflow_id=handle.id),
+            id=archive_workflow_id(handle.id), task_queue=settings.task_queue,
+        )  # fmt: skip
+        with pytest.raises(WorkflowFailureError):
+            await again.result()
+    (task,) = [t for t in tasks(ledger) if t["kind"] == "archive_conflict"]
+    assert task["encounter_id"] == "E1009-archive" and claims[0] in task["reason"]
