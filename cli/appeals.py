@@ -42,14 +42,14 @@ def file_appeal(
 ) -> None:
     """Record that the team filed the appeal at LEVEL (today, in the engine's clock)."""
     from cob.appeals import AppealFiling
-    from workers.temporal import connect
+    from workers.temporal import connect, current_user
     from workflows.appeal import AppealWorkflow
 
     async def send() -> None:
         handle = await appeal_handle(await connect(), encounter)
         try:
             answer = await handle.execute_update(
-                AppealWorkflow.file_appeal, AppealFiling(level=level, note=note)
+                AppealWorkflow.file_appeal, AppealFiling(level=level, note=note, by=current_user())
             )
         except WorkflowUpdateFailedError as error:
             errors.print(f"[red]not filed: {error.cause}[/]", highlight=False)
@@ -68,7 +68,7 @@ def decided(
 ) -> None:
     """Record the reviewer's decision on a filed level."""
     from cob.appeals import AppealDecision
-    from workers.temporal import connect
+    from workers.temporal import connect, current_user
     from workflows.appeal import AppealWorkflow
 
     if outcome not in ("overturned", "upheld"):
@@ -79,7 +79,8 @@ def decided(
     async def send() -> None:
         handle = await appeal_handle(await connect(), encounter)
         await handle.signal(
-            AppealWorkflow.appeal_decided, AppealDecision(level=level, outcome=chosen, note=note)
+            AppealWorkflow.appeal_decided,
+            AppealDecision(level=level, outcome=chosen, note=note, by=current_user()),
         )
         print(f"level {level} decision recorded: {chosen}")
 

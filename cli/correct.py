@@ -93,10 +93,10 @@ def correct(
     Exit 1: the file is no correction, no claim waits for one, or the claim refuses it."""
     from rich.markup import escape
 
-    from workers.temporal import connect
+    from workers.temporal import connect, current_user
 
     try:
-        correction = load_correction(file)
+        correction = load_correction(file).model_copy(update={"by": current_user()})
     except InvalidInput as error:  # the value may hold '[': never read as markup
         errors.print(
             f"[red]invalid correction[/] {escape(str(file))}: {escape(str(error))}",

@@ -33,6 +33,7 @@ class AppealFiling(Model):
 
     level: int = Field(gt=0)
     note: str = ""
+    by: str = ""  # who filed it (the `cob` user or the console's); "" before it was recorded
 
 
 class AppealDecision(Model):
@@ -41,6 +42,7 @@ class AppealDecision(Model):
     level: int = Field(gt=0)
     outcome: Literal["overturned", "upheld"]
     note: str = ""
+    by: str = ""  # who recorded it
 
 
 # overturned: the payer paid on reprocessing (after its own or the reviewer's decision);

@@ -87,6 +87,7 @@ class ClaimCorrection(Model):
     line_modifiers: dict[int, list[str]] = {}
     diagnoses: list[str] | None = None
     note: str = ""
+    by: str = ""  # who sent it (the `cob` user or the console's); "" before it was recorded
 
 
 def is_denial(adj: Adjustment) -> bool:

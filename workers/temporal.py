@@ -51,16 +51,21 @@ def connect_failure(message: str) -> str:
     return reason[:120]
 
 
+def current_user() -> str:
+    """Who runs this `cob` process: COB_USER, else the login name (never a patient's data)."""
+    user = os.environ.get("COB_USER", "").strip()
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return f"uid-{os.getuid()}"
+
+
 def client_identity() -> str:
     """Who this client is, as histories record it on every signal and update a person sends:
-    COB_USER, else the login name, at the host (never a patient's data)."""
-    user = os.environ.get("COB_USER", "").strip()
-    if not user:
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):  # no name for this uid (a bare container)
-            user = f"uid-{os.getuid()}"
-    return f"{user}@{socket.gethostname()}"
+    current_user() at the host."""
+    return f"{current_user()}@{socket.gethostname()}"
 
 
 async def connect(address: str | None = None) -> Client:

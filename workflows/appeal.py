@@ -104,6 +104,7 @@ class AppealWorkflow:
                 "appeal_filed",
                 f"{name} filed on {filed_on.isoformat()}"
                 + (f"; decision due {decision_due.due.isoformat()}" if decision_due else "")
+                + (f" by {self._filed.by}" if self._filed and self._filed.by else "")
                 + (f": {self._filed.note}" if self._filed and self._filed.note else ""),
                 decision_due,
                 task=False,

@@ -71,7 +71,9 @@ async def test_correct_n290_without_the_npi_is_refused_then_with_it_is_paid_as_f
     encounter = example("07-denied-then-corrected", encounter_id="E1007-cli")
 
     def cob_here(*args: str):  # a subprocess on the test's server, off the event loop
-        return asyncio.to_thread(cob, *args, env={"TEMPORAL_ADDRESS": address})
+        return asyncio.to_thread(
+            cob, *args, env={"TEMPORAL_ADDRESS": address, "COB_USER": "dana.lee"}
+        )
 
     async with running_worker(client, simulator.url, ledger, tmp_path) as settings:
         handle = await start_encounter(client, encounter, task_queue=settings.task_queue)
@@ -103,3 +105,14 @@ async def test_correct_n290_without_the_npi_is_refused_then_with_it_is_paid_as_f
     outcome = status.claims[0]
     assert outcome.result == "adjudicated" and outcome.remittance.paid > 0
     assert outcome.claim_control_numbers == ["E1007-cli-1-1", "E1007-cli-1-2"]
+    # the claim's history says who sent the correction, as its input and as its client
+    (accepted_update,) = [
+        e.workflow_execution_update_accepted_event_attributes
+        for e in (await claim.fetch_history()).events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    request = accepted_update.accepted_request
+    (sent,) = await client.data_converter.decode(
+        list(request.input.args.payloads), [ClaimCorrection]
+    )
+    assert sent.by == "dana.lee" and request.meta.identity.startswith("dana.lee@")
