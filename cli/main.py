@@ -16,6 +16,7 @@ from cli import (
     explain_commands,
     ledger_commands,
     order,
+    report_commands,
     server,
     x12,
 )
@@ -36,6 +37,7 @@ app.command()(ledger_commands.tasks)
 app.command()(ledger_commands.timeline)
 app.command()(ledger_commands.documents)
 app.command()(correct)
+app.command()(report_commands.report)
 
 app.add_typer(server.payers_app, name="payers")
 app.add_typer(explain_commands.app, name="explain")
