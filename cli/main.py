@@ -18,6 +18,8 @@ from cli import (
     order,
     report_commands,
     server,
+    task_commands,
+    users,
     x12,
 )
 from cli.correct import correct
@@ -46,6 +48,8 @@ app.add_typer(era.app, name="era")
 app.add_typer(x12.app, name="x12")
 app.add_typer(order.app, name="order")
 app.add_typer(audit.app, name="audit")
+app.add_typer(users.app, name="users")
+app.add_typer(task_commands.app, name="task")
 
 
 def main() -> None:

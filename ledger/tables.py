@@ -250,6 +250,12 @@ class WorklistTask(SQLModel, table=True):
     status: str = "open"  # open | closed
     resolution: str = ""
     updated_at: datetime = Field(sa_type=TIMESTAMP)
+    # people working it (ledger/task_actions.py); nullable, so an older ledger gets them added
+    assignee: str | None = Field(default=None, index=True)  # who claimed it; kept once closed
+    claimed_at: datetime | None = Field(default=None, sa_type=TIMESTAMP)
+    snoozed_until: date | None = None  # out of sight until that day, never past `due`
+    resolved_by: str | None = None
+    resolution_note: str | None = Field(default=None, sa_type=Text)
 
 
 class HistoryArchive(SQLModel, table=True):
@@ -270,3 +276,16 @@ class HistoryArchive(SQLModel, table=True):
     sha256: str  # hex digest of the uncompressed history
     history: bytes = Field(sa_type=LargeBinary)  # gzip of the history's JSON
     archived_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+class User(SQLModel, table=True):
+    """A person of the billing team (ledger/users.py): a role, and the SHA-256 of the token
+    they sign in with (the token itself is shown once and never stored)."""
+
+    __tablename__ = "users"
+
+    name: str = Field(primary_key=True)  # [a-z][a-z0-9._-]{1,39}: no patient data
+    role: str  # biller | supervisor | auditor | admin
+    token_sha256: str = Field(unique=True)  # hex
+    created_at: datetime = Field(sa_type=TIMESTAMP)
+    disabled_at: datetime | None = Field(default=None, sa_type=TIMESTAMP)

@@ -1,0 +1,227 @@
+"""The billing team's people: who they are, their role, the token they sign in with, and the
+one table of what each role may do (`PERMISSIONS`, asked through `allowed`).
+
+A token is 32 random bytes (url-safe base64, `secrets.token_urlsafe`), shown once; the ledger
+keeps only its SHA-256. A slow, salted hash (bcrypt, scrypt, Argon2) is for secrets people
+choose, which a dictionary can guess; nobody can guess a 256-bit random token, so a salt or
+slowness adds nothing, one SHA-256 is as strong as a stored token can be, and checking it
+costs nothing per API call (NIST SP 800-63B §5.1.2.2: a high-entropy secret may simply be
+hashed with an approved hash function; salting and key stretching are for low-entropy ones).
+
+A user's name ends up in audit trails and workflow inputs: it says who, never whose care (no
+patient data), hence its narrow form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ledger.db import utcnow
+from ledger.tables import User
+
+NAME = re.compile(r"[a-z][a-z0-9._-]{1,39}")
+TOKEN_BYTES = 32
+
+
+class Role(StrEnum):
+    BILLER = "biller"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Permission:
+    does: str  # what the action lets a user do, for "auditor ana may not resolve tasks"
+    roles: frozenset[Role]
+
+
+def _roles(*roles: Role) -> frozenset[Role]:
+    return frozenset(roles)
+
+
+B, S, AU, AD = Role.BILLER, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN
+
+# The one table of permissions, by action name (the API's and the CLI's). An auditor reads
+# everything and changes nothing; a biller works tasks, sends corrections, appeal filings
+# and decisions, order choices and starts encounters; a supervisor does the same and
+# reassigns tasks; an admin does everything, managing users included.
+PERMISSIONS: dict[str, Permission] = {
+    "encounter.read":  Permission("read encounters", _roles(B, S, AU, AD)),
+    "task.read":       Permission("read the worklist", _roles(B, S, AU, AD)),
+    "audit.read":      Permission("read the audit trail", _roles(B, S, AU, AD)),
+    "document.read":   Permission("read X12 documents", _roles(B, S, AU, AD)),
+    "user.read":       Permission("list users", _roles(B, S, AU, AD)),
+    "encounter.start": Permission("start encounters", _roles(B, S, AD)),
+    "claim.correct":   Permission("send corrections", _roles(B, S, AD)),
+    "appeal.file":     Permission("file appeals", _roles(B, S, AD)),
+    "appeal.decide":   Permission("record appeal decisions", _roles(B, S, AD)),
+    "order.set":       Permission("set a payer order", _roles(B, S, AD)),
+    "task.claim":      Permission("claim tasks", _roles(B, S, AD)),
+    "task.release":    Permission("release tasks", _roles(B, S, AD)),
+    "task.resolve":    Permission("resolve tasks", _roles(B, S, AD)),
+    "task.snooze":     Permission("snooze tasks", _roles(B, S, AD)),
+    "task.reassign":   Permission("reassign tasks", _roles(S, AD)),
+    "user.manage":     Permission("manage users", _roles(AD)),
+}  # fmt: skip
+
+
+class UserError(Exception):
+    """A user operation refused; the message names the field or the user."""
+
+
+class InvalidUser(UserError, ValueError):
+    """A name or role that cannot be."""
+
+
+class UnknownUser(UserError, LookupError):
+    pass
+
+
+class UserExists(UserError):
+    pass
+
+
+class UserDisabled(UserError):
+    pass
+
+
+def allowed(role: str, action: str) -> bool:
+    """May a user of `role` do `action`? An unknown role or action is a programming error
+    (ValueError), never a quiet no."""
+    permission = PERMISSIONS.get(action)
+    if permission is None:
+        raise ValueError(f"action {action!r} is not one of {', '.join(PERMISSIONS)}")
+    return _role(role) in permission.roles
+
+
+def refusal(user: User, action: str) -> str:
+    """The line that says why `user` may not do `action`: 'auditor ana may not resolve tasks'."""
+    return f"{user.role} {user.name} may not {PERMISSIONS[action].does}"
+
+
+def _role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidUser(
+            f"role: {role!r} is not one of {', '.join(r.value for r in Role)}"
+        ) from None
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise InvalidUser(
+            f"name: {name!r} is not a user name (a lowercase letter, then 1 to 39 of a-z 0-9 . _ -)"
+        )
+    return name
+
+
+def token_digest(token: str) -> str:
+    """Hex SHA-256 of the token: what the ledger stores and looks a token up by."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, token_digest(token)
+
+
+def _detached(session: Session, user: User) -> User:
+    session.refresh(user)
+    session.expunge(user)
+    return user
+
+
+def add_user(engine: Engine, name: str, role: str) -> tuple[User, str]:
+    """A new user and their token, which is returned here once and stored only as its hash."""
+    check_name(name)
+    chosen = _role(role)
+    token, digest = _new_token()
+    with Session(engine) as session:
+        if session.get(User, name) is not None:
+            raise UserExists(f"user {name} exists")
+        user = User(name=name, role=chosen.value, token_sha256=digest, created_at=utcnow())
+        session.add(user)
+        try:
+            session.commit()
+        except IntegrityError:  # added at the same moment by another process
+            raise UserExists(f"user {name} exists") from None
+        return _detached(session, user), token
+
+
+def get_user(engine: Engine, name: str) -> User | None:
+    with Session(engine) as session:
+        user = session.get(User, name)
+        return None if user is None else _detached(session, user)
+
+
+def active_user(engine: Engine, name: str) -> User:
+    """The user named, who must exist and not be disabled."""
+    user = get_user(engine, name)
+    if user is None:
+        raise UnknownUser(f"no user {name!r}")
+    if user.disabled_at is not None:
+        raise UserDisabled(f"user {name} is disabled")
+    return user
+
+
+def list_users(engine: Engine) -> list[User]:
+    """Every user, disabled ones too, by name."""
+    with Session(engine) as session:
+        users = list(session.exec(select(User).order_by(User.name)))
+        session.expunge_all()
+        return users
+
+
+def disable_user(engine: Engine, name: str) -> User:
+    """Disable a user: their token stops working at once. Disabling twice keeps the first
+    date. The row stays, since audit trails and tasks name them."""
+    with Session(engine) as session:
+        user = session.get(User, name, with_for_update=True)
+        if user is None:
+            raise UnknownUser(f"no user {name!r}")
+        if user.disabled_at is None:
+            user.disabled_at = utcnow()
+            session.commit()
+        return _detached(session, user)
+
+
+def new_token(engine: Engine, name: str) -> str:
+    """A new token for an active user; the old one stops working in the same commit."""
+    token, digest = _new_token()
+    with Session(engine) as session:
+        user = session.get(User, name, with_for_update=True)
+        if user is None:
+            raise UnknownUser(f"no user {name!r}")
+        if user.disabled_at is not None:
+            raise UserDisabled(f"user {name} is disabled: no token is issued to a disabled user")
+        user.token_sha256 = digest
+        session.commit()
+    return token
+
+
+def authenticate(engine: Engine, token: str) -> User | None:
+    """The active user whose token this is, else None (unknown, replaced, or disabled).
+
+    Looked up by the token's SHA-256, then compared in constant time: the lookup's timing can
+    tell at most something about a hash of a 256-bit random secret, which gives nothing away."""
+    if not isinstance(token, str) or not token:
+        return None
+    digest = token_digest(token)
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.token_sha256 == digest)).first()
+        if user is None or not hmac.compare_digest(user.token_sha256, digest):
+            return None
+        if user.disabled_at is not None:
+            return None
+        return _detached(session, user)
