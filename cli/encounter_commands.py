@@ -1,16 +1,21 @@
 """`cob submit`, `cob import`, `cob status` and `cob list`: encounters in (one JSON file, or
 an 837P batch) and where they are. The reading and the queries live in cli/encounters.py and
-cli/imports.py; these commands parse, call and print."""
+cli/imports.py, what status and list show (as text and as --json) in cli/views.py; these
+commands parse, call and print."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from cli.terminal import console, errors, run
 from cob.validation import InvalidInput
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def submit(file: Path, wait: bool = typer.Option(False, help="wait for the encounter to close")):
@@ -118,30 +123,45 @@ def import_batch(
     raise typer.Exit(1 if batch.skipped or batch.refused or refused else 0)
 
 
-def status(encounter: str = typer.Argument(..., help="encounter id or workflow id")) -> None:
+JSON_HELP = "print one JSON document on stdout (the fields the API serves), nothing else"
+ENCOUNTER_HELP = (
+    "the encounter: its id (E1001), its workflow id (encounter-E1001), or a claim's or an "
+    "appeal's workflow id (encounter-E1001/claim-1-ACME01)"
+)
+
+
+def status(
+    encounter: str = typer.Argument(..., help=ENCOUNTER_HELP),
+    json_output: bool = typer.Option(
+        False,
+        "--json",
+        help=f"{JSON_HELP}: one object, the workflow's answer as it is (member ids included); "
+        "no such encounter is exit 1",
+    ),
+) -> None:
     """Show where an encounter is: stage, payer order, claims, money by line."""
-    from cli.encounters import encounter_status_or_none
+    from rich.markup import escape
+
     from cli.render import line_table, summary_table
-    from contract.ids import workflow_id_of
-    from ledger.db import make_engine
-    from ledger.documents import adjustments_naming
+    from cli.views import encounter_view, encounter_workflow, json_text
     from workers.temporal import connect
 
-    workflow_id = workflow_id_of(encounter)
-
     async def show() -> None:
-        current = await encounter_status_or_none(await connect(), workflow_id)
-        if current is None:
-            errors.print(f"[red]no encounter workflow {workflow_id}[/]")
+        view = await encounter_view(await connect(), encounter)
+        if view is None:
+            errors.print(f"[red]no encounter workflow {escape(encounter_workflow(encounter))}[/]")
             raise typer.Exit(1)
-        console.print(summary_table([(workflow_id, current)]))
-        if current.lines:
-            console.print(line_table(current))
-        for plb in adjustments_naming(make_engine(), current.encounter_id):
+        if json_output:
+            print(json_text(view.as_dict()))
+            return
+        console.print(summary_table([(view.workflow_id, view.status)]))
+        if view.status.lines:
+            console.print(line_table(view.status))
+        for plb in view.provider_adjustments:
             console.print(
-                f"provider-level adjustment {plb.reason} {plb.amount} naming claim "
-                f"{plb.reference} ({plb.payer_id}, {plb.paid_on}, trace {plb.trace_number}): "
-                "in the provider's account, not in the lines above"
+                f"provider-level adjustment {plb['reason']} {plb['amount']} naming claim "
+                f"{plb['reference']} ({plb['payer_id']}, {plb['paid_on']}, trace "
+                f"{plb['trace_number']}): in the provider's account, not in the lines above"
             )
 
     run(show())
@@ -160,14 +180,16 @@ def list_encounters(
         False, "--underpaid", help="only encounters a payer paid less than the engine expected"
     ),
     limit: int = typer.Option(50, min=1, help="at most this many rows, newest first"),
+    json_output: bool = typer.Option(
+        False, "--json", help=f"{JSON_HELP}: a list; none found is [] and exit 0"
+    ),
 ) -> None:
-    """List encounters by their search attributes (the same query works in the Temporal UI)."""
+    """List encounters by their search attributes (the same query works in the Temporal UI).
+    None found is one sentence naming the filters, exit 0."""
     from datetime import UTC, datetime
 
-    from rich.table import Table
-
     from cli.encounters import list_query, parse_balance_over, parse_within
-    from contract import search_attributes as sa
+    from cli.views import encounter_rows, json_text
     from workers.temporal import connect
 
     try:
@@ -177,36 +199,42 @@ def list_encounters(
     except InvalidInput as error:
         errors.print(str(error), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from None
+    given = {"stage": stage, "payer": payer, "balance-over": balance_over,
+             "deadline-within": deadline_within}  # fmt: skip
+    filters = [f"{name}={value}" for name, value in given.items() if value is not None]
+    filters += ["underpaid"] if underpaid else []  # named in the sentence when none matches
 
     async def show() -> None:
-        client = await connect()
-        table = Table(title=f"Encounters where {query}")
-        for column in (
-            "workflow id",
-            "status",
-            "stage",
-            "current payer",
-            "patient balance",
-            "next deadline",
-            "underpaid",
-            "started",
-        ):
-            table.add_column(column)
-        count = 0
-        async for execution in client.list_workflows(query, limit=limit):
-            found = execution.typed_search_attributes
-            balance = found.get(sa.PATIENT_BALANCE)
-            due, kind = found.get(sa.NEXT_DEADLINE), found.get(sa.NEXT_DEADLINE_KIND)
-            status = execution.status.name if execution.status else "?"
-            table.add_row(
-                execution.id, status, found.get(sa.STAGE) or "-", found.get(sa.CURRENT_PAYER) or "-",
-                "-" if balance is None else f"{balance:.2f}",
-                f"{due:%Y-%m-%d} {kind or ''}" if due else "-",
-                "yes" if found.get(sa.UNDERPAID) else "-",
-                f"{execution.start_time:%Y-%m-%d %H:%M}",
-            )  # fmt: skip
-            count += 1
-        console.print(table)
-        console.print(f"{count} encounter(s)")
+        rows = await encounter_rows(await connect(), query, limit)
+        if json_output:
+            print(json_text(rows))
+        elif not rows:
+            what = f"matches {' '.join(filters)}" if filters else "was found"
+            print(f"no encounter {what} ({query})")
+        else:
+            console.print(encounter_table(query, rows))
+            console.print(f"{len(rows)} encounter(s)")
 
     run(show())
+
+
+def encounter_table(query: str, rows: list[dict]) -> Table:
+    """`cob list`'s table, from the rows its --json prints."""
+    from datetime import datetime
+
+    from rich.table import Table
+
+    table = Table(title=f"Encounters where {query}")
+    for column in ("workflow id", "status", "stage", "current payer", "patient balance",
+                   "next deadline", "underpaid", "started"):  # fmt: skip
+        table.add_column(column)
+    for row in rows:
+        due = row["next_deadline"]
+        table.add_row(
+            row["workflow_id"], row["status"] or "?", row["stage"] or "-",
+            row["current_payer"] or "-", row["patient_balance"] or "-",
+            f"{due} {row['next_deadline_kind'] or ''}" if due else "-",
+            "yes" if row["underpaid"] else "-",
+            f"{datetime.fromisoformat(row['started']):%Y-%m-%d %H:%M}",
+        )  # fmt: skip
+    return table

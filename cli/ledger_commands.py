@@ -1,9 +1,11 @@
 """`cob tasks`, `cob timeline` and `cob documents`: what the ledger kept for the billing team
-(the worklist, the audit trail of an encounter, the X12 documents sent and received)."""
+(the worklist, the audit trail of an encounter, the X12 documents sent and received). The
+rows come from cli/views.py, the same for the text and for --json."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,16 +13,33 @@ import typer
 
 from cli.terminal import errors
 
+JSON_HELP = "print one JSON list on stdout (the fields the API serves), nothing else"
+ENCOUNTER_HELP = (
+    "the encounter: its id (E1001), its workflow id (encounter-E1001), or a claim's or an "
+    "appeal's workflow id (encounter-E1001/claim-1-ACME01)"
+)
+
 
 def tasks(
-    encounter: str | None = typer.Option(None, help="only this encounter's tasks"),
+    encounter: str | None = typer.Option(
+        None, help=f"only this encounter's tasks; {ENCOUNTER_HELP}"
+    ),
     all_tasks: bool = typer.Option(False, "--all", help="closed tasks too"),
+    json_output: bool = typer.Option(False, "--json", help=f"{JSON_HELP}; none is [] and exit 0"),
 ) -> None:
-    """The billing team's worklist: what a deadline or a follow-up needs, by due date."""
+    """The billing team's worklist: what a deadline or a follow-up needs, by due date. No
+    task found is one sentence saying which, exit 0."""
+    from cli.views import encounter_id, json_text, task_rows
     from ledger.db import make_engine
-    from ledger.worklist import tasks as worklist_tasks
 
-    found = worklist_tasks(make_engine(), encounter_id=encounter, include_closed=all_tasks)
+    found = task_rows(make_engine(), encounter, include_closed=all_tasks)
+    if json_output:
+        print(json_text(found))
+        return
+    if not found:
+        about = f" for encounter {encounter_id(encounter)}" if encounter else ""
+        print(f"no {'' if all_tasks else 'open '}task{about} in the ledger")
+        return
     for task in found:
         closed = f"  [closed: {task['resolution']}]" if task["status"] == "closed" else ""
         print(f"due {task['due'] or '-':10}  {task['kind']:18} {task['encounter_id']:14} "
@@ -28,17 +47,28 @@ def tasks(
     print(f"{len(found)} task(s){'' if all_tasks else ' open'}")
 
 
-def timeline(encounter: str = typer.Argument(..., help="encounter id or workflow id")) -> None:
+def timeline(
+    encounter: str = typer.Argument(..., help=ENCOUNTER_HELP),
+    json_output: bool = typer.Option(
+        False,
+        "--json",
+        help=f"{JSON_HELP} (each event's detail as recorded, patient data "
+        "included); no event is [] and exit 0",
+    ),
+) -> None:
     """What the engine did for an encounter, step by step with its dates, from the audit
-    trail (the encounter, its claims and their appeals)."""
-    from contract.ids import workflow_id_of
+    trail (the encounter, its claims and their appeals). No event found is exit 1 (stderr)."""
+    from cli.views import encounter_workflow, json_text, timeline_rows
     from ledger.db import make_engine
-    from ledger.queries import encounter_timeline
 
-    workflow_id = workflow_id_of(encounter)
-    events = encounter_timeline(make_engine(), workflow_id)
+    events = timeline_rows(make_engine(), encounter)
+    if json_output:
+        print(json_text(events))
+        return
+    workflow_id = encounter_workflow(encounter)
     if not events:
-        errors.print(f"[red]no audit events in the ledger for {workflow_id}[/]")
+        errors.print(f"no audit events in the ledger for {workflow_id}", style="red",
+                     markup=False, highlight=False)  # fmt: skip
         raise typer.Exit(1)
     for event in events:
         where = event["workflow_id"].removeprefix(workflow_id).lstrip("/") or "encounter"
@@ -184,39 +214,49 @@ STEP_SUMMARIES: dict[str, Callable[[dict], str]] = {
 
 
 def documents(
-    encounter: str = typer.Argument(..., help="encounter id (as in `cob status`)"),
+    encounter: str = typer.Argument(..., help=ENCOUNTER_HELP),
     out: Path | None = typer.Option(None, help="write each document to a file in this folder"),
+    json_output: bool = typer.Option(
+        False,
+        "--json",
+        help=f"{JSON_HELP} (without the X12 text: --out writes it, and each "
+        "row names its file); no document is [] and exit 0",
+    ),
 ) -> None:
     """List the X12 documents the ledger kept for an encounter (sent and received, 835s
-    included), or write them out to validate or hand to an auditor."""
+    included), or write them out to validate or hand to an auditor. No document found is
+    exit 1 (stderr)."""
+    from cli.views import document_rows, encounter_id, json_text
     from ledger.db import make_engine
-    from ledger.documents import adjustments_naming, documents_for, provider_adjustments
 
-    ledger = make_engine()
-    kept = documents_for(ledger, encounter)
-    adjustments: dict[str, list] = {}
-    for plb in provider_adjustments(ledger):
-        adjustments.setdefault(plb.document_key, []).append(plb)
-    if not kept:
-        errors.print(f"[red]no X12 documents in the ledger for encounter {encounter}[/]")
+    kept = document_rows(make_engine(), encounter, with_text=out is not None)
+    if not kept and not json_output:
+        errors.print(f"no X12 documents in the ledger for encounter {encounter_id(encounter)}",
+                     style="red", markup=False, highlight=False)  # fmt: skip
         raise typer.Exit(1)
+    own = [document for document in kept if document["carries_encounter"]]
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    for n, document in enumerate(kept, start=1):
-        about = document.claim_control_number or document.era_cursor or ""
-        where = ""
-        if out is not None:
-            path = out / f"{n:02d}-{document.transaction}-{document.payer_id}.x12"
-            path.write_text(document.text)
-            where = f"  -> {path}"
-        problem = f"  PROBLEM: {document.problem}" if document.problem else ""
-        print(f"{n:2d} {document.recorded_at:%Y-%m-%d %H:%M:%S} {document.direction:8} "
-              f"{document.transaction:5} {document.payer_id:7} {about}{where}{problem}")  # fmt: skip
-        for plb in adjustments.pop(document.key, []):
-            print(f"   PLB {plb.reason} {plb.amount} ref {plb.reference or '-'} "
+        for n, document in enumerate(own, start=1):
+            path = out / f"{n:02d}-{document['transaction']}-{document['payer_id']}.x12"
+            path.write_text(document.pop("text"))
+            document["file"] = str(path)
+        for document in kept:
+            document.pop("text", None)
+    if json_output:
+        print(json_text(kept))
+        return
+    for n, document in enumerate(own, start=1):
+        about = document["claim_control_number"] or document["era_cursor"] or ""
+        where = f"  -> {document['file']}" if "file" in document else ""
+        problem = f"  PROBLEM: {document['problem']}" if document["problem"] else ""
+        recorded = datetime.fromisoformat(document["recorded_at"])
+        print(f"{n:2d} {recorded:%Y-%m-%d %H:%M:%S} {document['direction']:8} "
+              f"{document['transaction']:5} {document['payer_id']:7} {about}{where}{problem}")  # fmt: skip
+        for plb in document["provider_adjustments"]:
+            print(f"   PLB {plb['reason']} {plb['amount']} ref {plb['reference'] or '-'} "
                   "(provider-level account, `cob era adjustments`)")  # fmt: skip
-    shown = {(plb.document_key, plb.seq) for plbs in adjustments.values() for plb in plbs}
-    for plb in adjustments_naming(ledger, encounter):
-        if (plb.document_key, plb.seq) in shown:  # in an 835 that carries none of its claims
-            print(f"   PLB {plb.reason} {plb.amount} names claim {plb.reference} "
-                  f"({plb.document_key}, {plb.paid_on})")  # fmt: skip
+    for document in kept[len(own) :]:  # an 835 that carries none of its claims
+        for plb in document["provider_adjustments"]:
+            print(f"   PLB {plb['reason']} {plb['amount']} names claim {plb['reference']} "
+                  f"({plb['document_key']}, {plb['paid_on']})")  # fmt: skip
