@@ -14,24 +14,48 @@ import typer
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from cli.terminal import errors, run
+from cob.appeals import AppealDecision, AppealFiling
 
 app = typer.Typer(no_args_is_help=True, help="File an appeal, or record the reviewer's decision")
 
 
+class AppealRefused(Exception):
+    """No appeal waits for this, or the appeal's validator refused it; str() is the reason."""
+
+
 async def appeal_handle(client: Client, encounter: str) -> WorkflowHandle:
-    """The appeal of the encounter's current claim, or a clear exit 1."""
+    """The appeal of the encounter's current claim; AppealRefused when there is none."""
     from cli.encounters import encounter_status_or_none
     from contract.ids import appeal_workflow_id, workflow_id_of
 
     workflow_id = workflow_id_of(encounter)
     status = await encounter_status_or_none(client, workflow_id)
     if status is None:
-        errors.print(f"[red]no encounter workflow {workflow_id}[/]")
-        raise typer.Exit(1)
+        raise AppealRefused(f"no encounter workflow {workflow_id}")
     if status.current_claim is None or not status.stage.is_appeal:
-        errors.print(f"[red]{workflow_id} has no appeal in progress (stage: {status.stage})[/]")
-        raise typer.Exit(1)
+        raise AppealRefused(f"{workflow_id} has no appeal in progress (stage: {status.stage})")
     return client.get_workflow_handle(appeal_workflow_id(status.current_claim))
+
+
+async def send_filing(client: Client, encounter: str, filing: AppealFiling) -> str:
+    """Record the team's filing on the appeal of the encounter's current claim (its update's
+    validator refuses a wrong level or a closed window: AppealRefused); the appeal's answer."""
+    from workflows.appeal import AppealWorkflow
+
+    handle = await appeal_handle(client, encounter)
+    try:
+        return await handle.execute_update(AppealWorkflow.file_appeal, filing)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        raise AppealRefused(getattr(cause, "message", None) or str(cause or error)) from None
+
+
+async def send_decision(client: Client, encounter: str, decision: AppealDecision) -> None:
+    """Record the reviewer's decision on the appeal of the encounter's current claim."""
+    from workflows.appeal import AppealWorkflow
+
+    handle = await appeal_handle(client, encounter)
+    await handle.signal(AppealWorkflow.appeal_decided, decision)
 
 
 @app.command("file")
@@ -41,20 +65,15 @@ def file_appeal(
     note: str = typer.Option("", help="what was sent, e.g. 'CMS-20027 with records'"),
 ) -> None:
     """Record that the team filed the appeal at LEVEL (today, in the engine's clock)."""
-    from cob.appeals import AppealFiling
     from workers.temporal import connect, current_user
-    from workflows.appeal import AppealWorkflow
 
     async def send() -> None:
-        handle = await appeal_handle(await connect(), encounter)
+        filing = AppealFiling(level=level, note=note, by=current_user())
         try:
-            answer = await handle.execute_update(
-                AppealWorkflow.file_appeal, AppealFiling(level=level, note=note, by=current_user())
-            )
-        except WorkflowUpdateFailedError as error:
-            errors.print(f"[red]not filed: {error.cause}[/]", highlight=False)
-            raise typer.Exit(2) from None
-        print(answer)
+            print(await send_filing(await connect(), encounter, filing))
+        except AppealRefused as refused:
+            errors.print(f"not filed: {refused}", style="red", markup=False, highlight=False)
+            raise typer.Exit(1 if "in progress" in str(refused) else 2) from None
 
     run(send())
 
@@ -67,9 +86,7 @@ def decided(
     note: str = typer.Option("", help="the decision letter's reference"),
 ) -> None:
     """Record the reviewer's decision on a filed level."""
-    from cob.appeals import AppealDecision
     from workers.temporal import connect, current_user
-    from workflows.appeal import AppealWorkflow
 
     if outcome not in ("overturned", "upheld"):
         errors.print(f"[red]--outcome: {outcome!r} is not overturned or upheld[/]")
@@ -77,11 +94,12 @@ def decided(
     chosen: Literal["overturned", "upheld"] = "overturned" if outcome == "overturned" else "upheld"
 
     async def send() -> None:
-        handle = await appeal_handle(await connect(), encounter)
-        await handle.signal(
-            AppealWorkflow.appeal_decided,
-            AppealDecision(level=level, outcome=chosen, note=note, by=current_user()),
-        )
+        decision = AppealDecision(level=level, outcome=chosen, note=note, by=current_user())
+        try:
+            await send_decision(await connect(), encounter, decision)
+        except AppealRefused as refused:
+            errors.print(str(refused), style="red", markup=False, highlight=False)
+            raise typer.Exit(1) from None
         print(f"level {level} decision recorded: {chosen}")
 
     run(send())

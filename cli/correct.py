@@ -23,10 +23,16 @@ def load_correction(path: Path) -> ClaimCorrection:
     """The correction file as a ClaimCorrection, its diagnoses in X12 form; InvalidInput names
     the field at fault."""
     from cli.encounters import read_json
-    from cob.codes import icd10_problem, normalize_icd10
     from cob.validation import parse_input
 
-    correction = parse_input(ClaimCorrection, read_json(path))
+    return checked_correction(parse_input(ClaimCorrection, read_json(path)))
+
+
+def checked_correction(correction: ClaimCorrection) -> ClaimCorrection:
+    """Its diagnoses checked against ICD-10-CM and put in X12 form (no dot); InvalidInput
+    names the one at fault."""
+    from cob.codes import icd10_problem, normalize_icd10
+
     for i, code in enumerate(correction.diagnoses or []):
         if problem := icd10_problem(code):
             raise InvalidInput(f"diagnoses[{i}]", problem)

@@ -61,6 +61,18 @@ def server(
     run(serve())
 
 
+def api(
+    port: int = typer.Option(8400, help="the port of the API (and the console)"),
+    host: str = typer.Option("127.0.0.1", help="bind address"),
+) -> None:
+    """Serve the billing team's HTTP API (OpenAPI at /docs) until Ctrl-C: the CLI's operations
+    for users signed in with a token (`cob users add NAME --role ROLE`), each allowed what its
+    role allows; on the ledger (DATABASE_URL) and Temporal (TEMPORAL_ADDRESS)."""
+    from console.app import serve
+
+    serve(host, port)
+
+
 def codec_server(
     port: int = typer.Option(8081),
     host: str = typer.Option("127.0.0.1", help="bind address (it decrypts: keep it local)"),

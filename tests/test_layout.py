@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = [
     "cob", "contract", "payers", "ledger", "activities", "workflows", "workers", "audit", "cli",
+    "console",
 ]  # fmt: skip
 
 # package -> the packages it may import ("payers.simulator" and "payers.x12" count apart)
@@ -46,6 +47,8 @@ ALLOWED = {
         "workers",
     },
     "cli": set(PACKAGES) | {"payers.x12", "payers.simulator"},
+    # the API shares the CLI's operations (one code path each), never the simulator
+    "console": set(PACKAGES) - {"console"} | {"payers.x12"},
 }
 SIMULATOR_STARTERS = {"cli.server", "cli.demo", "cli.terminal"}  # `cob payers serve`, the demo
 

@@ -1,0 +1,392 @@
+"""The HTTP API under /api: the CLI's operations, one code path each (cli/views.py for what is
+read, cli/correct.py, cli/appeals.py, cli/order.py, cli/encounters.py and ledger/task_actions.py
+for what is done), for a signed-in user allowed the action (console/auth.py).
+
+Every action is recorded in the audit trail with the user who took it (task actions by
+ledger/task_actions.py; corrections, appeal filings and decisions, order choices and encounter
+starts here), and reaches the workflow with that name (`by`). Errors are JSON
+`{"detail": "field: problem"}`: 401 not signed in, 403 not allowed, 404 not found, 409 the
+workflow or the task refuses, 422 bad input (nothing started or changed), 503 Temporal down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from cli import views
+from cli.appeals import AppealRefused, appeal_handle, send_decision, send_filing
+from cli.correct import CorrectionRefused, checked_correction, send_correction
+from cli.encounters import list_query, parse_balance_over, parse_within, start_encounter
+from cli.order import OrderRefused, set_payer_order
+from cob.appeals import AppealDecision, AppealFiling
+from cob.denials import ClaimCorrection
+from cob.validation import InvalidInput, validate_encounter
+from console.auth import current_user, ledger, may
+from ledger import task_actions
+from ledger.queries import encounter_summary
+from ledger.reports import REPORTS, ReportParamError, UnknownReport, report_params, run_report
+from ledger.tables import User
+from ledger.writes import append_audit_event
+from payers.directory import known_payer_ids
+from workers.temporal import TemporalUnreachable, connect
+
+router = APIRouter(prefix="/api")
+
+
+async def temporal(request: Request) -> Client:
+    """The app's Temporal client, connected on first use; 503 while the server is down."""
+    state = request.app.state
+    if state.temporal is None:
+        try:
+            state.temporal = await connect(state.temporal_address)
+        except TemporalUnreachable as error:
+            raise HTTPException(503, str(error)) from None
+    return state.temporal
+
+
+def refused(status: int, error: Exception) -> HTTPException:
+    return HTTPException(status, str(error))
+
+
+def record_action(
+    engine: Engine, workflow_id: str, user: User, kind: str, detail: dict[str, Any]
+) -> None:
+    """The audit trail's entry for an action a person took through the API."""
+    append_audit_event(
+        engine,
+        workflow_id=workflow_id,
+        step=f"api:{kind}:{uuid.uuid4().hex}",
+        kind=kind,
+        detail={"by": user.name, "role": user.role, "on": date.today(), **detail},
+    )
+
+
+# --- who am I ---
+
+
+@router.get("/me")
+def me(user: User = Depends(current_user)) -> dict[str, str]:
+    return {"name": user.name, "role": user.role}
+
+
+# --- encounters ---
+
+
+@router.get("/encounters")
+async def list_encounters(
+    stage: str | None = None,
+    payer: str | None = None,
+    balance_over: str | None = None,
+    deadline_within: str | None = None,
+    underpaid: bool = False,
+    limit: int = Query(50, ge=1, le=1000),
+    user: User = Depends(may("encounter.read")),
+    client: Client = Depends(temporal),
+) -> list[dict[str, Any]]:
+    """Encounters by the filters of `cob list` (stage, current payer, patient balance above,
+    next deadline within, underpaid), newest first."""
+    from datetime import UTC, datetime
+
+    try:
+        by = datetime.now(UTC) + parse_within(deadline_within) if deadline_within else None
+        balance = parse_balance_over(balance_over) if balance_over is not None else None
+        query = list_query(stage, payer, balance, by, underpaid)
+    except InvalidInput as error:
+        raise refused(422, error) from None
+    return await views.encounter_rows(client, query, limit)
+
+
+@router.post("/encounters", status_code=201)
+async def start(
+    request: Request,
+    user: User = Depends(may("encounter.start")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, str]:
+    """Validate one encounter (the JSON of an encounter file, as `cob submit` reads it) and
+    start its workflow. 422 names the field at fault; nothing starts."""
+    try:
+        data = json.loads(await request.body(), parse_float=Decimal)
+    except ValueError as error:
+        raise HTTPException(422, f"(body): not valid JSON: {error}") from None
+    try:
+        encounter = validate_encounter(data, known_payer_ids(), date.today())
+    except InvalidInput as error:
+        raise refused(422, error) from None
+    client = await temporal(request)
+    try:
+        handle = await start_encounter(client, encounter)
+    except WorkflowAlreadyStartedError:
+        raise HTTPException(
+            409, f"encounter {encounter.encounter_id} was already started"
+        ) from None
+    record_action(
+        engine, handle.id, user, "encounter_submitted", {"reason": f"started by {user.name}"}
+    )
+    return {"workflow_id": handle.id, "encounter_id": encounter.encounter_id}
+
+
+@router.get("/encounters/{encounter}")
+async def encounter_page(
+    encounter: str,
+    request: Request,
+    user: User = Depends(may("encounter.read")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """An encounter's facts: the ledger's order and rules, coverages, claims and money per
+    line, patient balance; its timeline and documents; and, while Temporal answers, the
+    workflow's own status (else `status` is null and `temporal` says why)."""
+    encounter_id = views.encounter_id(encounter)
+    summary = await asyncio.to_thread(encounter_summary, engine, encounter_id)
+    status, temporal_problem = None, None
+    try:
+        view = await views.encounter_view(await temporal(request), encounter, engine)
+        status = view.as_dict() if view else None
+    except HTTPException as error:
+        temporal_problem = error.detail
+    if summary is None and status is None:
+        raise HTTPException(404, f"no encounter {encounter_id} in the ledger or in Temporal")
+    return {
+        "encounter_id": encounter_id,
+        "workflow_id": views.encounter_workflow(encounter),
+        "ledger": views.json_ready(summary),
+        "status": status,
+        "temporal": temporal_problem,
+        "timeline": await asyncio.to_thread(views.timeline_rows, engine, encounter),
+        "documents": await asyncio.to_thread(views.document_rows, engine, encounter),
+    }
+
+
+class Correction(BaseModel):
+    rendering_provider_npi: str | None = None
+    line_modifiers: dict[int, list[str]] = {}
+    diagnoses: list[str] | None = None
+    note: str = ""
+
+
+@router.post("/encounters/{encounter}/correction")
+async def correct(
+    encounter: str,
+    body: Correction,
+    request: Request,
+    user: User = Depends(may("claim.correct")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, str]:
+    """The team's correction to the encounter's claim waiting for one (`cob correct`)."""
+    try:
+        correction = checked_correction(ClaimCorrection(**body.model_dump(), by=user.name))
+    except InvalidInput as error:
+        raise refused(422, error) from None
+    client = await temporal(request)
+    try:
+        answer = await send_correction(client, encounter, correction)
+    except CorrectionRefused as error:
+        raise refused(409, error) from None
+    workflow_id = views.encounter_workflow(encounter)
+    record_action(engine, workflow_id, user, "correction_sent",
+                  {"reason": f"correction sent by {user.name}: {answer}", "note": correction.note})  # fmt: skip
+    return {"answer": answer}
+
+
+class Filing(BaseModel):
+    level: int = Field(gt=0)
+    note: str = ""
+
+
+class Decision(BaseModel):
+    level: int = Field(gt=0)
+    outcome: Literal["overturned", "upheld"]
+    note: str = ""
+
+
+@router.post("/encounters/{encounter}/appeal/filing")
+async def file_appeal(
+    encounter: str,
+    body: Filing,
+    request: Request,
+    user: User = Depends(may("appeal.file")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, str]:
+    """The team filed the appeal at `level` (`cob appeal file`)."""
+    client = await temporal(request)
+    try:
+        workflow_id = (await appeal_handle(client, encounter)).id
+        answer = await send_filing(
+            client, encounter, AppealFiling(**body.model_dump(), by=user.name)
+        )
+    except AppealRefused as error:
+        raise refused(409, error) from None
+    record_action(engine, workflow_id, user, "appeal_filing_sent",
+                  {"reason": f"appeal level {body.level} filed by {user.name}", "note": body.note})  # fmt: skip
+    return {"answer": answer}
+
+
+@router.post("/encounters/{encounter}/appeal/decision")
+async def decide_appeal(
+    encounter: str,
+    body: Decision,
+    request: Request,
+    user: User = Depends(may("appeal.decide")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, str]:
+    """The reviewer's decision on a filed level, as the team received it (`cob appeal decided`)."""
+    client = await temporal(request)
+    try:
+        workflow_id = (await appeal_handle(client, encounter)).id
+        await send_decision(client, encounter, AppealDecision(**body.model_dump(), by=user.name))
+    except AppealRefused as error:
+        raise refused(409, error) from None
+    record_action(engine, workflow_id, user, "appeal_decision_sent",
+                  {"reason": f"level {body.level} {body.outcome}, recorded by {user.name}"})  # fmt: skip
+    return {"answer": f"level {body.level} decision recorded: {body.outcome}"}
+
+
+class Order(BaseModel):
+    payer_ids: list[str]
+    reason: str = Field(min_length=1)
+
+
+@router.post("/encounters/{encounter}/order")
+async def set_order(
+    encounter: str,
+    body: Order,
+    request: Request,
+    user: User = Depends(may("order.set")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """The payers' order for an encounter held for an order review (`cob order set`)."""
+    client = await temporal(request)
+    try:
+        order = await set_payer_order(client, encounter, body.payer_ids, user.name, body.reason)
+    except OrderRefused as error:
+        raise refused(409, error) from None
+    # the workflow records the choice with its `by` in the audit trail (order_chosen)
+    return {"order": order}
+
+
+# --- the worklist ---
+
+
+@router.get("/tasks")
+def worklist(
+    encounter: str | None = None,
+    include_closed: bool = Query(False, alias="all"),
+    user: User = Depends(may("task.read")),
+    engine: Engine = Depends(ledger),
+) -> list[dict[str, Any]]:
+    """Tasks by due date (`cob tasks`), with who holds each and its snooze."""
+    return views.task_rows(engine, encounter, include_closed)
+
+
+class TaskNote(BaseModel):
+    note: str
+
+
+class TaskSnooze(BaseModel):
+    until: date
+
+
+class TaskReassign(BaseModel):
+    to: str
+
+
+def _task(engine: Engine, key: str, act) -> dict[str, Any]:
+    try:
+        outcome = act(task_actions.find_task_key(engine, key))
+    except (task_actions.TaskNotFound, task_actions.AmbiguousTaskKey) as error:
+        raise refused(404, error) from None
+    except task_actions.InvalidTaskAction as error:
+        raise refused(422, error) from None
+    except task_actions.TaskActionError as error:  # taken, closed, not claimed
+        raise refused(409, error) from None
+    return {"task": views.json_ready(outcome.task), "changed": outcome.changed}
+
+
+@router.post("/tasks/{key:path}/claim")
+def claim(key: str, user: User = Depends(may("task.claim")), engine: Engine = Depends(ledger)):
+    """Take a task: nobody else works it until it is released (409 names who has it)."""
+    return _task(engine, key, lambda full: task_actions.claim_task(engine, full, user))
+
+
+@router.post("/tasks/{key:path}/release")
+def release(key: str, user: User = Depends(may("task.release")), engine: Engine = Depends(ledger)):
+    return _task(engine, key, lambda full: task_actions.release_task(engine, full, user))
+
+
+@router.post("/tasks/{key:path}/resolve")
+def resolve(
+    key: str, body: TaskNote, user: User = Depends(may("task.resolve")),
+    engine: Engine = Depends(ledger),
+):  # fmt: skip
+    """Close a task you hold, with what was done."""
+    return _task(engine, key, lambda full: task_actions.resolve_task(engine, full, user, body.note))
+
+
+@router.post("/tasks/{key:path}/snooze")
+def snooze(
+    key: str, body: TaskSnooze, user: User = Depends(may("task.snooze")),
+    engine: Engine = Depends(ledger),
+):  # fmt: skip
+    """Out of sight until a day, never past the task's own due date."""
+    return _task(engine, key, lambda full: task_actions.snooze_task(engine, full, user, body.until))
+
+
+@router.post("/tasks/{key:path}/reassign")
+def reassign(
+    key: str, body: TaskReassign, user: User = Depends(may("task.reassign")),
+    engine: Engine = Depends(ledger),
+):  # fmt: skip
+    """Give the task to another biller or supervisor (supervisors only)."""
+    return _task(engine, key, lambda full: task_actions.reassign_task(engine, full, user, body.to))
+
+
+# --- reports ---
+
+
+@router.get("/reports")
+def reports(user: User = Depends(may("encounter.read"))) -> list[dict[str, Any]]:
+    """Every report with its definition and columns."""
+    return [
+        {"name": name, "title": r.title, "definition": r.definition, "columns": list(r.columns)}
+        for name, r in REPORTS.items()
+    ]
+
+
+@router.get("/reports/{name}")
+def report(
+    name: str,
+    as_of: str | None = None,
+    limit: str | None = None,
+    format: Literal["json", "csv"] = "json",
+    user: User = Depends(may("encounter.read")),
+    engine: Engine = Depends(ledger),
+):
+    """One report's rows (`cob report NAME`), as JSON or CSV."""
+    given = {k: v for k, v in {"as_of": as_of, "limit": limit}.items() if v is not None}
+    try:
+        params = report_params(name, **given)
+    except UnknownReport as error:
+        raise refused(404, error) from None
+    except ReportParamError as error:
+        raise refused(422, error) from None
+    rows = views.json_ready(run_report(engine, name, **params))
+    if format == "json":
+        return rows
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(REPORTS[name].columns))
+    writer.writeheader()
+    writer.writerows(rows)
+    return PlainTextResponse(out.getvalue(), media_type="text/csv")
