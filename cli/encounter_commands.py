@@ -60,8 +60,7 @@ def import_batch(
 
     from rich.markup import escape
 
-    from cli.encounters import start_encounter
-    from cli.imports import read_837_batch, read_837_file
+    from cli.imports import read_837_batch, read_837_file, start_batch
     from payers.directory import known_payer_ids
     from payers.x12.segments import X12Error
     from workers.temporal import connect
@@ -94,18 +93,16 @@ def import_batch(
         return ccn if ccn == encounter_id else f"{ccn} as encounter {encounter_id}"
 
     async def start() -> int:
-        client = await connect()
         refused = 0
-        for ready in batch.claims:
-            try:
-                handle = await start_encounter(client, ready.encounter)
-                console.print(
-                    f"started claim {escape(named(ready))} as {handle.id}", highlight=False
-                )
-            except WorkflowAlreadyStartedError:
+        for ready, workflow_id in await start_batch(await connect(), batch):
+            if workflow_id is None:
                 refused += 1
                 errors.print(
                     f"skipped claim {escape(named(ready))}: already started", highlight=False
+                )
+            else:
+                console.print(
+                    f"started claim {escape(named(ready))} as {workflow_id}", highlight=False
                 )
         return refused
 

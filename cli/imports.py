@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from cob.model import Encounter, Model
 from cob.order import birthday_rule_coverages
@@ -68,6 +70,20 @@ def read_837_file(path: Path) -> bytes:
     if len(data) > MAX_837_BYTES:
         raise InvalidInput("(file)", f"over {MAX_837_BYTES:,} bytes: split the batch")
     return data
+
+
+async def start_batch(client: Client, batch: ImportBatch) -> list[tuple[ReadyClaim, str | None]]:
+    """Start an encounter for each ready claim of the batch: each with the workflow id it got,
+    or None when it was started before (an 837 sent twice starts nothing twice)."""
+    from cli.encounters import start_encounter
+
+    started: list[tuple[ReadyClaim, str | None]] = []
+    for ready in batch.claims:
+        try:
+            started.append((ready, (await start_encounter(client, ready.encounter)).id))
+        except WorkflowAlreadyStartedError:
+            started.append((ready, None))
+    return started
 
 
 def read_837_batch(data: bytes | str, known_payers: Collection[str], today: date) -> ImportBatch:

@@ -31,6 +31,7 @@ from cli import views
 from cli.appeals import AppealRefused, appeal_handle, send_decision, send_filing
 from cli.correct import CorrectionRefused, checked_correction, send_correction
 from cli.encounters import list_query, parse_balance_over, parse_within, start_encounter
+from cli.imports import MAX_837_BYTES, read_837_batch, start_batch
 from cli.order import OrderRefused, set_payer_order
 from cob.appeals import AppealDecision, AppealFiling
 from cob.denials import ClaimCorrection
@@ -42,6 +43,7 @@ from ledger.reports import REPORTS, ReportParamError, UnknownReport, report_para
 from ledger.tables import User
 from ledger.writes import append_audit_event
 from payers.directory import known_payer_ids
+from payers.x12.segments import X12Error
 from workers.temporal import TemporalUnreachable, connect
 
 router = APIRouter(prefix="/api")
@@ -137,6 +139,41 @@ async def start(
         engine, handle.id, user, "encounter_submitted", {"reason": f"started by {user.name}"}
     )
     return {"workflow_id": handle.id, "encounter_id": encounter.encounter_id}
+
+
+@router.post("/encounters/batch", status_code=201)
+async def import_batch(
+    request: Request,
+    user: User = Depends(may("encounter.start")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """Start an encounter for every good claim of an 837P batch (the X12 text as the body, as
+    `cob import` reads a file): what started, what was skipped and why, what was refused. 422
+    when nothing in it can be read; a claim started before is skipped, never started twice."""
+    body = await request.body()
+    if len(body) > MAX_837_BYTES:
+        raise HTTPException(413, f"(body): over {MAX_837_BYTES:,} bytes: split the batch")
+    try:
+        batch = read_837_batch(body, known_payer_ids(), date.today())
+    except X12Error as error:
+        raise HTTPException(422, str(error)) from None
+    if not batch.claims and not batch.skipped:
+        reasons = [r.reason for r in batch.refused] or ["the body holds no 837 transaction"]
+        raise HTTPException(422, "; ".join(reasons))
+    started = await start_batch(await temporal(request), batch)
+    for ready, workflow_id in started:
+        if workflow_id is not None:
+            record_action(engine, workflow_id, user, "encounter_submitted",
+                          {"reason": f"started by {user.name} from an 837P batch",
+                           "claim_control_number": ready.claim_control_number})  # fmt: skip
+    return {
+        "started": [{"claim_control_number": r.claim_control_number, "workflow_id": w}
+                    for r, w in started if w is not None],
+        "skipped": [s.model_dump() for s in batch.skipped]
+        + [{"claim_control_number": r.claim_control_number, "reason": "already started"}
+           for r, w in started if w is None],
+        "refused": [r.model_dump() for r in batch.refused],
+    }  # fmt: skip
 
 
 @router.get("/encounters/{encounter}")

@@ -221,3 +221,26 @@ async def test_the_ar_aging_csv_total_equals_the_ledgers_open_balance(api: Runni
     assert (await call(api, "GET", "/api/reports/nope", "carol")).status_code == 404
     bad = await call(api, "GET", "/api/reports/ar-aging?as_of=yesterday", "carol")
     assert bad.status_code == 422 and "as_of" in bad.json()["detail"]
+
+
+async def test_an_837p_batch_starts_each_good_claim_once(api: Running):
+    from tests.x12.x12_batch import batch_837, example_encounter
+
+    text = batch_837(example_encounter("01-commercial", encounter_id="E1001-batch"),
+                     example_encounter("03-medicare-medigap", encounter_id="E1003-batch"))  # fmt: skip
+    first = await call(api, "POST", "/api/encounters/batch", "ana", content=text)
+    assert first.status_code == 201, first.text
+    started = {s["claim_control_number"]: s["workflow_id"] for s in first.json()["started"]}
+    assert started == {
+        "E1001-batch": "encounter-E1001-batch",
+        "E1003-batch": "encounter-E1003-batch",
+    }
+    again = await call(api, "POST", "/api/encounters/batch", "ana", content=text)
+    assert again.status_code == 201 and again.json()["started"] == []
+    assert {s["reason"] for s in again.json()["skipped"]} == {"already started"}
+    events = encounter_timeline(make_engine(api.ledger_url), "encounter-E1001-batch")
+    assert [e["detail"]["by"] for e in events if e["kind"] == "encounter_submitted"] == ["ana"]
+    garbage = await call(api, "POST", "/api/encounters/batch", "ana", content=b"ISA*nonsense~")
+    assert garbage.status_code == 422
+    refused = await call(api, "POST", "/api/encounters/batch", "carol", content=text)
+    assert refused.status_code == 403
