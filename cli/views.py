@@ -141,13 +141,18 @@ async def encounter_view(
 
 
 def task_rows(
-    engine: Engine, typed_encounter: str | None = None, include_closed: bool = False
+    engine: Engine,
+    typed_encounter: str | None = None,
+    include_closed: bool = False,
+    snoozed_on: date | None = None,
 ) -> list[dict[str, Any]]:
-    """The worklist (ledger.worklist.tasks), of one encounter when it is named."""
+    """The worklist (ledger.worklist.tasks), of one encounter when it is named; with
+    `snoozed_on`, without the tasks snoozed past that day."""
     from ledger.worklist import tasks
 
     wanted = encounter_id(typed_encounter) if typed_encounter else None
-    return json_ready(tasks(engine, encounter_id=wanted, include_closed=include_closed))
+    found = tasks(engine, encounter_id=wanted, include_closed=include_closed, snoozed_on=snoozed_on)
+    return json_ready(found)
 
 
 def timeline_rows(engine: Engine, typed: str) -> list[dict[str, Any]]:

@@ -321,11 +321,15 @@ async def set_order(
 def worklist(
     encounter: str | None = None,
     include_closed: bool = Query(False, alias="all"),
+    hide_snoozed: bool = False,
     user: User = Depends(may("task.read")),
     engine: Engine = Depends(ledger),
 ) -> list[dict[str, Any]]:
-    """Tasks by due date (`cob tasks`), with who holds each and its snooze."""
-    return views.task_rows(engine, encounter, include_closed)
+    """Tasks by due date (`cob tasks`), with who holds each and its snooze; `hide_snoozed`
+    leaves out the tasks snoozed past today until their day comes."""
+    return views.task_rows(
+        engine, encounter, include_closed, date.today() if hide_snoozed else None
+    )
 
 
 class TaskNote(BaseModel):

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ledger import tables as t
 from ledger.db import in_transaction, upsert, utcnow
@@ -42,8 +42,11 @@ def open_task(
     def work(session: Session) -> None:
         found = session.get(t.WorklistTask, key)
         if found is not None and per_payer and found.status == "closed":
+            # the payer's fault is back: new work, so nobody holds it yet and no snooze stands
             upsert(session, t.WorklistTask, {"key": key},
-                   {"status": "open", "reason": reason, "resolution": ""})  # fmt: skip
+                   {"status": "open", "reason": reason, "resolution": "", "assignee": None,
+                    "claimed_at": None, "snoozed_until": None, "resolved_by": None,
+                    "resolution_note": None})  # fmt: skip
         elif found is None:
             session.add(
                 t.WorklistTask(
@@ -90,14 +93,22 @@ def close_tasks(
 
 
 def tasks(
-    engine: Engine, *, encounter_id: str | None = None, include_closed: bool = False
+    engine: Engine,
+    *,
+    encounter_id: str | None = None,
+    include_closed: bool = False,
+    snoozed_on: date | None = None,
 ) -> list[dict[str, Any]]:
-    """Tasks by due date (then opening day), the soonest first."""
+    """Tasks by due date (then opening day), the soonest first. With `snoozed_on` (a day),
+    a task snoozed past that day is left out until it comes back."""
     query = select(t.WorklistTask)
     if encounter_id:
         query = query.where(t.WorklistTask.encounter_id == encounter_id)
     if not include_closed:
         query = query.where(t.WorklistTask.status == "open")
+    if snoozed_on is not None:
+        snoozed = col(t.WorklistTask.snoozed_until)
+        query = query.where(snoozed.is_(None) | (snoozed <= snoozed_on))
     with Session(engine) as session:
         rows = session.exec(query).all()
     rows = sorted(rows, key=lambda r: (r.due or date.max, r.opened_on, r.key))

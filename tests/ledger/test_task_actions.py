@@ -292,3 +292,38 @@ def test_an_older_ledger_gets_the_new_task_columns_on_open(tmp_path: Path):
         assert claimed.task["assignee"] == "ana" and claimed.task["resolution_note"] is None
     finally:
         dispose_engine(url)
+
+
+def test_a_snoozed_task_is_left_out_until_its_day_when_asked(ledger_engine: Engine):
+    people = users(ledger_engine, ana="biller")
+    key = open_task(ledger_engine, due_in=10)
+    other = open_task(ledger_engine, kind="status_check", due_in=5)
+    until = TODAY + timedelta(days=3)
+    snooze_task(ledger_engine, key, people["ana"], until)
+
+    def keys(on: date | None) -> set[str]:
+        return {task["key"] for task in worklist.tasks(ledger_engine, snoozed_on=on)}
+
+    assert keys(None) == keys(until) == keys(until + timedelta(days=1)) == {key, other}
+    assert keys(TODAY) == keys(until - timedelta(days=1)) == {other}
+
+
+def test_a_payer_task_that_comes_back_is_nobodys_and_not_snoozed(ledger_engine: Engine):
+    people = users(ledger_engine, ana="biller")
+
+    def payer_task() -> str:
+        return worklist.open_task(
+            ledger_engine, workflow_id="encounter-E9", encounter_id="E9", payer_id="ACME01",
+            claim_control_number=None, kind="payer_unreachable", reason="no answer",
+            due=TODAY + timedelta(days=5), opened_on=TODAY, per_payer=True,
+        )  # fmt: skip
+
+    key = payer_task()
+    claim_task(ledger_engine, key, people["ana"])
+    snooze_task(ledger_engine, key, people["ana"], TODAY + timedelta(days=2))
+    worklist.close_tasks(ledger_engine, workflow_id="encounter-E9", resolution="the payer answered",
+                         kind="payer_unreachable", payer_id="ACME01")  # fmt: skip
+    assert row(ledger_engine, key).status == "closed"
+    assert payer_task() == key  # the fault is back: the same task, open again
+    again = row(ledger_engine, key)
+    assert again.status == "open" and again.assignee is None and again.snoozed_until is None
