@@ -14,7 +14,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.archive import encounter_histories
-from contract.ids import encounter_id_of, workflow_id_of
+from contract.ids import encounter_id_of, encounter_workflow_of, workflow_id_of
 from ledger.archives import archived, history_text
 
 _KEY_ID = re.compile(r'"encryption-key-id":\s*"([A-Za-z0-9+/=]+)"')  # base64 in the JSON
@@ -45,7 +45,7 @@ class RecordedHistory:
 
 async def from_server(client: Client, encounter: str) -> list[RecordedHistory]:
     """The encounter's histories as the server holds them now, open ones included."""
-    workflow_id = workflow_id_of(encounter)
+    workflow_id = encounter_workflow_of(workflow_id_of(encounter))
     try:
         found = await encounter_histories(client, workflow_id, open_ok=True)
     except RPCError as error:

@@ -26,9 +26,9 @@ class AppealRefused(Exception):
 async def appeal_handle(client: Client, encounter: str) -> WorkflowHandle:
     """The appeal of the encounter's current claim; AppealRefused when there is none."""
     from cli.encounters import encounter_status_or_none
-    from contract.ids import appeal_workflow_id, workflow_id_of
+    from contract.ids import appeal_workflow_id, encounter_workflow_of, workflow_id_of
 
-    workflow_id = workflow_id_of(encounter)
+    workflow_id = encounter_workflow_of(workflow_id_of(encounter))
     status = await encounter_status_or_none(client, workflow_id)
     if status is None:
         raise AppealRefused(f"no encounter workflow {workflow_id}")

@@ -79,9 +79,9 @@ def replay(
         except (HistoriesNotFound, HistoryTampered, BundleError) as error:
             _fail(error)
         if encounter is not None and bundle is not None:
-            from contract.ids import workflow_id_of
+            from contract.ids import encounter_workflow_of, workflow_id_of
 
-            wanted = workflow_id_of(encounter)
+            wanted = encounter_workflow_of(workflow_id_of(encounter))
             if records and records[0].workflow_id.split("/")[0] != wanted:
                 _fail(ValueError(f"bundle {bundle} holds {records[0].workflow_id}, not {wanted}"))
         outcomes = await replay_histories(records)
@@ -188,11 +188,11 @@ def archive_now(encounter: str = typer.Argument(..., help="encounter id or workf
     from temporalio.service import RPCError, RPCStatusCode
 
     from activities.archive import StillRunning, archive_encounter
-    from contract.ids import workflow_id_of
+    from contract.ids import encounter_workflow_of, workflow_id_of
     from ledger.db import make_engine
     from workers.temporal import connect
 
-    workflow_id = workflow_id_of(encounter)
+    workflow_id = encounter_workflow_of(workflow_id_of(encounter))
 
     async def go():
         try:

@@ -48,11 +48,11 @@ async def send_correction(client: Client, encounter: str, correction: ClaimCorre
     from temporalio.service import RPCError, RPCStatusCode
 
     from cli.encounters import encounter_status_or_none
-    from contract.ids import workflow_id_of
+    from contract.ids import encounter_workflow_of, workflow_id_of
     from contract.stages import Stage
     from workflows.claim import PayerClaimWorkflow
 
-    workflow_id = workflow_id_of(encounter)
+    workflow_id = encounter_workflow_of(workflow_id_of(encounter))
     status = await encounter_status_or_none(client, workflow_id)
     if status is None:
         raise CorrectionRefused(f"no encounter workflow {workflow_id}")

@@ -30,11 +30,11 @@ async def set_payer_order(
     client: Client, encounter: str, payer_ids: list[str], by: str, reason: str
 ) -> list[str]:
     """Send the order to the encounter's workflow; the order as recorded, first payer first."""
-    from contract.ids import workflow_id_of
+    from contract.ids import encounter_workflow_of, workflow_id_of
     from contract.messages import OrderChoice
     from workflows.encounter import EncounterWorkflow
 
-    workflow_id = workflow_id_of(encounter)
+    workflow_id = encounter_workflow_of(workflow_id_of(encounter))
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await handle.execute_update(
