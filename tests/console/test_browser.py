@@ -1,0 +1,503 @@
+"""The console in a real browser: headless Chromium (the Debian package) driven by selenium,
+against `cob api` and `cob worker` processes on a dev server with the payer simulator
+(conftest.running_console). People sign in with a token, work a task, read an encounter and the
+dashboard; each page is saved as a PNG (the folder is printed, and copied to
+test-output/screenshots/). Without chromium the browser tests skip, unless COB_REQUIRE_BROWSER
+is set (CI sets it), when they fail.
+
+Also here, over plain HTTP: the pages send people to /login without a valid cookie, the cookie
+is HttpOnly and SameSite=Strict, and a change signed in by the cookie alone is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+import pytest
+
+from ledger.db import make_engine
+from ledger.queries import encounter_timeline
+from tests.console.conftest import ROOT, Console, wait_until
+from workers.devserver import free_port
+
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+WIDTH, HEIGHT = 1366, 900
+# the examples' patients: never in a URL the console makes, nor in its log
+PATIENTS = ["Moreno", "Feldman", "Shah", "Alvarez", "Ortega"]
+
+
+@dataclass
+class Scene:
+    console: Console
+    closed: str  # an encounter the payers paid: MCARE, then MGAP01
+    denied: str  # waits for a correction: a correction_needed task
+    held: str  # no rule orders its payers: an order_review task
+
+    def task(self, encounter: str, kind: str) -> dict[str, Any]:
+        found = self.console.call("GET", f"/api/tasks?all=true&encounter={encounter}", "carol")
+        (task,) = [t for t in found.json() if t["kind"] == kind]
+        return task
+
+
+@pytest.fixture(scope="module")
+def scene(console_stack: Console) -> Scene:
+    console = console_stack
+    started = {name: console.start_example(name, f"E{name[:2]}-ui") for name in
+               ["01-commercial", "03-medicare-medigap", "07-denied-then-corrected",
+                "09-three-payers", "10-order-review"]}  # fmt: skip
+    scene = Scene(console, "E03-ui", "E07-ui", "E10-ui")
+
+    def stage(encounter: str) -> str | None:
+        status = console.call("GET", f"/api/encounters/{encounter}", "carol").json().get("status")
+        return status and status["stage"]
+
+    for name in ("01-commercial", "03-medicare-medigap", "09-three-payers"):
+        encounter = started[name].removeprefix("encounter-")
+        wait_until(lambda e=encounter: stage(e) == "closed", 120, f"{encounter} to close")
+    for encounter, kind in (("E07-ui", "correction_needed"), ("E10-ui", "order_review")):
+        wait_until(lambda e=encounter, k=kind: [t for t in console.call(
+            "GET", f"/api/tasks?encounter={e}", "carol").json() if t["kind"] == k],
+            60, f"the {kind} task of {encounter}")  # fmt: skip
+    return scene
+
+
+# --- the pages and the cookie, over HTTP ---
+
+
+def test_pages_send_people_without_a_valid_cookie_to_login(scene: Scene):
+    url = scene.console.url
+    for path, back in [("/", "%2F"), ("/dashboard", "%2Fdashboard"),
+                       ("/encounters/E03-ui", "%2Fencounters%2FE03-ui")]:  # fmt: skip
+        for cookies in ({}, {"cob_token": "not-a-token"}):
+            answer = httpx.get(url + path, cookies=cookies)
+            assert answer.status_code == 303, (path, cookies)
+            assert answer.headers["location"] == f"/login?next={back}"
+    form = httpx.get(url + "/login?next=/dashboard")
+    assert form.status_code == 200 and 'name="token"' in form.text
+    assert 'value="/dashboard"' in form.text
+    assert form.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in form.headers["content-security-policy"]
+    # /login never sends anyone to another site
+    elsewhere = httpx.get(url + "/login?next=//evil.test/x")
+    assert 'value="/"' in elsewhere.text
+    assert httpx.get(url + "/static/console.js").status_code == 200
+    assert httpx.get(url + "/static/vendor/chart.umd.min.js").text.startswith(
+        "/*!\n * Chart.js v4.6.1"
+    )
+
+
+def test_sign_in_sets_a_strict_httponly_cookie_and_sign_out_clears_it(scene: Scene):
+    url, token = scene.console.url, scene.console.tokens["bea"]
+    wrong = httpx.post(url + "/login", data={"token": "nope", "next": "/"})
+    assert wrong.status_code == 401 and "not an active user" in wrong.text
+    assert "set-cookie" not in wrong.headers
+    signed = httpx.post(url + "/login", data={"token": token, "next": "/encounters/E03-ui"})
+    assert signed.status_code == 303 and signed.headers["location"] == "/encounters/E03-ui"
+    cookie = signed.headers["set-cookie"]
+    assert cookie.startswith(f"cob_token={token};")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert httpx.get(url + "/", cookies={"cob_token": token}).status_code == 200
+    # another site's form cannot sign the browser in as someone else
+    forged = httpx.post(
+        url + "/login", data={"token": token}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert forged.status_code == 403 and "set-cookie" not in forged.headers
+    out = httpx.post(url + "/logout", cookies={"cob_token": token})
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    cleared = out.headers["set-cookie"]
+    assert cleared.startswith('cob_token="";') and "Max-Age=0" in cleared
+
+
+def test_a_change_signed_in_by_the_cookie_alone_is_refused(scene: Scene):
+    console = scene.console
+    key = scene.task(scene.held, "order_review")["key"]
+    cookie = {"cob_token": console.tokens["bea"]}
+    forged = httpx.post(f"{console.url}/api/tasks/{key}/claim", cookies=cookie)
+    assert forged.status_code == 403
+    assert forged.json()["detail"].startswith(
+        "X-Requested-With: a request signed in by the console's cookie"
+    )
+    assert scene.task(scene.held, "order_review")["assignee"] is None
+    # reading needs no header; the console's own calls send it; Bearer calls need none
+    assert httpx.get(f"{console.url}/api/tasks", cookies=cookie).status_code == 200
+    header = {"X-Requested-With": "cob-console"}
+    claimed = httpx.post(f"{console.url}/api/tasks/{key}/claim", cookies=cookie, headers=header)
+    assert claimed.status_code == 200 and claimed.json()["task"]["assignee"] == "bea"
+    released = console.call("POST", f"/api/tasks/{key}/release", "bea")
+    assert released.status_code == 200 and released.json()["task"]["assignee"] is None
+
+
+# --- in the browser ---
+
+
+def find_browser() -> tuple[list[str], str | None, str | None]:
+    """What is missing of chromium, chromedriver and selenium, and the two programs' paths."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    missing = [
+        name for name, path in (("chromium", chromium), ("chromedriver", driver)) if not path
+    ]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("selenium")
+    return missing, chromium, driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    missing, chromium, chromedriver = find_browser()
+    if missing:
+        why = (f"{', '.join(missing)} not found (apt-get install chromium chromium-driver; "
+               "pip install -e '.[dev]' for selenium)")  # fmt: skip
+        if os.environ.get("COB_REQUIRE_BROWSER"):
+            pytest.fail(f"COB_REQUIRE_BROWSER is set and {why}")
+        pytest.skip(why)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     f"--window-size={WIDTH},{HEIGHT}", "--lang=en-US", "--hide-scrollbars"):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    log = tmp_path_factory.mktemp("chromedriver") / "chromedriver.log"
+    driver = webdriver.Chrome(options=options, service=Service(chromedriver, log_output=str(log)))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("screenshots")
+    yield folder
+    saved = sorted(folder.glob("*.png"))
+    if saved:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for png in saved:
+            shutil.copy2(png, SCREENSHOTS / png.name)
+        names = ", ".join(p.name for p in saved)
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():  # printed whether the tests pass or not
+            print(f"\nscreenshots in {folder}, copied to {SCREENSHOTS}: {names}")
+
+
+def screenshot(driver: Any, folder: Path, name: str) -> Path:
+    """The whole page as a PNG (the window made as tall as the page, then put back)."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(WIDTH, max(HEIGHT, min(height, 8000)))
+    path = folder / f"{name}.png"
+    assert driver.save_screenshot(str(path))
+    driver.set_window_size(WIDTH, HEIGHT)
+    return path
+
+
+def sign_in(driver: Any, console: Console, user: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.delete_all_cookies()
+    driver.get(f"{console.url}/login")
+    field = driver.find_element(By.ID, "token")
+    field.send_keys(console.tokens[user])
+    field.submit()
+    wait_until(lambda: driver.current_url == f"{console.url}/", 10, f"{user} signed in")
+    # the token went in a POST body and a cookie no script can read
+    assert console.tokens[user] not in driver.current_url
+    assert driver.execute_script("return document.cookie") == ""
+
+
+def problems(driver: Any) -> list[str]:
+    """The browser console's errors since last asked (a script error, a CSP refusal), but
+    the refusals the test asked for (Chromium logs each 409 as a resource failing to load)."""
+    asked = "the server responded with a status of 409"
+    return [e["message"] for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" and asked not in e["message"]]  # fmt: skip
+
+
+def text_of(driver: Any, css: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, css).text
+
+
+def steady(read: Any) -> Any:
+    """`read()`, again if the page redrew what it held meanwhile (the worklist polls)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(20):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError("the page kept changing under the test")
+
+
+def task_row(driver: Any, key: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    rows = driver.find_elements(By.CSS_SELECTOR, f'#tasks tbody tr[data-key="{key}"]')
+    return rows[0] if rows else None
+
+
+def task_cells(driver: Any, key: str) -> list[str] | None:
+    """The task's row on the worklist, cell by cell; None when it is not listed."""
+    from selenium.webdriver.common.by import By
+
+    def read() -> list[str] | None:
+        row = task_row(driver, key)
+        return row and [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+
+    return steady(read)
+
+
+def task_buttons(driver: Any, key: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return steady(
+        lambda: [b.text for b in task_row(driver, key).find_elements(By.TAG_NAME, "button")]
+    )
+
+
+def press(driver: Any, key: str, label: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    steady(
+        lambda: task_row(driver, key).find_element(By.XPATH, f".//button[text()='{label}']").click()
+    )
+
+
+def test_a_biller_claims_releases_snoozes_and_resolves_a_task_on_the_worklist(
+    scene, browser, shots
+):
+    from selenium.webdriver.common.by import By
+
+    console = scene.console
+    task = scene.task(scene.denied, "correction_needed")
+    key = task["key"]
+    sign_in(browser, console, "bea")
+    cells = wait_until(lambda: task_cells(browser, key), 10, "the task on the worklist")
+    assert cells[:4] == [task["due"], scene.denied, "BLUE02", "correction needed"]
+    assert cells[4].startswith(f"claim {scene.denied}-1-1 denied, 310.00 at stake: CARC 16")
+    link = steady(lambda: task_row(browser, key).find_element(By.LINK_TEXT, scene.denied))
+    assert link.get_attribute("href") == f"{console.url}/encounters/{scene.denied}"
+
+    # ana holds it: bea's Claim is refused, saying who has it
+    assert console.call("POST", f"/api/tasks/{key}/claim", "ana").status_code == 200
+    press(browser, key, "Claim")
+    wait_until(lambda: "is claimed by ana" in text_of(browser, "#message"), 10, "the 409")
+    assert text_of(browser, "#message") == f"task {key} is claimed by ana"
+    assert task_cells(browser, key)[5] == "ana"
+
+    # ana lets go; the page sees it on its own (it polls), and bea claims it
+    assert console.call("POST", f"/api/tasks/{key}/release", "ana").status_code == 200
+    wait_until(lambda: task_cells(browser, key)[5] == "—", 15, "the worklist to refresh by itself")
+    press(browser, key, "Claim")
+    wait_until(lambda: task_cells(browser, key)[5] == "bea (you)", 10, "bea to hold the task")
+    assert task_buttons(browser, key) == ["Release", "Resolve", "Snooze"]
+    press(browser, key, "Release")
+    wait_until(lambda: task_cells(browser, key)[5] == "—", 10, "the task released")
+    assert task_buttons(browser, key) == ["Claim", "Snooze"]
+    press(browser, key, "Claim")
+    wait_until(lambda: task_cells(browser, key)[5] == "bea (you)", 10, "bea to hold it again")
+
+    # snoozed till tomorrow, out of sight; "Show snoozed tasks" brings it back
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    press(browser, key, "Snooze")
+    field = browser.find_element(By.ID, "ask-input")
+    assert field.get_attribute("type") == "date" and field.get_attribute("max") == task["due"]
+    browser.execute_script("arguments[0].value = arguments[1]", field, tomorrow)
+    browser.find_element(By.ID, "ask-ok").click()
+    wait_until(lambda: task_row(browser, key) is None, 10, "the snoozed task out of sight")
+    assert text_of(browser, "#message") == f"Snoozed the task for {scene.denied} until {tomorrow}."
+    browser.find_element(By.ID, "show-snoozed").click()
+    cells = wait_until(lambda: task_cells(browser, key), 10, "the snoozed task shown")
+    assert cells[0] == f"{task['due']}\nsnoozed until {tomorrow}"
+    screenshot(browser, shots, "worklist")
+
+    press(browser, key, "Resolve")
+    dialog = browser.find_element(By.ID, "ask")
+    assert dialog.is_displayed() and "What was done" in dialog.text
+    browser.find_element(By.ID, "ask-input").send_keys("NPI 1497758544 added; resubmission sent")
+    browser.find_element(By.ID, "ask-ok").click()
+    wait_until(lambda: task_row(browser, key) is None, 10, "the resolved task to leave the list")
+    assert text_of(browser, "#message") == f"Resolved the task for {scene.denied}."
+    closed = scene.task(scene.denied, "correction_needed")
+    assert closed["status"] == "closed" and closed["resolved_by"] == "bea"
+    assert closed["resolution_note"] == "NPI 1497758544 added; resubmission sent"
+    events = encounter_timeline(make_engine(console.ledger_url), f"encounter-{scene.denied}")
+    assert [e["detail"]["by"] for e in events if e["kind"] == "task_resolved"] == ["bea"]
+    assert problems(browser) == []
+
+
+def test_an_auditor_sees_the_worklist_without_buttons(scene, browser):
+
+    key = scene.task(scene.held, "order_review")["key"]
+    sign_in(browser, scene.console, "carol")
+    wait_until(lambda: task_cells(browser, key), 10, "the task on the worklist")
+    assert task_buttons(browser, key) == []
+    assert text_of(browser, "#who") == "carol · auditor"
+    assert problems(browser) == []
+
+
+def test_the_encounter_page_shows_order_money_timeline_documents_and_the_workflow(
+    scene, browser, shots
+):
+    from selenium.webdriver.common.by import By
+
+    console = scene.console
+    sign_in(browser, console, "bea")
+    browser.find_element(By.LINK_TEXT, "Dashboard")  # the nav is there
+    browser.get(f"{console.url}/encounters/{scene.closed}")
+    wait_until(lambda: "Patient balance" in text_of(browser, "#money"), 10, "the money per line")
+    answer = console.call("GET", f"/api/encounters/{scene.closed}", "bea").json()
+    assert text_of(browser, "#stage") == "closed"
+    assert [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#order ol li")] == [
+        "MCARE · medicare", "MGAP01 · medicare_supplement"]  # fmt: skip
+    assert "medigap after medicare" in text_of(browser, "#order table")
+    money = browser.find_element(By.CSS_SELECTOR, "#money table")
+    heads = [th.text for th in money.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert heads[:5] == ["line", "procedure", "charge", "paid by MCARE", "paid by MGAP01"]
+    lines = answer["ledger"]["balance"]["lines"]
+    rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in money.find_elements(By.CSS_SELECTOR, "tbody tr")]  # fmt: skip
+    assert rows == [
+        [str(line["line_number"]), line["procedure_code"], line["charge"],
+         line["paid_by_payer"]["MCARE"], line["paid_by_payer"]["MGAP01"], line["adjustments"],
+         line["patient_responsibility"], "✓ balances"]
+        for line in lines
+    ]  # fmt: skip
+    balance = answer["ledger"]["balance"]["balance"]
+    assert text_of(browser, "#money p.balance") == f"Patient balance: {balance}"
+    charges = [line["charge"] for line in lines]
+    total = sum(int(c.replace(".", "")) for c in charges)
+    assert (
+        money.find_element(By.CSS_SELECTOR, "tfoot td.num").text
+        == f"{total // 100}.{total % 100:02d}"
+    )
+    claims = browser.find_elements(By.CSS_SELECTOR, "#claims article.claim h3")
+    assert [h.text for h in claims] == [
+        f"Claim {scene.closed}-1-1 to MCARE", f"Claim {scene.closed}-2-1 to MGAP01"]  # fmt: skip
+    kinds = [
+        td.text for td in browser.find_elements(By.CSS_SELECTOR, "#timeline tbody td:nth-child(2)")
+    ]
+    assert kinds[0] == "encounter submitted" and "encounter closed" in kinds
+    transactions = {
+        td.text for td in browser.find_elements(By.CSS_SELECTOR, "#documents tbody td:nth-child(2)")
+    }
+    assert {"270", "271", "837", "999", "277CA", "835"} <= transactions
+    link = browser.find_element(By.ID, "workflow-link")
+    assert link.get_attribute("href") == (
+        f"{console.temporal_ui}/namespaces/default/workflows/encounter-{scene.closed}"
+    )
+    screenshot(browser, shots, "encounter")
+    # the URL names the encounter, never its patient
+    assert not any(name in unquote(browser.current_url) for name in PATIENTS)
+    assert problems(browser) == []
+
+
+def test_the_dashboard_draws_each_report_with_its_table_and_definition(scene, browser, shots):
+    from selenium.webdriver.common.by import By
+
+    console = scene.console
+    sign_in(browser, console, "carol")
+    browser.find_element(By.LINK_TEXT, "Dashboard").click()
+    reports = console.call("GET", "/api/reports", "carol").json()
+    names = [r["name"] for r in reports]
+
+    def drawn() -> bool:
+        return all(browser.execute_script(
+            "const c = document.querySelector(arguments[0]); return !!(c && Chart.getChart(c))",
+            f"#report-{name} canvas") for name in names)  # fmt: skip
+
+    wait_until(drawn, 15, "every report's chart")
+    sections = browser.find_elements(By.CSS_SELECTOR, "section.report")
+    assert [s.get_attribute("id") for s in sections] == [f"report-{n}" for n in names]
+    for report, section in zip(reports, sections, strict=True):
+        heads = [th.text for th in section.find_elements(By.CSS_SELECTOR, "table thead th")]
+        assert heads == report["columns"]
+        assert (
+            section.find_element(By.CSS_SELECTOR, "details.definition summary").text == "Definition"
+        )
+    # the figures are the API's, a rate shown in percent: BLUE02 denied E07's claim, CARC 16
+    rows = browser.find_elements(By.CSS_SELECTOR, "#report-denials tbody tr")
+    cells = [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows]
+    served = console.call("GET", "/api/reports/denials", "carol").json()
+    assert cells == [
+        [r["payer_id"] or "all payers", r["carc"] or "all", str(r["adjudicated"]),
+         str(r["denied"]), f"{Decimal(r['denial_rate']) * 100:.2f}%", r["denied_amount"]]
+        for r in served
+    ]  # fmt: skip
+    (carc_16,) = [row for row in cells if row[:2] == ["BLUE02", "16"]]
+    assert carc_16[3] == "1" and carc_16[5] == "310.00"
+    labels = browser.execute_script(
+        "return Chart.getChart(document.querySelector('#report-denials canvas')).data.labels"
+    )
+    assert "BLUE02" in labels and None not in labels
+    screenshot(browser, shots, "dashboard")
+    assert problems(browser) == []
+
+
+class _Forger(BaseHTTPRequestHandler):
+    """Another origin's page whose form posts, by itself, to the console's API."""
+
+    target = ""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        page = (f'<form method="post" action="{self.target}"><input name="a" value="1"></form>'
+                "<script>document.forms[0].submit()</script>").encode()  # fmt: skip
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_form_from_another_origin_cannot_work_a_task(scene, browser):
+    console = scene.console
+    key = scene.task(scene.held, "order_review")["key"]
+    sign_in(browser, console, "bea")
+    port = free_port()
+    handler = type("Forger", (_Forger,), {"target": f"{console.url}/api/tasks/{key}/claim"})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # another port of the same host is the same site: the cookie goes, the header does not
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait_until(lambda: browser.current_url.startswith(console.url), 10, "the forged post")
+        answer = json.loads(browser.find_element("tag name", "body").text)
+        assert answer["detail"].startswith("X-Requested-With: a request signed in by the console's")
+        # from another site (localhost is not 127.0.0.1) the Strict cookie does not go at all
+        browser.get(f"http://localhost:{port}/")
+        wait_until(lambda: browser.current_url.startswith(console.url), 10, "the forged post")
+        answer = json.loads(browser.find_element("tag name", "body").text)
+        assert answer["detail"].startswith("sign in:")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert scene.task(scene.held, "order_review")["assignee"] is None
+
+
+def test_the_console_logs_no_patient_data(scene):
+    log = (scene.console.folder / "api.log").read_text()
+    assert not [name for name in PATIENTS if name in log]
