@@ -41,6 +41,7 @@ def unreachable(error: BaseException) -> str | None:
     from workers.cluster import ClusterSettingsError
     from workers.codec import PayloadKeyError
     from workers.devserver import DevServerFailed
+    from workers.http_thread import HttpServerFailed
     from workers.temporal import (
         START_IT,
         SearchAttributesMissing,
@@ -56,6 +57,7 @@ def unreachable(error: BaseException) -> str | None:
         SearchAttributesMissing,
         PayloadKeyError,
         ClusterSettingsError,
+        HttpServerFailed,
     )
     if isinstance(error, known):
         return str(error)

@@ -3,11 +3,6 @@ pages.py) on the engine we have: Temporal for what is in flight, the ledger for 
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass
-
-import httpx
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -15,10 +10,11 @@ from fastapi.staticfiles import StaticFiles
 from console import pages
 from console.api import router
 from ledger.db import make_engine
+from workers.http_thread import HttpServerFailed, RunningHttp
+from workers.http_thread import start_in_thread as serve_in_thread
 from workers.temporal import UI_URL
 
 DEFAULT_PORT = 8400
-STARTUP_TIMEOUT = 10.0  # seconds
 
 
 def create_app(
@@ -55,19 +51,8 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(create_app(), host=host, port=port, log_level="warning", access_log=False)
 
 
-@dataclass
-class RunningConsole:
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=STARTUP_TIMEOUT)
-
-
-class ConsoleFailed(RuntimeError):
-    """The console did not start; the message says where."""
+RunningConsole = RunningHttp
+ConsoleFailed = HttpServerFailed
 
 
 def start_in_thread(
@@ -76,23 +61,7 @@ def start_in_thread(
     temporal_address: str | None = None,
     temporal_ui: str | None = None,
     host: str = "127.0.0.1",
-) -> RunningConsole:
+) -> RunningHttp:
     """The API and console on a daemon thread (`cob demo --keep`), once /api/health answers."""
     app = create_app(database_url, temporal_address, temporal_ui)
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"console-{port}", daemon=True)
-    thread.start()
-    running = RunningConsole(f"http://{host}:{port}", server, thread)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline and thread.is_alive():
-        try:
-            if httpx.get(f"{running.url}/api/health", timeout=1.0).status_code == 200:
-                return running
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    running.stop()
-    raise ConsoleFailed(f"the console did not start on {running.url} (is the port in use?)")
+    return serve_in_thread(app, "console", port, "/api/health", host, access_log=False)

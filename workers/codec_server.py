@@ -11,11 +11,6 @@ origin is refused (a page elsewhere in the browser must not read patients' data 
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass
-
-import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -25,11 +20,12 @@ from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payloads
 
 from workers.codec import EncryptionCodec, Keyring, PayloadKeyError, keyring_from_environment
+from workers.http_thread import HttpServerFailed, RunningHttp
+from workers.http_thread import start_in_thread as serve_in_thread
 
 DEFAULT_PORT = 8081
 DEFAULT_UI_ORIGIN = "http://127.0.0.1:8233"
 MAX_BODY = 5 * 1024 * 1024  # bytes; a UI page of history is far below
-STARTUP_TIMEOUT = 10.0  # seconds
 
 
 def create_app(keyring: Keyring, ui_origins: list[str]) -> FastAPI:
@@ -84,43 +80,16 @@ def create_app(keyring: Keyring, ui_origins: list[str]) -> FastAPI:
     return app
 
 
-@dataclass
-class RunningCodecServer:
-    url: str
-    server: uvicorn.Server
-    thread: threading.Thread
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=STARTUP_TIMEOUT)
-
-
-class CodecServerFailed(RuntimeError):
-    """The codec server did not start; the message says where."""
+RunningCodecServer = RunningHttp
+CodecServerFailed = HttpServerFailed
 
 
 def start_in_thread(
     port: int, ui_origin: str = DEFAULT_UI_ORIGIN, host: str = "127.0.0.1"
-) -> RunningCodecServer:
+) -> RunningHttp:
     """The codec server on a daemon thread (the demo, `cob server`), once /health answers."""
     app = create_app(keyring_from_environment(), [ui_origin])
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"codec-server-{port}", daemon=True)
-    thread.start()
-    running = RunningCodecServer(f"http://{host}:{port}", server, thread)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline and thread.is_alive():
-        try:
-            if httpx.get(f"{running.url}/health", timeout=1.0).status_code == 200:
-                return running
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    running.stop()
-    raise CodecServerFailed(
-        f"the codec server did not start on {running.url} (is the port in use?)"
-    )
+    return serve_in_thread(app, "codec server", port, "/health", host)
 
 
 def start_beside_ui(port: int, ui_url: str | None) -> RunningCodecServer:
