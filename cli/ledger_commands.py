@@ -42,8 +42,10 @@ def tasks(
         return
     for task in found:
         closed = f"  [closed: {task['resolution']}]" if task["status"] == "closed" else ""
+        stake = f"{task['at_stake']} at stake" if task["at_stake"] is not None else ""
         print(f"due {task['due'] or '-':10}  {task['kind']:18} {task['encounter_id']:14} "
-              f"{task['payer_id']:7} opened {task['opened_on']}  {task['reason']}{closed}")  # fmt: skip
+              f"{task['payer_id']:7} {stake:>19}  opened {task['opened_on']}  "
+              f"{task['reason']}{closed}")  # fmt: skip
     print(f"{len(found)} task(s){'' if all_tasks else ' open'}")
 
 

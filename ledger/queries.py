@@ -32,7 +32,9 @@ def _plain(value: Any) -> Any:
 def row_dict(row: SQLModel, **overrides: Any) -> dict[str, Any]:
     """The row's columns in table order, JSON-ready, with `overrides` replacing or adding keys."""
     columns = row.__table__.columns  # type: ignore[attr-defined]
-    return {c.name: _plain(getattr(row, c.name)) for c in columns} | overrides
+    return {c.name: _plain(getattr(row, c.name)) for c in columns} | {
+        key: _plain(value) for key, value in overrides.items()
+    }
 
 
 def _remarks(line: t.LineAdjudication) -> list[str]:

@@ -433,3 +433,30 @@ def test_a_bad_name_or_parameter_is_named(ledger_engine: Engine) -> None:
         with pytest.raises(ReportParamError) as raised:
             run_report(ledger_engine, name, **params)
         assert raised.value.param == param and str(raised.value).startswith(f"{param}: ")
+
+
+def test_each_task_says_what_it_puts_at_stake(ledger: Engine) -> None:
+    """The worklist's amount at stake (ledger.worklist.amounts_at_stake), from CASE."""
+
+    def task(encounter_id: str, kind: str, ccn: str | None, payer: str = "MCARE") -> None:
+        worklist.open_task(
+            ledger, workflow_id=f"encounter-{encounter_id}", encounter_id=encounter_id,
+            payer_id=payer, claim_control_number=ccn, kind=kind, reason=kind,
+            due=date(2025, 7, 30), opened_on=AS_OF,
+        )  # fmt: skip
+
+    task("E18", "correction_needed", "E18-1-1")  # denied: 75.00 charged, nothing paid
+    task("E3", "status_check", "E3-1-1", "ACME01")  # no 835 yet: all 500.00 of it
+    task("E7", "appeal_due", "E7-1-1", "BLUE02")  # 150.00 charged - 64.00 paid
+    task("E11", "order_review", None)  # the encounter: 180.00 - MCARE's 78.40 (E11-2-1 unpaid)
+    task("E6", "archive_conflict", None, "BLUE02")  # records, not money
+    stakes = {(t["encounter_id"], t["kind"]): t["at_stake"] for t in worklist.tasks(ledger)}
+    assert stakes == {
+        ("E2", "underpaid"): "20.00",  # its review: expected 200.00, paid 180.00
+        ("E12", "underpaid"): None,  # not closed, so not reviewed yet: unknown
+        ("E18", "correction_needed"): "75.00",
+        ("E3", "status_check"): "500.00",
+        ("E7", "appeal_due"): "86.00",
+        ("E11", "order_review"): "101.60",
+        ("E6", "archive_conflict"): None,
+    }
