@@ -105,10 +105,10 @@ def start_console(
     engine = make_engine()
     token: str | None
     try:
-        token = add_user(engine, DEMO_USER, "supervisor")[1]
+        token = add_user(engine, DEMO_USER, "supervisor", by="cob demo")[1]
     except UserExists:
         try:
-            token = new_token(engine, DEMO_USER)
+            token = new_token(engine, DEMO_USER, by="cob demo")
         except UserDisabled:
             token = None
     chosen = free_port() if port_in_use(port) else port

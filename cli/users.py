@@ -39,6 +39,14 @@ def _shown(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def _operator() -> str:
+    """Who runs `cob users`, for the audit trail: COB_USER or the login name, at this host
+    (a person at the ledger's machine, not a console user)."""
+    from workers.temporal import client_identity
+
+    return client_identity()
+
+
 @app.command("add")
 def add(
     name: str = typer.Argument(..., help=NAME_HELP),
@@ -49,7 +57,7 @@ def add(
     from ledger.users import InvalidUser, UserExists, add_user
 
     try:
-        user, token = add_user(make_engine(), name, role)
+        user, token = add_user(make_engine(), name, role, by=_operator())
     except InvalidUser as error:
         raise _fail(str(error), 2) from None
     except UserExists as error:
@@ -84,7 +92,7 @@ def disable(name: str = typer.Argument(..., help="the user to disable")) -> None
 
     engine = make_engine()
     try:
-        user = disable_user(engine, name)
+        user = disable_user(engine, name, by=_operator())
     except UnknownUser as error:
         raise _fail(str(error), 2) from None
     print(
@@ -105,7 +113,7 @@ def token(name: str = typer.Argument(..., help="the user to give a new token")) 
     from ledger.users import UnknownUser, UserDisabled, new_token
 
     try:
-        issued = new_token(make_engine(), name)
+        issued = new_token(make_engine(), name, by=_operator())
     except UnknownUser as error:
         raise _fail(str(error), 2) from None
     except UserDisabled as error:

@@ -9,7 +9,9 @@ costs nothing per API call (NIST SP 800-63B §5.1.2.2: a high-entropy secret may
 hashed with an approved hash function; salting and key stretching are for low-entropy ones).
 
 A user's name ends up in audit trails and workflow inputs: it says who, never whose care (no
-patient data), hence its narrow form.
+patient data), hence its narrow form. Adding a user, disabling one and issuing a token are
+audit events themselves (workflow id `USERS_TRAIL`), each committed with its change, naming
+who did it and never the token.
 """
 
 from __future__ import annotations
@@ -18,18 +20,22 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from ledger.audit_chain import lock_head
 from ledger.db import utcnow
-from ledger.tables import User
+from ledger.tables import AuditEvent, User
+from ledger.writes import append_audit_event
 
 NAME = re.compile(r"[a-z][a-z0-9._-]{1,39}")
 TOKEN_BYTES = 32
+USERS_TRAIL = "team/users"  # the audit trail's workflow id for changes to the team's users
 
 
 class Role(StrEnum):
@@ -142,21 +148,21 @@ def _detached(session: Session, user: User) -> User:
     return user
 
 
-def add_user(engine: Engine, name: str, role: str) -> tuple[User, str]:
-    """A new user and their token, which is returned here once and stored only as its hash."""
+def add_user(engine: Engine, name: str, role: str, *, by: str) -> tuple[User, str]:
+    """A new user and their token, which is returned here once and stored only as its hash;
+    `by` (who added them) goes to the audit trail with the user and role."""
     check_name(name)
     chosen = _role(role)
     token, digest = _new_token()
-    with Session(engine) as session:
+
+    def add(session: Session) -> tuple[User, str]:
         if session.get(User, name) is not None:
             raise UserExists(f"user {name} exists")
         user = User(name=name, role=chosen.value, token_sha256=digest, created_at=utcnow())
         session.add(user)
-        try:
-            session.commit()
-        except IntegrityError:  # added at the same moment by another process
-            raise UserExists(f"user {name} exists") from None
-        return _detached(session, user), token
+        return user, "user_added"
+
+    return _change(engine, name, by, add), token
 
 
 def get_user(engine: Engine, name: str) -> User | None:
@@ -183,31 +189,80 @@ def list_users(engine: Engine) -> list[User]:
         return users
 
 
-def disable_user(engine: Engine, name: str) -> User:
+def disable_user(engine: Engine, name: str, *, by: str) -> User:
     """Disable a user: their token stops working at once. Disabling twice keeps the first
-    date. The row stays, since audit trails and tasks name them."""
-    with Session(engine) as session:
-        user = session.get(User, name, with_for_update=True)
-        if user is None:
-            raise UnknownUser(f"no user {name!r}")
-        if user.disabled_at is None:
-            user.disabled_at = utcnow()
-            session.commit()
-        return _detached(session, user)
+    date and records nothing more. The row stays, since audit trails and tasks name them."""
+
+    def disable(session: Session) -> tuple[User, str] | User:
+        user = _existing(session, name)
+        if user.disabled_at is not None:
+            return user
+        user.disabled_at = utcnow()
+        return user, "user_disabled"
+
+    return _change(engine, name, by, disable)
 
 
-def new_token(engine: Engine, name: str) -> str:
-    """A new token for an active user; the old one stops working in the same commit."""
+def new_token(engine: Engine, name: str, *, by: str) -> str:
+    """A new token for an active user; the old one stops working in the same commit, with
+    the audit event that says who issued it."""
     token, digest = _new_token()
-    with Session(engine) as session:
-        user = session.get(User, name, with_for_update=True)
-        if user is None:
-            raise UnknownUser(f"no user {name!r}")
+
+    def issue(session: Session) -> tuple[User, str]:
+        user = _existing(session, name)
         if user.disabled_at is not None:
             raise UserDisabled(f"user {name} is disabled: no token is issued to a disabled user")
         user.token_sha256 = digest
-        session.commit()
+        return user, "user_token_issued"
+
+    _change(engine, name, by, issue)
     return token
+
+
+def _existing(session: Session, name: str) -> User:
+    user = session.get(User, name, with_for_update=True)
+    if user is None:
+        raise UnknownUser(f"no user {name!r}")
+    return user
+
+
+Change = Callable[[Session], tuple[User, str] | User]
+
+
+def _change(engine: Engine, name: str, by: str, change: Change) -> User:
+    """Run `change` (which returns the user and the event's kind, or the user alone when
+    nothing changed) and append its audit event in one transaction, the chain's
+    lock taken first as every append takes it (ledger/audit_chain.lock_head), so a change
+    is never committed without its event, nor its event without it."""
+    with engine.connect() as connection, connection.begin():
+        with Session(connection) as session:
+            lock_head(session, utcnow())
+            changed = change(session)
+            if isinstance(changed, User):
+                return _detached(session, changed)
+            user, kind = changed
+            session.flush()
+            user = _detached(session, user)
+            step = f"user:{name}:{kind}:{_next_number(session, name)}"
+        detail = {"user": name, "role": user.role, "by": by, "on": utcnow().date().isoformat()}
+        appended = append_audit_event(
+            cast(Engine, connection), workflow_id=USERS_TRAIL, step=step, kind=kind, detail=detail
+        )
+        if not appended:  # cannot happen under the lock; never a change without its event
+            raise RuntimeError(f"audit step {step} exists already")
+    return user
+
+
+def _next_number(session: Session, name: str) -> int:
+    """1 + the user's audit events so far: the steps about one user number 1, 2, 3..."""
+    prefix = f"user:{name}:"
+    steps = session.exec(
+        select(AuditEvent.step).where(
+            AuditEvent.workflow_id == USERS_TRAIL,
+            col(AuditEvent.step).startswith(prefix, autoescape=True),
+        )
+    )
+    return 1 + sum(1 for step in steps if step.startswith(prefix))
 
 
 def authenticate(engine: Engine, token: str) -> User | None:

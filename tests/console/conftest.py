@@ -91,7 +91,7 @@ def _stop(process: subprocess.Popen) -> None:
 def running_console(folder: Path) -> Iterator[Console]:
     ledger_url = f"sqlite:///{folder / 'ledger.db'}"
     engine = make_engine(ledger_url)
-    tokens = {name: add_user(engine, name, role)[1] for name, role in USERS}
+    tokens = {name: add_user(engine, name, role, by="root")[1] for name, role in USERS}
     server = DevServer(folder / "temporal", port=free_port(), ui_port=None)
     # in a thread of its own: asyncio.run must not touch the loop pytest-asyncio keeps
     with ThreadPoolExecutor(1) as pool:

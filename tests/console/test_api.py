@@ -49,7 +49,7 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running
     folder = tmp_path_factory.mktemp("api")
     ledger_url = f"sqlite:///{folder / 'ledger.db'}"
     engine = make_engine(ledger_url)
-    tokens = {name: add_user(engine, name, role)[1]
+    tokens = {name: add_user(engine, name, role, by="root")[1]
               for name, role in [("ana", "biller"), ("ben", "biller"), ("sue", "supervisor"),
                                  ("carol", "auditor"), ("root", "admin")]}  # fmt: skip
     server = DevServer(folder / "temporal", port=free_port(), ui_port=None)

@@ -36,7 +36,7 @@ def test_each_demo_run_gives_the_demo_supervisor_a_new_token(
             assert old.status_code == 401
         finally:
             second.stop()
-        disable_user(make_engine(), DEMO_USER)
+        disable_user(make_engine(), DEMO_USER, by="root")
         third, none = start_console("127.0.0.1:9", None, free_port())
         third.stop()
         assert none is None

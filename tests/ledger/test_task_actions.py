@@ -51,7 +51,7 @@ def open_task(engine: Engine, kind: str = "filing_escalation", due_in: int = 30,
 
 
 def users(engine: Engine, **roles: str) -> dict:
-    return {name: add_user(engine, name, role)[0] for name, role in roles.items()}
+    return {name: add_user(engine, name, role, by="root")[0] for name, role in roles.items()}
 
 
 def row(engine: Engine, key: str) -> t.WorklistTask:
@@ -159,7 +159,7 @@ def test_releasing_gives_the_task_back_to_the_worklist(ledger_engine: Engine):
 def test_a_task_is_reassigned_only_to_an_active_biller_or_supervisor(ledger_engine: Engine):
     people = users(ledger_engine, ana="biller", ben="biller", cy="supervisor", max="auditor",
                    root="admin", gone="biller")  # fmt: skip
-    disable_user(ledger_engine, "gone")
+    disable_user(ledger_engine, "gone", by="root")
     key = open_task(ledger_engine)
     claim_task(ledger_engine, key, people["ana"])
     for to, why in (("max", "is a auditor"), ("root", "is a admin"), ("gone", "is disabled"),
@@ -240,7 +240,7 @@ def test_the_engine_closing_a_claimed_task_keeps_who_had_it(ledger_engine: Engin
 def test_a_disabled_user_can_no_longer_act_with_an_object_from_before(ledger_engine: Engine):
     people = users(ledger_engine, ana="biller")
     key = open_task(ledger_engine)
-    disable_user(ledger_engine, "ana")
+    disable_user(ledger_engine, "ana", by="root")
     with pytest.raises(UserDisabled):
         claim_task(ledger_engine, key, people["ana"])
     assert row(ledger_engine, key).assignee is None
@@ -287,7 +287,7 @@ def test_an_older_ledger_gets_the_new_task_columns_on_open(tmp_path: Path):
     old.dispose()
     try:
         engine = make_engine(url)
-        ana = add_user(engine, "ana", "biller")[0]
+        ana = add_user(engine, "ana", "biller", by="root")[0]
         claimed = claim_task(engine, "wf-1/underpaid/2099-01-01", ana)
         assert claimed.task["assignee"] == "ana" and claimed.task["resolution_note"] is None
     finally:
