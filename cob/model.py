@@ -219,6 +219,11 @@ class Encounter(Model):
     diagnoses: list[DiagnosisCode] = Field(min_length=1, max_length=12)  # HI01 to HI12
     lines: list[ServiceLine] = Field(min_length=1, max_length=50)  # 2400 loop, repeat 50
     coverages: list[Coverage] = Field(default_factory=list, max_length=MAX_COVERAGES)
+    # Who pays the patient's share (cob.guarantor): given, or the patient, or for a minor the
+    # subscriber whose child the patient is. `account_id` is the practice's own account number
+    # for the guarantor, when its practice-management system has one.
+    guarantor: Person | None = None
+    account_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
 
     @property
     def total_charge(self) -> Decimal:

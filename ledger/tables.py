@@ -289,3 +289,16 @@ class User(SQLModel, table=True):
     token_sha256: str = Field(unique=True)  # hex
     created_at: datetime = Field(sa_type=TIMESTAMP)
     disabled_at: datetime | None = Field(default=None, sa_type=TIMESTAMP)
+
+
+class PatientAccount(SQLModel, table=True):
+    """One guarantor's patient account (ledger/accounts.py): the id the account's workflow and
+    statements carry, and who it bills. The guarantor's key and name are patient data: kept
+    here, never in an id, a log line or a search attribute."""
+
+    __tablename__ = "patient_accounts"
+
+    guarantor_key: str = Field(primary_key=True)  # cob.guarantor.guarantor_key
+    account_id: str = Field(unique=True)
+    guarantor_name: str
+    created_at: datetime = Field(sa_type=TIMESTAMP)
