@@ -380,10 +380,12 @@ def underpayments(engine: Engine) -> list[Row]:
 
     for review in _rows(engine, reviews):
         payer = review.step.split(":", 2)[2]  # payment_review:<payer sequence>:<payer id>
-        row = payer_row(payer)
         reviewed = [
             ln for ln in json.loads(review.detail)["lines"] if ln.get("expected") is not None
         ]
+        if not reviewed:  # a claim denied whole: no line was paid, so none is reviewed
+            continue
+        row = payer_row(payer)
         short = [Decimal(ln["expected"]) - Decimal(ln["paid"]) for ln in reviewed]
         row["reviewed"] += 1
         row["underpaid"] += any(s > 0 for s in short)

@@ -18,7 +18,7 @@ as the demo sends them), then a second set that leaves work behind:
 Each report's expected rows are worked out here in plain Python from the raw rows of
 ledger/tables.py, following the report's written definition (ledger/reports.py), never
 through ledger/report_queries.py; then compared with run_report's rows, every row, to the
-cent. Where the report parts from its definition, a strict xfail names how.
+cent.
 """
 
 from __future__ import annotations
@@ -570,11 +570,6 @@ def test_underpayments_by_payer(run: Run, ledger: Ledger):
     assert acme["shortfall"] == Decimal("9.17") * 2 + Decimal("32.94") == -acme["variance"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the report counts the review of a claim denied whole (CO-22, set aside) as a claim "
-    "reviewed; its definition reviews the claims an 835 paid and leaves denied lines out",
-)
 def test_underpayments_count_reviewed_the_claims_paid(run: Run, ledger: Ledger):
     rows = run_report(run.engine, "underpayments")
     reviewed = {key: row["reviewed"] for key, row in by_payer(rows).items()}

@@ -219,6 +219,7 @@ def build_ledger(engine: Engine) -> None:
     bill(engine, "E14-1-1", "MCARE", [("99213", "130.00")], filed="04-20",
          remit=answer("4", "05-05", "0.00 0.00 CO-22 130.00"))  # fmt: skip
     set_aside_claims(engine, ccns=["E14-1-1"])
+    review(engine, "E14", "MCARE", ("0.00", None))  # denied whole: no line reviewed
     bill(engine, "E18-1-1", "MCARE", [("20610", "75.00")], filed="06-02",
          remit=answer("4", "06-16", "0.00 0.00 CO-16 75.00"))  # fmt: skip
 
