@@ -5,6 +5,7 @@ for a person to look at."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from datetime import date
@@ -76,8 +77,14 @@ def past_due_statement() -> Statement:
 
 
 def poppler(tool: str) -> str:
+    """The poppler-utils tool; without it the test skips, unless COB_REQUIRE_POPPLER is set
+    (.ci/run installs the package and sets it, so CI always reads the PDFs)."""
     found = shutil.which(tool)
-    assert found, f"{tool} not found: install Debian's poppler-utils"
+    if not found:
+        why = f"{tool} not found: install Debian's poppler-utils"
+        if os.environ.get("COB_REQUIRE_POPPLER"):
+            pytest.fail(f"COB_REQUIRE_POPPLER is set and {why}")
+        pytest.skip(why)
     return found
 
 
