@@ -41,6 +41,7 @@ from ledger import task_actions
 from ledger.queries import encounter_summary
 from ledger.reports import REPORTS, ReportParamError, UnknownReport, report_params, run_report
 from ledger.tables import User
+from ledger.users import list_users
 from ledger.writes import append_audit_event
 from payers.directory import known_payer_ids
 from payers.x12.segments import X12Error
@@ -83,6 +84,21 @@ def record_action(
 @router.get("/me")
 def me(user: User = Depends(current_user)) -> dict[str, str]:
     return {"name": user.name, "role": user.role}
+
+
+# --- the team ---
+
+
+@router.get("/users")
+def users(
+    user: User = Depends(may("user.read")), engine: Engine = Depends(ledger)
+) -> list[dict[str, Any]]:
+    """The team by name, disabled people too (`cob users list`): whom a task can go to. Never
+    a token's hash: a name, a role, and whether the user may still sign in."""
+    return [
+        {"name": u.name, "role": u.role, "active": u.disabled_at is None}
+        for u in list_users(engine)
+    ]
 
 
 # --- encounters ---

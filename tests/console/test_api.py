@@ -23,7 +23,7 @@ from contract.ids import claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import encounter_timeline
 from ledger.reports import open_claims_balance
-from ledger.users import add_user
+from ledger.users import add_user, disable_user, list_users
 from payers.simulator.serve import start_in_thread
 from workers.devserver import DevServer, free_port
 from workers.temporal import connect, verify_search_attributes
@@ -131,6 +131,27 @@ async def test_every_request_needs_a_token_and_each_role_sees_its_own_403s(api: 
     assert (
         await call(api, "POST", "/api/tasks/k/reassign", "sue", json={"to": "ben"})
     ).status_code == 404
+
+
+async def test_the_team_is_listed_by_name_with_role_and_whether_active_never_a_hash(
+    api: Running,
+):
+    engine = make_engine(api.ledger_url)
+    add_user(engine, "dan", "biller", by="root")
+    disable_user(engine, "dan", by="root")
+    answer = await call(api, "GET", "/api/users", "carol")
+    assert answer.status_code == 200
+    assert answer.json() == [
+        {"name": "ana", "role": "biller", "active": True},
+        {"name": "ben", "role": "biller", "active": True},
+        {"name": "carol", "role": "auditor", "active": True},
+        {"name": "dan", "role": "biller", "active": False},
+        {"name": "root", "role": "admin", "active": True},
+        {"name": "sue", "role": "supervisor", "active": True},
+    ]
+    for user in list_users(engine):
+        assert user.token_sha256 not in answer.text
+    assert (await call(api, "GET", "/api/users")).status_code == 401
 
 
 async def test_a_bad_encounter_is_a_422_naming_the_field_and_nothing_starts(api: Running):
