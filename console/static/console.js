@@ -87,7 +87,12 @@
     return { ok: response.ok, status: response.status, data };
   }
 
-  const detail = (answer) => (answer.data && answer.data.detail) || ("HTTP " + answer.status);
+  // The API's reason: a line, or FastAPI's list of a body's faults ({loc, msg}) as "field: msg".
+  function detail(answer) {
+    const said = answer.data && answer.data.detail;
+    if (Array.isArray(said)) return said.map((f) => (f.loc || []).filter((p) => p !== "body").join(".") + ": " + f.msg).join("; ");
+    return said || "HTTP " + answer.status;
+  }
 
   // Whether an answer is the one rendered last: the page is redrawn only when something
   // changed, so a poll never takes the focus from a button or closes what a person opened.
@@ -125,17 +130,23 @@
   const keyPath = (key) => key.split("/").map(encodeURIComponent).join("/");
   const encounterLink = (id) => el("a", { href: "/encounters/" + encodeURIComponent(id) }, id);
 
+  // The dialog's one field: a choice among `input.choices` ({value, label}), else an input.
+  function askField(input) {
+    if (input.choices) {
+      return el("select", { id: "ask-input", required: true }, el("option", { value: "" }, input.prompt || "Choose…"),
+        input.choices.map((choice) => el("option", { value: choice.value }, choice.label)));
+    }
+    return el("input", { id: "ask-input", required: true, type: input.type || "text", value: input.value || null,
+      min: input.min || null, max: input.max || null, maxlength: input.maxLength || 2000 });
+  }
+
   function ask(title, task, label, input) {
     const dialog = document.getElementById("ask");
-    const field = document.getElementById("ask-input");
+    const field = askField(input);
+    document.getElementById("ask-input").replaceWith(field);
     document.getElementById("ask-title").textContent = title;
     document.getElementById("ask-task").textContent = task.encounter_id + " · " + words(task.kind) + " · due " + show(task.due);
     document.getElementById("ask-label").textContent = label;
-    field.type = input.type || "text";
-    field.value = input.value || "";
-    field.min = input.min || "";
-    field.max = input.max || "";
-    field.maxLength = input.maxLength || 2000;
     dialog.returnValue = "";
     dialog.showModal();
     return new Promise((resolve) => {
@@ -145,6 +156,19 @@
 
   // a day from today in UTC, as the API counts days (ledger.task_actions.snooze_task)
   const isoDay = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+  // whom a task can go to (ledger.task_actions.ASSIGNABLE); the API refuses anyone else
+  const ASSIGNABLE = ["biller", "supervisor"];
+
+  // The active people a task can go to, but the one who holds it; null when the API refuses.
+  async function receivers(task) {
+    const team = await api("/api/users");
+    if (!team.ok) {
+      say(detail(team), "error");
+      return null;
+    }
+    return team.data.filter((u) => u.active && ASSIGNABLE.includes(u.role) && u.name !== task.assignee)
+      .map((u) => ({ value: u.name, label: u.name + " · " + u.role + (u.name === ME ? " (you)" : "") }));
+  }
 
   async function worklist() {
     const tbody = document.querySelector("#tasks tbody");
@@ -181,6 +205,14 @@
           if (until) await act(task, "snooze", { until }, "Snoozed the task for " + task.encounter_id + " until " + until + ".");
         } }, "Snooze"));
       }
+      if (supervises) {
+        shown.push(el("button", { type: "button", onclick: async () => {
+          const choices = await receivers(task);
+          if (!choices) return;
+          const to = await ask("Reassign the task", task, "Give it to", { choices, prompt: "Choose a person" });
+          if (to) await act(task, "reassign", { to }, "Gave the task for " + task.encounter_id + " to " + to + ".");
+        } }, "Reassign"));
+      }
       return shown;
     }
 
@@ -191,6 +223,7 @@
         el("td", {}, encounterLink(task.encounter_id)),
         el("td", {}, show(task.payer_id)),
         el("td", { class: "nowrap" }, words(task.kind)),
+        num(task.at_stake),
         el("td", { class: "reason" }, show(task.reason)),
         el("td", {}, holder),
         el("td", { class: "actions" }, buttons(task)),
@@ -204,7 +237,7 @@
       if (!answer.ok) return say(detail(answer), "error");
       if (unchanged(answer.data)) return;
       const rows = answer.data.map((task) => el("tr", { "data-key": task.key, class: task.assignee === ME ? "mine" : null }, row(task)));
-      if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 7, class: "muted" }, "Nothing to do: no open task.")));
+      if (!rows.length) rows.push(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "Nothing to do: no open task.")));
       tbody.replaceChildren(...rows);
     }
 
@@ -221,6 +254,9 @@
     return pairs.filter(([, value]) => value !== undefined).flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value instanceof Node ? value : show(value))]);
   }
 
+  // A rule names coverages by their key, "payer:member": the payer alone is shown.
+  const payerOf = (key) => show(key).split(":")[0];
+
   function orderSection(ledger, status) {
     const order = (status && status.payer_order && status.payer_order.length ? status.payer_order : ledger && ledger.payer_order) || [];
     const rules = (status && status.order_rules && status.order_rules.length ? status.order_rules : ledger && ledger.order_rules) || [];
@@ -231,7 +267,7 @@
         return el("li", {}, el("strong", {}, payer), coverage ? " · " + coverage.plan_type : "");
       })) : el("p", { class: "muted" }, "No order yet."),
       table("The rules that decided the order", ["pays first", "then", "rule", "source"], rules,
-        (r) => [el("td", {}, show(r.higher)), el("td", {}, show(r.lower)), el("td", {}, words(r.rule)), el("td", {}, show(r.citation))],
+        (r) => [el("td", {}, payerOf(r.higher)), el("td", {}, payerOf(r.lower)), el("td", {}, words(r.rule)), el("td", {}, show(r.citation))],
         { empty: order.length > 1 ? "No rule recorded." : "One payer: no rule needed." }),
       coverages.some((c) => c.position === null) ? table("Coverages not billed", ["payer", "plan", "why"],
         coverages.filter((c) => c.position === null),
@@ -314,11 +350,185 @@
       { empty: "No X12 document yet." });
   }
 
+  // --- an encounter's actions: a form for what the encounter waits for, if the user's role may ---
+
+  function field(label, control, hint) {
+    const hintId = hint ? control.id + "-hint" : null;
+    if (hintId) control.setAttribute("aria-describedby", hintId);
+    return el("div", { class: "field" }, el("label", { for: control.id }, label), control,
+      hint ? el("small", { id: hintId, class: "hint" }, hint) : null);
+  }
+
+  const input = (id, attrs) => el("input", { id, name: id, type: "text", autocomplete: "off", spellcheck: "false", ...attrs });
+  const note = (id) => el("textarea", { id, name: id, rows: 2, maxlength: 2000 });
+  const listed = (text) => text.split(/[\s,]+/).filter(Boolean).map((code) => code.toUpperCase());
+  const value = (form, id) => form.querySelector("#" + id).value.trim();
+  const ordinal = (n) => n + ({ 1: "st", 2: "nd", 3: "rd" }[n] || "th");
+
+  // One action: its form, and what it posts where. `body(form)` is the JSON; `done(data)` the
+  // line said once the API took it.
+  function action(name, title, intro, fields, button, path, body, done) {
+    const form = el("form", { class: "action", id: "action-" + name, "aria-labelledby": "h-action-" + name },
+      el("h3", { id: "h-action-" + name }, title), el("p", { class: "intro" }, intro), fields,
+      el("div", { class: "buttons" }, el("button", { type: "submit", class: "primary" }, button)));
+    return { form, path, body: () => body(form), done };
+  }
+
+  // The encounter's claim at work: the last one to its current payer.
+  function currentClaim(page) {
+    const payer = page.status && page.status.current_payer;
+    return ((page.ledger && page.ledger.claims) || []).filter((c) => c.payer_id === payer).pop() || null;
+  }
+
+  // What a claim's payer said: "denied CO-16 (remarks N290)", or its acknowledgment's rejection.
+  function refusal(claim) {
+    if (!claim.accepted) return "rejected " + show(claim.ack_status_code) + (claim.ack_reason ? ": " + claim.ack_reason : "");
+    const lines = claim.lines || [];
+    const codes = [...new Set(lines.flatMap((l) => (l.adjustments || []).map((a) => a.group_code + "-" + a.reason_code)))];
+    const remarks = [...new Set(lines.flatMap((l) => l.remarks || []))];
+    return "denied " + (codes.join(", ") || "without a code") + (remarks.length ? " (remarks " + remarks.join(", ") + ")" : "");
+  }
+
+  function correction(page, id, tasks) {
+    const claim = currentClaim(page);
+    const task = (tasks || []).find((t) => t.status === "open" && t.kind === "correction_needed");
+    const lines = (claim && claim.lines) || [];
+    const intro = task ? task.reason : claim ? "Claim " + claim.claim_control_number + " was " + refusal(claim) + "." : "";
+    return action("correction", "Send a correction" + (claim ? " to claim " + claim.claim_control_number : ""), intro, [
+      field("Rendering provider NPI", input("correction-npi", { inputmode: "numeric", pattern: "\\d{10}", maxlength: 10 }),
+        "10 digits (RARC N290 asks for it)"),
+      field("Diagnoses", input("correction-diagnoses"), "ICD-10-CM codes replacing the claim's, first the principal: J18.9, I10"),
+      lines.length ? el("fieldset", {}, el("legend", {}, "Modifiers by line (replacing the line's; empty: unchanged)"),
+        lines.map((line) => field("Line " + line.line_number + " (" + line.procedure_code + ")",
+          input("correction-line-" + line.line_number, { size: 12 })))) : null,
+      field("What was fixed", note("correction-note"), "for the audit trail"),
+    ], "Send the correction", "/api/encounters/" + encodeURIComponent(id) + "/correction", (form) => {
+      const modifiers = Object.fromEntries(lines.map((line) => [line.line_number, listed(value(form, "correction-line-" + line.line_number))])
+        .filter(([, codes]) => codes.length));
+      const diagnoses = listed(value(form, "correction-diagnoses"));
+      return { rendering_provider_npi: value(form, "correction-npi") || null, line_modifiers: modifiers,
+        diagnoses: diagnoses.length ? diagnoses : null, note: value(form, "correction-note") };
+    }, (data) => "Correction sent: " + data.answer + ".");
+  }
+
+  // The level an appeal is at: one past the levels that upheld the denial (workflows/appeal.py
+  // records each upheld level before it opens the next).
+  const appealLevel = (page) => 1 + (page.timeline || []).filter((e) => e.workflow_id === page.status.current_claim && e.kind === "appeal_upheld").length;
+
+  const by = (deadline) => (deadline ? " by " + deadline.due + " (" + deadline.rule + ")" : "");
+
+  function filing(page, id, level) {
+    const claim = currentClaim(page);
+    return action("filing", "Record the appeal's filing",
+      "The appeal of claim " + (claim ? claim.claim_control_number : page.status.current_claim) + " is open at level " + level
+        + ": record it once it is filed" + by(page.status.next_deadline) + ".", [
+        field("Level filed", input("filing-level", { type: "number", min: 1, step: 1, value: level, required: true })),
+        field("What was sent", note("filing-note"), "e.g. CMS-20027 with the records"),
+      ], "Record the filing", "/api/encounters/" + encodeURIComponent(id) + "/appeal/filing",
+      (form) => ({ level: Number(value(form, "filing-level")), note: value(form, "filing-note") }),
+      (data) => "Filing recorded: " + data.answer + ".");
+  }
+
+  function decision(page, id, level) {
+    const outcome = (choice, label) => el("label", { class: "choice" },
+      el("input", { type: "radio", name: "decision-outcome", id: "decision-" + choice, value: choice, required: true }), " " + label);
+    return action("decision", "Record the reviewer's decision",
+      "Level " + level + " is filed; its decision is due" + by(page.status.next_deadline) + ". An overturn then waits for the payer's new 835.", [
+        field("Level decided", input("decision-level", { type: "number", min: 1, step: 1, value: level, required: true })),
+        el("fieldset", {}, el("legend", {}, "The decision"), outcome("overturned", "overturned (for us)"), outcome("upheld", "upheld (the denial stands)")),
+        field("Reference", note("decision-note"), "the decision letter's"),
+      ], "Record the decision", "/api/encounters/" + encodeURIComponent(id) + "/appeal/decision",
+      (form) => ({ level: Number(value(form, "decision-level")), outcome: form.querySelector("input[name=decision-outcome]:checked").value,
+        note: value(form, "decision-note") }),
+      (data) => "Decision recorded: " + data.answer + ".");
+  }
+
+  function order(page, id, payers) {
+    const coverages = (page.ledger && page.ledger.coverages) || [];
+    const plan = (payer) => (coverages.find((c) => c.payer_id === payer) || {}).plan_type;
+    return action("order", "Set the payers' order",
+      "No order-of-benefits rule decides which payer pays first: nothing is billed until a person sets the order. "
+        + "Shown: the tentative order; the Tasks section says what the rules found.", [
+        payers.map((payer, i) => field("Pays " + ordinal(i + 1), el("select", { id: "order-" + (i + 1), name: "order-" + (i + 1), required: true },
+          payers.map((p) => el("option", { value: p, selected: p === payer }, p + (plan(p) ? " · " + plan(p) : "")))))),
+        field("Why this order", el("textarea", { id: "order-reason", name: "order-reason", rows: 2, maxlength: 2000, required: true }),
+          "who said so, for the audit trail: the family, the plans"),
+      ], "Set the order and bill", "/api/encounters/" + encodeURIComponent(id) + "/order",
+      (form) => ({ payer_ids: payers.map((_, i) => value(form, "order-" + (i + 1))), reason: value(form, "order-reason") }),
+      (data) => "Order set: " + data.order.join(", ") + " (first to last); billing goes on.");
+  }
+
+  // The forms the encounter's stage calls for and the user may use, under a key that changes
+  // only when they would: a poll never wipes what a person is typing.
+  function actionsFor(page, tasks) {
+    const status = page.status;
+    if (!status) return { key: "", make: () => [] };
+    const id = page.encounter_id;
+    const stage = status.stage;
+    const made = [];
+    if (stage === "awaiting_correction" && MAY.has("claim.correct")) {
+      const claim = currentClaim(page);
+      made.push(["correction", status.current_claim, claim && claim.claim_control_number, () => correction(page, id, tasks)]);
+    }
+    if (stage === "appeal" && MAY.has("appeal.file")) {
+      const level = appealLevel(page);
+      made.push(["filing", status.current_claim, level, () => filing(page, id, level)]);
+    }
+    if (stage === "appeal_filed" && MAY.has("appeal.decide")) {
+      const level = appealLevel(page);
+      made.push(["decision", status.current_claim, level, () => decision(page, id, level)]);
+    }
+    if (stage === "held_order_review" && MAY.has("order.set")) {
+      const payers = status.payer_order || [];
+      made.push(["order", payers.join(","), "", () => order(page, id, payers)]);
+    }
+    return { key: made.map((m) => m.slice(0, 3).join("|")).join(";"), make: () => made.map((m) => m[3]()) };
+  }
+
   async function encounter() {
     const id = body.dataset.encounter;
     const base = body.dataset.workflowBase;
     const part = (name, nodes) => document.getElementById(name).replaceChildren(...[nodes].flat(Infinity).filter(Boolean));
     const unchanged = sameAsLast();
+    const section = document.getElementById("actions-section");
+    const outcome = document.getElementById("action-message");
+    let drawn = null;  // the key of the forms shown
+
+    function tell(text, kind) {
+      outcome.textContent = text;
+      outcome.className = kind || "";
+      section.hidden = !outcome.textContent && !document.querySelector("#actions form");
+    }
+
+    // Post a form's JSON; the API's answer is said under the forms (a refusal's reason too,
+    // the form kept as typed), and the page's data fetched anew.
+    async function send(made) {
+      const button = made.form.querySelector("button[type=submit]");
+      button.disabled = true;
+      tell("Sending…");
+      try {
+        const answer = await api(made.path, { method: "POST", json: made.body() });
+        if (answer.ok) made.form.remove();
+        tell(answer.ok ? made.done(answer.data) : detail(answer), answer.ok ? "ok" : "error");
+      } finally {
+        button.disabled = false;
+      }
+      await refresh();
+    }
+
+    function drawActions(page, tasks) {
+      const wanted = actionsFor(page, tasks);
+      if (wanted.key === drawn) return;
+      drawn = wanted.key;
+      part("actions", wanted.make().map((made) => {
+        made.form.addEventListener("submit", (event) => {
+          event.preventDefault();
+          send(made);
+        });
+        return made.form;
+      }));
+      tell(outcome.textContent, outcome.className);
+    }
 
     async function refresh() {
       const [answer, tasks] = await Promise.all([
@@ -335,6 +545,7 @@
       const claim = status && status.current_claim;
       document.getElementById("claim-link").replaceChildren(...(claim ? [" · ", el("a", { href: base + encodeURIComponent(claim), target: "_blank", rel: "noopener noreferrer" }, "its current claim " + claim)] : []));
       const deadline = status && status.next_deadline;
+      drawActions(page, tasks && tasks.ok ? tasks.data : null);
       part("facts", facts([
         ["patient", ledger ? ledger.patient_name : undefined],
         ["service date", ledger ? ledger.service_date : undefined],

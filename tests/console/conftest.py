@@ -52,8 +52,11 @@ class Console:
     def start_example(self, name: str, encounter_id: str) -> str:
         """Start examples/NAME.json as `encounter_id` through the API; its workflow id."""
         data = json.loads((EXAMPLES / f"{name}.json").read_text())
-        data["encounter_id"] = encounter_id
-        answer = self.call("POST", "/api/encounters", "ana", content=json.dumps(data))
+        return self.start({**data, "encounter_id": encounter_id})
+
+    def start(self, encounter: dict[str, Any]) -> str:
+        """Start an encounter (its JSON) through the API, as ana; its workflow id."""
+        answer = self.call("POST", "/api/encounters", "ana", content=json.dumps(encounter))
         assert answer.status_code == 201, answer.text
         return answer.json()["workflow_id"]
 

@@ -29,7 +29,7 @@ import pytest
 
 from ledger.db import make_engine
 from ledger.queries import encounter_timeline
-from tests.console.conftest import ROOT, Console, wait_until
+from tests.console.conftest import EXAMPLES, ROOT, Console, wait_until
 from workers.devserver import free_port
 
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -44,11 +44,26 @@ class Scene:
     closed: str  # an encounter the payers paid: MCARE, then MGAP01
     denied: str  # waits for a correction: a correction_needed task
     held: str  # no rule orders its payers: an order_review task
+    to_correct: str  # example 07 again, for a correction sent from its page
+    appealed: str  # Medicare denied its one line CO-50: the redetermination's window is open
 
     def task(self, encounter: str, kind: str) -> dict[str, Any]:
         found = self.console.call("GET", f"/api/tasks?all=true&encounter={encounter}", "carol")
         (task,) = [t for t in found.json() if t["kind"] == kind]
         return task
+
+
+def medicare_denial(encounter_id: str) -> dict[str, Any]:
+    """Example 03's patient, Medicare only, an arthrocentesis (20610, 150.00) for a sore throat
+    two days ago: the simulator's MCARE covers 20610 for M and S diagnoses only, so it denies
+    the line CO-50, which goes to appeal (a redetermination, 42 CFR 405.942)."""
+    data = json.loads((EXAMPLES / "03-medicare-medigap.json").read_text())
+    return {**data, "encounter_id": encounter_id,
+            "service_date": (datetime.now(UTC).date() - timedelta(days=2)).isoformat(),
+            "coverages": [c for c in data["coverages"] if c["payer_id"] == "MCARE"],
+            "diagnoses": ["J02.9"],
+            "lines": [{"line_number": 1, "procedure_code": "20610", "charge": "150.00",
+                       "diagnosis_pointers": [1]}]}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +72,9 @@ def scene(console_stack: Console) -> Scene:
     started = {name: console.start_example(name, f"E{name[:2]}-ui") for name in
                ["01-commercial", "03-medicare-medigap", "07-denied-then-corrected",
                 "09-three-payers", "10-order-review"]}  # fmt: skip
-    scene = Scene(console, "E03-ui", "E07-ui", "E10-ui")
+    console.start_example("07-denied-then-corrected", "E07-fix-ui")
+    console.start(medicare_denial("E50-ui"))
+    scene = Scene(console, "E03-ui", "E07-ui", "E10-ui", "E07-fix-ui", "E50-ui")
 
     def stage(encounter: str) -> str | None:
         status = console.call("GET", f"/api/encounters/{encounter}", "carol").json().get("status")
@@ -66,7 +83,9 @@ def scene(console_stack: Console) -> Scene:
     for name in ("01-commercial", "03-medicare-medigap", "09-three-payers"):
         encounter = started[name].removeprefix("encounter-")
         wait_until(lambda e=encounter: stage(e) == "closed", 120, f"{encounter} to close")
-    for encounter, kind in (("E07-ui", "correction_needed"), ("E10-ui", "order_review")):
+    wait_until(lambda: stage("E50-ui") == "appeal", 120, "E50-ui's appeal")
+    for encounter, kind in (("E07-ui", "correction_needed"), ("E10-ui", "order_review"),
+                            ("E07-fix-ui", "correction_needed")):  # fmt: skip
         wait_until(lambda e=encounter, k=kind: [t for t in console.call(
             "GET", f"/api/tasks?encounter={e}", "carol").json() if t["kind"] == k],
             60, f"the {kind} task of {encounter}")  # fmt: skip
@@ -201,9 +220,12 @@ def shots(
 
 
 def screenshot(driver: Any, folder: Path, name: str) -> Path:
-    """The whole page as a PNG (the window made as tall as the page, then put back)."""
+    """The whole page as a PNG, from its top (the window made as tall as the page, its own
+    frame included, then put back)."""
+    frame = driver.execute_script("return window.outerHeight - window.innerHeight")
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(WIDTH, max(HEIGHT, min(height, 8000)))
+    driver.set_window_size(WIDTH, max(HEIGHT, min(height + frame, 8000)))
+    driver.execute_script("window.scrollTo(0, 0)")
     path = folder / f"{name}.png"
     assert driver.save_screenshot(str(path))
     driver.set_window_size(WIDTH, HEIGHT)
@@ -257,6 +279,10 @@ def task_row(driver: Any, key: str) -> Any:
     return rows[0] if rows else None
 
 
+# the worklist's columns: due, encounter, payer, kind, at stake, what to do, held by, actions
+HELD_BY = 6
+
+
 def task_cells(driver: Any, key: str) -> list[str] | None:
     """The task's row on the worklist, cell by cell; None when it is not listed."""
     from selenium.webdriver.common.by import By
@@ -294,8 +320,8 @@ def test_a_biller_claims_releases_snoozes_and_resolves_a_task_on_the_worklist(
     key = task["key"]
     sign_in(browser, console, "bea")
     cells = wait_until(lambda: task_cells(browser, key), 10, "the task on the worklist")
-    assert cells[:4] == [task["due"], scene.denied, "BLUE02", "correction needed"]
-    assert cells[4].startswith(f"claim {scene.denied}-1-1 denied, 310.00 at stake: CARC 16")
+    assert cells[:5] == [task["due"], scene.denied, "BLUE02", "correction needed", "310.00"]
+    assert cells[5].startswith(f"claim {scene.denied}-1-1 denied, 310.00 at stake: CARC 16")
     link = steady(lambda: task_row(browser, key).find_element(By.LINK_TEXT, scene.denied))
     assert link.get_attribute("href") == f"{console.url}/encounters/{scene.denied}"
 
@@ -304,19 +330,21 @@ def test_a_biller_claims_releases_snoozes_and_resolves_a_task_on_the_worklist(
     press(browser, key, "Claim")
     wait_until(lambda: "is claimed by ana" in text_of(browser, "#message"), 10, "the 409")
     assert text_of(browser, "#message") == f"task {key} is claimed by ana"
-    assert task_cells(browser, key)[5] == "ana"
+    assert task_cells(browser, key)[HELD_BY] == "ana"
 
     # ana lets go; the page sees it on its own (it polls), and bea claims it
     assert console.call("POST", f"/api/tasks/{key}/release", "ana").status_code == 200
-    wait_until(lambda: task_cells(browser, key)[5] == "—", 15, "the worklist to refresh by itself")
+    wait_until(
+        lambda: task_cells(browser, key)[HELD_BY] == "—", 15, "the worklist to refresh by itself"
+    )
     press(browser, key, "Claim")
-    wait_until(lambda: task_cells(browser, key)[5] == "bea (you)", 10, "bea to hold the task")
+    wait_until(lambda: task_cells(browser, key)[HELD_BY] == "bea (you)", 10, "bea to hold the task")
     assert task_buttons(browser, key) == ["Release", "Resolve", "Snooze"]
     press(browser, key, "Release")
-    wait_until(lambda: task_cells(browser, key)[5] == "—", 10, "the task released")
+    wait_until(lambda: task_cells(browser, key)[HELD_BY] == "—", 10, "the task released")
     assert task_buttons(browser, key) == ["Claim", "Snooze"]
     press(browser, key, "Claim")
-    wait_until(lambda: task_cells(browser, key)[5] == "bea (you)", 10, "bea to hold it again")
+    wait_until(lambda: task_cells(browser, key)[HELD_BY] == "bea (you)", 10, "bea to hold it again")
 
     # snoozed till tomorrow, out of sight; "Show snoozed tasks" brings it back
     tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
@@ -354,6 +382,36 @@ def test_an_auditor_sees_the_worklist_without_buttons(scene, browser):
     wait_until(lambda: task_cells(browser, key), 10, "the task on the worklist")
     assert task_buttons(browser, key) == []
     assert text_of(browser, "#who") == "carol · auditor"
+    assert problems(browser) == []
+
+
+def test_a_supervisor_reassigns_a_task_to_a_biller_on_the_worklist(scene, browser, shots):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    console = scene.console
+    key = scene.task(scene.to_correct, "correction_needed")["key"]
+    sign_in(browser, console, "sue")
+    cells = wait_until(lambda: task_cells(browser, key), 10, "the task on the worklist")
+    assert cells[3:5] == ["correction needed", "310.00"] and cells[HELD_BY] == "—"
+    assert task_buttons(browser, key) == ["Claim", "Resolve", "Snooze", "Reassign"]
+    press(browser, key, "Reassign")
+    dialog = browser.find_element(By.ID, "ask")
+    wait_until(dialog.is_displayed, 10, "the dialog, once the team is fetched")
+    assert "Give it to" in dialog.text
+    # the active billers and supervisors; never the auditor, who cannot take a task
+    choice = Select(browser.find_element(By.ID, "ask-input"))
+    assert [o.text for o in choice.options] == [
+        "Choose a person", "ana · biller", "bea · biller", "sue · supervisor (you)"]  # fmt: skip
+    choice.select_by_value("bea")
+    screenshot(browser, shots, "worklist-reassign")
+    browser.find_element(By.ID, "ask-ok").click()
+    wait_until(lambda: task_cells(browser, key)[HELD_BY] == "bea", 10, "bea to hold the task")
+    assert text_of(browser, "#message") == f"Gave the task for {scene.to_correct} to bea."
+    assert scene.task(scene.to_correct, "correction_needed")["assignee"] == "bea"
+    events = encounter_timeline(make_engine(console.ledger_url), f"encounter-{scene.to_correct}")
+    (reassigned,) = [e["detail"] for e in events if e["kind"] == "task_reassigned"]
+    assert (reassigned["by"], reassigned["from"], reassigned["to"]) == ("sue", None, "bea")
     assert problems(browser) == []
 
 
@@ -413,6 +471,160 @@ def test_the_encounter_page_shows_order_money_timeline_documents_and_the_workflo
     assert problems(browser) == []
 
 
+def action_form(driver: Any, name: str) -> Any:
+    """The encounter page's form for `name` (correction, filing, decision, order), once drawn."""
+    from selenium.webdriver.common.by import By
+
+    return wait_until(
+        lambda: driver.find_elements(By.ID, f"action-{name}"), 15, f"the {name} form"
+    )[0]
+
+
+def fill(driver: Any, field_id: str, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    field = driver.find_element(By.ID, field_id)
+    field.clear()
+    field.send_keys(text)
+
+
+def label_of(driver: Any, field_id: str) -> str:
+    return text_of(driver, f'label[for="{field_id}"]')
+
+
+def test_a_biller_corrects_a_denied_claim_from_the_encounter_page(scene, browser, shots):
+    from selenium.webdriver.common.by import By
+
+    console, encounter = scene.console, scene.to_correct
+    sign_in(browser, console, "bea")
+    browser.get(f"{console.url}/encounters/{encounter}")
+    form = action_form(browser, "correction")
+    assert text_of(browser, "#h-action-correction") == f"Send a correction to claim {encounter}-1-1"
+    assert "RARC N290" in form.find_element(By.CSS_SELECTOR, "p.intro").text
+    assert [label_of(browser, f) for f in ("correction-npi", "correction-diagnoses",
+                                           "correction-line-1", "correction-line-2",
+                                           "correction-note")] == [
+        "Rendering provider NPI", "Diagnoses", "Line 1 (99203)", "Line 2 (71046)",
+        "What was fixed"]  # fmt: skip
+
+    # a fix that does not answer N290: the claim's own check says why, the form stays as typed
+    fill(browser, "correction-diagnoses", "J18.9")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_until(lambda: "N290" in text_of(browser, "#action-message"), 15, "the refusal")
+    assert text_of(browser, "#action-message") == (
+        f"correction not accepted by claim encounter-{encounter}/claim-1-BLUE02: "
+        "remark N290 requires rendering_provider_npi in the correction"
+    )
+    assert "error" in browser.find_element(By.ID, "action-message").get_attribute("class")
+    assert browser.find_element(By.ID, "correction-diagnoses").get_attribute("value") == "J18.9"
+
+    # the fix of examples/07-denied-then-corrected.correction.json
+    fill(browser, "correction-diagnoses", "")
+    fill(browser, "correction-npi", "1427051234")
+    fill(browser, "correction-note", "added the rendering provider's NPI (RARC N290)")
+    screenshot(browser, shots, "encounter-correction")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_until(lambda: "accepted" in text_of(browser, "#action-message"), 15, "the correction")
+    assert text_of(browser, "#action-message") == (
+        "Correction sent: correction accepted; resubmitting to BLUE02."
+    )
+    assert browser.find_elements(By.CSS_SELECTOR, "#actions form") == []
+
+    # the replacement claim is paid and the encounter closes; the page sees it as it polls
+    wait_until(lambda: text_of(browser, "#stage") == "closed", 60, "the encounter to close")
+    claims = console.call("GET", f"/api/encounters/{encounter}", "bea").json()["ledger"]["claims"]
+    (paid,) = [c for c in claims if c["claim_status"] == "1"]
+    assert paid["frequency"] == "7" and Decimal(paid["total_paid"]) > 0
+    articles = browser.find_elements(By.CSS_SELECTOR, "#claims article.claim")
+    heading = f"Claim {paid['claim_control_number']} to BLUE02"
+    (shown,) = [a.text for a in articles if a.find_element(By.TAG_NAME, "h3").text == heading]
+    assert "7 (replacement)" in shown and "1 (processed as primary)" in shown
+    assert f"paid\n{paid['total_paid']}" in shown
+    timeline = browser.find_elements(By.CSS_SELECTOR, "#timeline tbody tr")
+    rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")[:4]] for tr in timeline]
+    (sent,) = [row for row in rows if row[1] == "correction sent"]
+    assert sent[2] == "correction sent by bea: correction accepted; resubmitting to BLUE02"
+    assert sent[3] == "bea"
+    # the claim's task closed with the correction; nothing is left to do on the page
+    assert scene.task(encounter, "correction_needed")["status"] == "closed"
+    assert browser.find_element(By.ID, "actions-section").is_displayed()
+    screenshot(browser, shots, "encounter-corrected")
+    assert problems(browser) == []
+
+
+def test_a_biller_files_an_appeal_and_records_the_reviewers_decision(scene, browser, shots):
+    from selenium.webdriver.common.by import By
+
+    console, encounter = scene.console, scene.appealed
+    sign_in(browser, console, "ana")
+    browser.get(f"{console.url}/encounters/{encounter}")
+    form = action_form(browser, "filing")
+    assert browser.find_element(By.ID, "filing-level").get_attribute("value") == "1"
+    assert "redetermination: 120 days" in form.find_element(By.CSS_SELECTOR, "p.intro").text
+    fill(browser, "filing-note", "CMS-20027 with the office notes")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    today = datetime.now(UTC).date().isoformat()
+    wait_until(lambda: "Filing recorded" in text_of(browser, "#action-message"), 15, "the filing")
+    assert text_of(browser, "#action-message") == (
+        f"Filing recorded: level 1 appeal of claim {encounter}-1-1 filed on {today}."
+    )
+
+    form = action_form(browser, "decision")
+    assert browser.find_element(By.ID, "decision-level").get_attribute("value") == "1"
+    browser.find_element(By.ID, "decision-upheld").click()
+    fill(browser, "decision-note", "MAC letter 2026-0042")
+    screenshot(browser, shots, "encounter-appeal")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_until(lambda: "Decision recorded" in text_of(browser, "#action-message"), 15, "decision")
+    assert text_of(browser, "#action-message") == (
+        "Decision recorded: level 1 decision recorded: upheld."
+    )
+    # upheld: the next level (reconsideration) opens, and its filing form with it
+    action_form(browser, "filing")
+    wait_until(
+        lambda: browser.find_element(By.ID, "filing-level").get_attribute("value") == "2",
+        15, "level 2's filing form",
+    )  # fmt: skip
+    events = encounter_timeline(make_engine(console.ledger_url), f"encounter-{encounter}")
+    assert [(e["kind"], e["detail"]["by"]) for e in events if e["kind"].startswith("appeal_")
+            and e["kind"].endswith("_sent")] == [("appeal_filing_sent", "ana"),
+                                                 ("appeal_decision_sent", "ana")]  # fmt: skip
+    assert problems(browser) == []
+
+
+def test_an_auditor_sees_no_actions_where_a_biller_sees_the_order_form(scene, browser, shots):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    console = scene.console
+    sign_in(browser, console, "carol")
+    for encounter, stage in ((scene.held, "held order review"),
+                             (scene.denied, "awaiting correction")):  # fmt: skip
+        browser.get(f"{console.url}/encounters/{encounter}")
+        wait_until(lambda s=stage: text_of(browser, "#stage") == s, 15, f"{encounter}'s page")
+        assert not browser.find_element(By.ID, "actions-section").is_displayed()
+        assert browser.find_elements(By.CSS_SELECTOR, "#actions form, form.action") == []
+    assert problems(browser) == []
+
+    sign_in(browser, console, "bea")
+    browser.get(f"{console.url}/encounters/{scene.held}")
+    form = action_form(browser, "order")
+    assert [label_of(browser, f) for f in ("order-1", "order-2", "order-reason")] == [
+        "Pays 1st", "Pays 2nd", "Why this order"]  # fmt: skip
+    chosen = [Select(browser.find_element(By.ID, f"order-{i}")) for i in (1, 2)]
+    assert [s.first_selected_option.text for s in chosen] == [
+        "ACME01 · commercial", "EMPL03 · commercial"]  # fmt: skip
+    assert "nothing is billed" in form.find_element(By.CSS_SELECTOR, "p.intro").text
+    # the rules name payers only: never a member id
+    rules = browser.find_element(By.CSS_SELECTOR, "#order table")
+    cells = [td.text for td in rules.find_elements(By.CSS_SELECTOR, "tbody td")]
+    assert cells[:3] == ["ACME01", "EMPL03", "naic undetermined manual review"]
+    example = json.loads((EXAMPLES / "10-order-review.json").read_text())
+    assert not [c["member_id"] for c in example["coverages"] if c["member_id"] in rules.text]
+    screenshot(browser, shots, "encounter-order")
+    assert problems(browser) == []
+
+
 def test_the_dashboard_draws_each_report_with_its_table_and_definition(scene, browser, shots):
     from selenium.webdriver.common.by import By
 
@@ -436,7 +648,8 @@ def test_the_dashboard_draws_each_report_with_its_table_and_definition(scene, br
         assert (
             section.find_element(By.CSS_SELECTOR, "details.definition summary").text == "Definition"
         )
-    # the figures are the API's, a rate shown in percent: BLUE02 denied E07's claim, CARC 16
+    # the figures are the API's, a rate shown in percent: BLUE02 denied both of example 07's
+    # claims (E07-ui, E07-fix-ui: 310.00 each), CARC 16
     rows = browser.find_elements(By.CSS_SELECTOR, "#report-denials tbody tr")
     cells = [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows]
     served = console.call("GET", "/api/reports/denials", "carol").json()
@@ -446,7 +659,7 @@ def test_the_dashboard_draws_each_report_with_its_table_and_definition(scene, br
         for r in served
     ]  # fmt: skip
     (carc_16,) = [row for row in cells if row[:2] == ["BLUE02", "16"]]
-    assert carc_16[3] == "1" and carc_16[5] == "310.00"
+    assert carc_16[3] == "2" and carc_16[5] == "620.00"
     labels = browser.execute_script(
         "return Chart.getChart(document.querySelector('#report-denials canvas')).data.labels"
     )
