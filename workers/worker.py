@@ -10,6 +10,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.accounts import AccountActivities
 from activities.archive import ArchiveActivities
 from activities.claims import ClaimActivities
 from activities.encounter import EncounterActivities
@@ -20,8 +21,11 @@ from workflows.appeal import AppealWorkflow
 from workflows.archive import ArchiveWorkflow
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow
+from workflows.patient_account import PatientAccountWorkflow
 
-WORKFLOWS = [EncounterWorkflow, PayerClaimWorkflow, AppealWorkflow, ArchiveWorkflow]
+WORKFLOWS = [
+    EncounterWorkflow, PayerClaimWorkflow, AppealWorkflow, ArchiveWorkflow, PatientAccountWorkflow,
+]  # fmt: skip
 
 
 @dataclass
@@ -67,6 +71,7 @@ def build_worker(client: Client, settings: WorkerSettings) -> Worker:
         EncounterActivities(**parts).all()
         + ClaimActivities(**parts).all()
         + ArchiveActivities(parts["ledger"]).all()
+        + AccountActivities(parts["ledger"], parts["statements_dir"]).all()
     )
     return Worker(
         client,
