@@ -4,7 +4,9 @@ pages.py) on the engine we have: Temporal for what is in flight, the ledger for 
 from __future__ import annotations
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from console import pages
@@ -39,11 +41,26 @@ def create_app(
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_input(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": invalid_fields(error)}, status_code=422)
+
     @app.get("/api/health", include_in_schema=False)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def invalid_fields(error: RequestValidationError) -> str:
+    """A request FastAPI could not read, as the API states every 422: "field: problem", each
+    field by its path in the body or its query parameter's name, never the value sent (it may
+    be patient data)."""
+    problems = []
+    for found in error.errors():
+        where = [str(part) for part in found["loc"] if part not in ("body", "query", "path")]
+        problems.append(f"{'.'.join(where) or '(body)'}: {found['msg']}")
+    return "; ".join(problems)
 
 
 def serve(host: str, port: int) -> None:

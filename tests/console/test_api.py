@@ -265,3 +265,12 @@ async def test_an_837p_batch_starts_each_good_claim_once(api: Running):
     assert garbage.status_code == 422
     refused = await call(api, "POST", "/api/encounters/batch", "carol", content=text)
     assert refused.status_code == 403
+
+
+async def test_a_body_the_api_cannot_read_is_a_422_naming_each_field(api: Running):
+    answer = await call(api, "POST", "/api/tasks/no-such-task/snooze", "ana",
+                        json={"until": "next tuesday"})  # fmt: skip
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("until: ") and "next tuesday" not in answer.text
+    answer = await call(api, "POST", "/api/tasks/no-such-task/resolve", "ana", json={})
+    assert answer.json()["detail"] == "note: Field required"
