@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from temporalio import activity
 
 from activities.statement_pdf import render_pdf, render_text
 from cob.accounts import account_lines
+from cob.dunning import PracticePolicy
 from cob.guarantor import guarantor, guarantor_key
 from cob.money import ZERO
-from cob.patient_statement import ProviderContact, build_statement
+from cob.patient_statement import GoodFaithEstimate, ProviderContact, build_statement
 from contract.accounts import (
     AccountRun,
     AccountStep,
@@ -27,10 +29,30 @@ from contract.accounts import (
     account_workflow_id,
 )
 from ledger import worklist, writes
-from ledger.accounts import account_for
+from ledger.accounts import AccountNumberTaken, account_for, link_encounter
 from payers.directory import payer_names
 
 ACCOUNT_WORKFLOW_TYPE = "PatientAccountWorkflow"  # workflows/patient_account.py, by name
+POLICY_ENV = "COB_PRACTICE_POLICY"  # a JSON file of cob.dunning.PracticePolicy's fields
+ACCOUNT_TASK_DAYS = 7  # an encounter that could not be billed to its account
+
+
+class PolicyFileError(ValueError):
+    """The practice's policy file cannot be read; the message names the file and field."""
+
+
+def practice_policy() -> PracticePolicy:
+    """The practice's collection terms: COB_PRACTICE_POLICY's JSON file, else the defaults
+    (cob.dunning.PracticePolicy: industry practice)."""
+    path = os.environ.get(POLICY_ENV, "").strip()
+    if not path:
+        return PracticePolicy()
+    try:
+        return PracticePolicy.model_validate_json(Path(path).read_bytes())
+    except OSError as error:
+        raise PolicyFileError(f"{POLICY_ENV} {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise PolicyFileError(f"{POLICY_ENV} {path}: {error}") from None
 
 
 def full_name(first: str, last: str) -> str:
@@ -46,18 +68,23 @@ class AccountActivities:
         return await asyncio.to_thread(partial(fn, self.ledger, **kwargs))
 
     @activity.defn
-    async def join_account(self, join: JoinAccount) -> str:
+    async def join_account(self, join: JoinAccount) -> str | None:
         """Bill the encounter's patient balance to its guarantor's account: the account's
         workflow is signalled, or started with the signal when it is not running. A retried
         attempt signals again, which the account takes as the same encounter. Returns the
-        account id."""
+        account id; None when the practice's account number is another guarantor's, which
+        a task asks a person to sort out."""
         encounter = join.encounter
         person = guarantor(encounter)
         name = full_name(person.first_name, person.last_name)
-        account_id = await asyncio.to_thread(
-            account_for, self.ledger, key=guarantor_key(person), name=name,
-            given_id=encounter.account_id,
-        )  # fmt: skip
+        try:
+            account_id = await asyncio.to_thread(
+                account_for, self.ledger, key=guarantor_key(person), name=name,
+                given_id=encounter.account_id,
+            )  # fmt: skip
+        except AccountNumberTaken as error:
+            await self._account_task(join, str(error))
+            return None
         provider = encounter.billing_provider
         run = AccountRun(
             account_id=account_id,
@@ -65,15 +92,21 @@ class AccountActivities:
             provider=ProviderContact(
                 name=provider.name, address=provider.address, phone=provider.phone
             ),
+            policy=practice_policy(),
             payer_names=payer_names(),
         )
+        self_pay = not join.remittances
         billed = BilledEncounter(
             encounter_id=encounter.encounter_id,
             patient_name=full_name(encounter.patient.first_name, encounter.patient.last_name),
             lines=account_lines(
                 encounter.encounter_id, encounter.service_date, join.lines, join.remittances
             ),
+            self_pay=self_pay,
+            estimate=encounter.gfe if self_pay else None,
         )
+        await self._write(link_encounter, encounter_id=encounter.encounter_id,
+                          account_id=account_id)  # fmt: skip
         await activity.client().start_workflow(
             ACCOUNT_WORKFLOW_TYPE,
             run,
@@ -83,6 +116,21 @@ class AccountActivities:
             start_signal_args=[billed],
         )
         return account_id
+
+    async def _account_task(self, join: JoinAccount, why: str) -> None:
+        today = activity.info().current_attempt_scheduled_time.date()
+        await self._write(
+            worklist.open_task,
+            workflow_id=join.encounter_workflow_id,
+            encounter_id=join.encounter.encounter_id,
+            payer_id="patient",
+            claim_control_number=None,
+            kind="account_unbilled",
+            reason=f"the patient balance was not billed to an account: {why}; correct the "
+            "account number and bill it",
+            due=today + timedelta(days=ACCOUNT_TASK_DAYS),
+            opened_on=today,
+        )
 
     @activity.defn
     async def issue_statement(self, request: StatementRequest) -> StatementIssued:
@@ -106,6 +154,10 @@ class AccountActivities:
             policy=run.policy,
             collections_on=request.collections_on,
             assistance_deadline=request.assistance_deadline,
+            estimates={
+                encounter_id: GoodFaithEstimate(reference=gfe.reference, total=gfe.total)
+                for encounter_id, gfe in state.estimates.items()
+            },
         )
         folder = self.statements_dir / "accounts" / run.account_id
         stem = f"{request.statement_date.isoformat()}-{request.step.value}"

@@ -205,6 +205,15 @@ class ServiceLine(Model):
     )
 
 
+class GoodFaithEstimate(Model):
+    """The Good Faith Estimate a self-pay patient was given (45 CFR 149.610): its reference
+    and the total expected charges; a bill well above it may be disputed (45 CFR 149.620)."""
+
+    reference: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,39}$")
+    total: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    issued_on: Day | None = None
+
+
 class Encounter(Model):
     # CLM01 is at most 38: the claim control number '<encounter_id>-<n>-<k>' needs up to 8 more
     encounter_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
@@ -224,6 +233,7 @@ class Encounter(Model):
     # for the guarantor, when its practice-management system has one.
     guarantor: Person | None = None
     account_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,29}$")
+    gfe: GoodFaithEstimate | None = None  # a self-pay encounter's Good Faith Estimate
 
     @property
     def total_charge(self) -> Decimal:

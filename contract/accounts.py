@@ -11,8 +11,8 @@ from typing import Literal
 from pydantic import Field
 
 from cob.accounts import AccountLine, Applied, PatientPayment
-from cob.dunning import DunningStep, PracticePolicy
-from cob.model import Encounter, Model, Remittance
+from cob.dunning import DunningStep, PaymentPlan, PlanStanding, PpdrStatus, PracticePolicy
+from cob.model import Encounter, GoodFaithEstimate, Model, Remittance
 from cob.money import ZERO, LineAccount
 from cob.patient_statement import ProviderContact
 
@@ -28,6 +28,8 @@ class BilledEncounter(Model):
     encounter_id: str
     patient_name: str
     lines: list[AccountLine]
+    self_pay: bool = False  # no payer adjudicated it
+    estimate: GoodFaithEstimate | None = None  # a self-pay encounter's (45 CFR 149.610)
 
 
 class AccountState(Model):
@@ -48,6 +50,13 @@ class AccountState(Model):
     last_statement: date | None = None
     last_amount_due: Decimal = ZERO
     statements: list[tuple[date, DunningStep]] = Field(default_factory=list)
+    plan: PaymentPlan | None = None  # an active payment plan
+    plan_paid: Decimal = ZERO  # paid since the plan began, toward its installments
+    plan_reminded: list[int] = Field(default_factory=list)  # installments reminded of
+    assistance: dict[str, date] = Field(default_factory=dict)  # pending applications
+    estimates: dict[str, GoodFaithEstimate] = Field(default_factory=dict)  # by encounter
+    ppdr: dict[str, PpdrStatus] = Field(default_factory=dict)  # eligible encounters
+    reposted: list[str] = Field(default_factory=list)  # repost ids taken in
 
 
 class AccountRun(Model):
@@ -126,6 +135,52 @@ class DisputeResolution(Model):
     by: str = ""
 
 
+class RefundMade(Model):
+    """A person paid back (part of) the account's credit."""
+
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    on: date
+    reference: str = Field(min_length=1, max_length=80)  # the check number, the card refund id
+    by: str = ""
+
+
+class AssistanceApplication(Model):
+    """The guarantor applied for financial assistance: the cycle waits for the decision."""
+
+    application_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")
+    received_on: date
+    by: str = ""
+
+
+class AssistanceDecision(Model):
+    """The practice's decision under its financial-assistance policy: approved writes off
+    `percent` of what the account owes (charity care), denied resumes the cycle."""
+
+    application_id: str
+    outcome: Literal["approved", "denied"]
+    percent: Decimal = Field(default=Decimal("100"), gt=0, le=100)
+    note: str = ""
+    by: str = ""
+
+
+class RepostLine(Model):
+    """One line's payer side after a payer's late 835 or reversal, and the patient's share
+    its last payer now leaves."""
+
+    line_number: int
+    paid_by_payer: dict[str, Decimal]
+    payer_adjustments: Decimal
+    responsibility: dict[str, Decimal]
+
+
+class Repost(Model):
+    repost_id: str = Field(pattern=r"^[A-Za-z0-9._:/-]{1,120}$")  # once per 835 and claim
+    encounter_id: str
+    lines: list[RepostLine]
+    reason: str
+    by: str = ""
+
+
 class AccountStatus(Model):
     account_id: str
     balance: Decimal
@@ -139,3 +194,8 @@ class AccountStatus(Model):
     open_disputes: list[str]
     statements: list[tuple[date, DunningStep]]
     encounters: list[str]
+    plan: PaymentPlan | None = None
+    plan_standing: PlanStanding | None = None
+    assistance_pending: list[str] = Field(default_factory=list)
+    ppdr: dict[str, PpdrStatus] = Field(default_factory=dict)  # encounters eligible to dispute
+    busy: bool = False  # steps still being written to the ledger or a statement

@@ -200,6 +200,7 @@ class EncounterStatus(Model):
     patient_responsibility: Decimal | None = None
     statement_path: str | None = None
     next_deadline: Deadline | None = None  # the open claim's, while it waits
+    account_id: str | None = None  # the guarantor's patient account, once billed to it
 
 
 class OrderChoice(Model):

@@ -12,7 +12,7 @@ import secrets
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ledger import tables as t
 from ledger.db import in_transaction, utcnow
@@ -43,3 +43,23 @@ def account_for(engine: Engine, *, key: str, name: str, given_id: str | None = N
         if given_id is None:
             raise
         raise AccountNumberTaken(f"account_id: {given_id} is another guarantor's account") from None
+
+
+def link_encounter(engine: Engine, *, encounter_id: str, account_id: str) -> None:
+    """The encounter's patient balance is billed to this account (encounters.account_id)."""
+
+    def work(session: Session) -> None:
+        row = session.get(t.Encounter, encounter_id)
+        if row is not None and row.account_id != account_id:
+            row.account_id = account_id
+            session.add(row)
+
+    in_transaction(engine, work)
+
+
+def account_of_encounter(engine: Engine, encounter_id: str) -> str | None:
+    """The account the encounter's patient balance was billed to; None when it was not."""
+    with Session(engine) as session:
+        return session.exec(
+            select(t.Encounter.account_id).where(t.Encounter.encounter_id == encounter_id)
+        ).first()

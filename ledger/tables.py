@@ -56,6 +56,7 @@ class Encounter(SQLModel, table=True):
     patient_responsibility: Decimal | None = Field(default=None, sa_type=MONEY)
     statement_path: str | None = None
     updated_at: datetime = Field(sa_type=TIMESTAMP)
+    account_id: str | None = Field(default=None, index=True)  # the guarantor's, once billed
 
 
 class Coverage(SQLModel, table=True):

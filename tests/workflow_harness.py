@@ -20,9 +20,11 @@ from temporalio.worker import Worker
 
 from cli.encounters import start_encounter
 from cob.model import Encounter
+from contract.accounts import account_workflow_id
 from contract.ids import archive_workflow_id
 from ledger.db import make_engine
 from ledger.tables import Encounter as EncounterRow
+from ledger.tables import PatientAccount
 from workers.codec import data_converter
 from workers.devserver import find_binary
 from workers.temporal import register_search_attributes
@@ -50,6 +52,7 @@ async def running_worker(client: Client, payer_url: str, database_url: str, tmp_
     async with worker:
         yield settings
         await archives_settled(client, database_url)
+        await accounts_stopped(client, database_url)
 
 
 async def archives_settled(client: Client, database_url: str) -> None:
@@ -71,6 +74,19 @@ async def archives_settled(client: Client, database_url: str) -> None:
             archive = client.get_workflow_handle(archive_workflow_id(workflow_id))
             with suppress(RPCError):  # none started: the encounter closed before archiving
                 await asyncio.wait_for(archive.result(), ARCHIVE_WAIT_SECONDS)
+
+
+async def accounts_stopped(client: Client, database_url: str) -> None:
+    """Terminate the patient accounts the test's encounters opened: an account lives on, its
+    next timer months ahead, and on the shared time-skipping server a timer firing for a
+    worker that has stopped would hand a task to nobody."""
+    with Session(make_engine(database_url)) as session:
+        account_ids = session.exec(select(PatientAccount.account_id)).all()
+    for account_id in account_ids:
+        with suppress(RPCError):  # closed already, or another server's
+            await client.get_workflow_handle(account_workflow_id(account_id)).terminate(
+                "the test is over"
+            )
 
 
 async def run_encounter(client: Client, settings: WorkerSettings, encounter: Encounter, **kw):

@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.accounts import AccountActivities
     from activities.archive import ArchiveActivities
     from activities.claims import ClaimActivities
     from activities.encounter import EncounterActivities
@@ -35,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from cob.statements import statement_held
     from contract import search_attributes
+    from contract.accounts import JoinAccount
     from contract.ids import claim_workflow_id
     from contract.messages import (
         ArchiveRequest,
@@ -66,6 +68,8 @@ ORDER_REVIEW_HOLD = "order-review-hold"
 ENCOUNTER_UNDERPAID = "encounter-underpaid"
 # A closed encounter's histories are archived in the ledger by an ArchiveWorkflow it starts.
 ARCHIVE_ON_CLOSE = "archive-on-close"
+# A patient balance is billed to the guarantor's account (workflows/patient_account.py).
+PATIENT_ACCOUNT = "patient-account"
 
 
 @workflow.defn
@@ -189,6 +193,19 @@ class EncounterWorkflow:
         status.lines = closed.lines
         status.patient_responsibility = closed.patient_responsibility
         status.statement_path = closed.statement_path
+        if closed.patient_responsibility > 0 and workflow.patched(PATIENT_ACCOUNT):
+            # every payer has adjudicated: the patient's share goes to their account, which
+            # sends one statement for all the guarantor's open encounters
+            status.account_id = await workflow.execute_activity_method(
+                AccountActivities.join_account,
+                JoinAccount(
+                    encounter_workflow_id=workflow_id,
+                    encounter=encounter,
+                    lines=closed.lines,
+                    remittances=remittances,
+                ),
+                **LEDGER_WRITE,
+            )
         workflow.upsert_search_attributes(
             [search_attributes.PATIENT_BALANCE.value_set(float(closed.patient_responsibility))]
         )

@@ -16,14 +16,19 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from cob.accounts import AccountLine, PatientPayment
-from cob.dunning import DunningStep
+from cob.dunning import DunningStep, PaymentPlan, PracticePolicy, plan_schedule
+from cob.model import GoodFaithEstimate
 from cob.patient_statement import ProviderContact
 from contract.accounts import (
     AccountRun,
     AccountStatus,
+    AssistanceApplication,
     BilledEncounter,
     Dispute,
     DisputeResolution,
+    RefundMade,
+    Repost,
+    RepostLine,
     account_workflow_id,
 )
 from ledger.db import make_engine
@@ -73,11 +78,14 @@ def billed(encounter_id: str, served: date, owed: str = "40.00") -> BilledEncoun
 
 
 async def open_account(
-    client: Client, task_queue: str, *encounters: BilledEncounter
+    client: Client,
+    task_queue: str,
+    *encounters: BilledEncounter,
+    policy: PracticePolicy | None = None,
 ) -> WorkflowHandle:
     account_id = f"T{uuid.uuid4().hex[:10].upper()}"
     run = AccountRun(account_id=account_id, guarantor_name="Ada Lovelace", provider=PROVIDER,
-                     payer_names=PAYERS)  # fmt: skip
+                     payer_names=PAYERS, policy=policy or PracticePolicy())  # fmt: skip
     handle = await client.start_workflow(
         PatientAccountWorkflow.run, run, id=account_workflow_id(account_id),
         task_queue=task_queue, start_signal="add_encounter", start_signal_args=[encounters[0]],
@@ -92,19 +100,21 @@ async def days_later(env: WorkflowEnvironment, days: int) -> None:
 
 
 async def when(handle: WorkflowHandle, ready: Callable[[AccountStatus], bool]) -> AccountStatus:
-    """The account's status once `ready` (its activities run in real time), within 10 s."""
+    """The account's status once `ready` and every step it took is in the ledger (its
+    activities run in real time), within 10 s."""
     for _ in range(100):
         status = await handle.query(PatientAccountWorkflow.status)
-        if ready(status):
+        if ready(status) and not status.busy:
             return status
         await asyncio.sleep(0.1)
     raise AssertionError(f"the account never got there: {status}")
 
 
 async def stop(handle: WorkflowHandle) -> None:
-    """Leave no timer behind for another test's clock (the module shares one server)."""
-    if (await handle.describe()).status == 1:  # running
-        await handle.terminate("test over")
+    """Leave no timer behind for another test's clock (the module shares one server), once
+    nothing is in flight: an activity cut off would hold the test server's clock."""
+    await when(handle, lambda s: True)
+    await handle.terminate("test over")
 
 
 async def test_the_dunning_cycle_runs_day_exact_to_the_collections_referral(
@@ -159,7 +169,10 @@ async def test_a_payment_between_statements_settles_the_account(
         assert again.duplicate and again.balance == D("25.00")  # posted once
         rest = payment.model_copy(update={"payment_id": "P-2", "amount": D("25.00")})
         await handle.execute_update(PatientAccountWorkflow.post_payment, rest)
-        result = await handle.result()
+        result = await when(handle, lambda s: s.cycle_start is None)
+        await days_later(time_skipping, 60)  # settled: no notice comes any more
+        result = await handle.query(PatientAccountWorkflow.status)
+        await stop(handle)
     assert result.balance == 0 and result.credit == 0
     assert [s for _, s in result.statements] == [DunningStep.STATEMENT, DunningStep.PAST_DUE]
     kinds = [e["kind"] for e in audit_events(make_engine(ledger_url), handle.id)]
@@ -232,3 +245,183 @@ async def test_two_encounters_go_on_one_statement(time_skipping, client, ledger_
     assert [i["amount_due"] for i in issued] in (["40.00", "65.00"], ["65.00", "65.00"])
     text = Path(issued[-1]["text"]).read_text()
     assert "DATE OF SERVICE 01/05/2026" in text and "DATE OF SERVICE 01/20/2026" in text
+
+
+def plan(total: str, installments: int, day: int, start: date) -> PaymentPlan:
+    return PaymentPlan(plan_id="PL1", total=D(total), installments=installments,
+                       day_of_month=day, start=start)  # fmt: skip
+
+
+def paid(amount: str, on: date, payment_id: str) -> PatientPayment:
+    return PatientPayment(payment_id=payment_id, amount=D(amount), received_on=on, method="card")
+
+
+async def test_a_plan_kept_holds_the_cycle_until_it_is_paid(
+    time_skipping, client, ledger_url, tmp_path
+):
+    async with running_worker(client, "http://127.0.0.1:9", ledger_url, tmp_path) as settings:
+        handle = await open_account(client, settings.task_queue,
+                                    billed("E7-pa", date(2026, 1, 5), "90.00"))  # fmt: skip
+        first = (await when(handle, lambda s: bool(s.statements))).cycle_start
+        await days_later(time_skipping, 10)
+        agreed = first + timedelta(days=10)
+        status = await handle.execute_update(PatientAccountWorkflow.set_plan,
+                                             plan("90.00", 3, agreed.day, agreed))  # fmt: skip
+        assert status.paused and status.next_step is None
+        dues = [d for d, _ in plan_schedule(status.plan)]
+        for n, due in enumerate(dues, start=1):
+            await days_later(time_skipping, (due - (first + timedelta(days=10))).days
+                             if n == 1 else (due - dues[n - 2]).days)  # fmt: skip
+            await handle.execute_update(PatientAccountWorkflow.post_payment,
+                                        paid("30.00", due, f"PL1-{n}"))  # fmt: skip
+        status = await when(handle, lambda s: s.plan is None)
+        await stop(handle)
+    assert status.balance == 0 and status.cycle_start is None
+    assert [s for _, s in status.statements] == [DunningStep.STATEMENT]  # none while kept
+    kinds = [e["kind"] for e in audit_events(make_engine(ledger_url), handle.id)]
+    assert "plan_agreed" in kinds and "plan_completed" in kinds and "plan_reminder" not in kinds
+
+
+async def test_a_missed_installment_gets_a_reminder_then_the_plan_defaults_and_the_cycle_resumes(
+    time_skipping, client, ledger_url, tmp_path
+):
+    async with running_worker(client, "http://127.0.0.1:9", ledger_url, tmp_path) as settings:
+        handle = await open_account(client, settings.task_queue,
+                                    billed("E8-pa", date(2026, 1, 5), "90.00"))  # fmt: skip
+        first = (await when(handle, lambda s: bool(s.statements))).cycle_start
+        await days_later(time_skipping, 20)  # past due would come on day 30
+        agreed = first + timedelta(days=20)
+        status = await handle.execute_update(PatientAccountWorkflow.set_plan,
+                                             plan("90.00", 3, agreed.day, agreed))  # fmt: skip
+        due = plan_schedule(status.plan)[0][0]
+        assert due == agreed
+        await days_later(time_skipping, 30)  # nothing paid
+        status = await when(handle, lambda s: s.plan is None)
+        await days_later(time_skipping, 30)
+        status = await when(handle, lambda s: len(s.statements) >= 2)
+        await stop(handle)
+    events = audit_events(make_engine(ledger_url), handle.id)
+    on = {e["kind"]: date.fromisoformat(e["detail"]["on"]) for e in events}
+    # grace 15 days (the policy's default): reminder the day after, default 16 days after
+    assert on["plan_reminder"] == due + timedelta(days=1)
+    assert on["plan_defaulted"] == due + timedelta(days=16)
+    # the past-due notice was 10 days away when the plan began: it comes 10 days after
+    assert status.statements[1] == (on["plan_defaulted"] + timedelta(days=10), DunningStep.PAST_DUE)
+
+
+async def test_a_late_payer_payment_after_the_patient_paid_is_a_refund_to_the_cent(
+    time_skipping, client, ledger_url, tmp_path
+):
+    """The patient paid their 40.00; then the secondary reprocesses the claim and pays 30.00
+    more: the patient's share is 10.00, and 30.00 is theirs back."""
+    async with running_worker(client, "http://127.0.0.1:9", ledger_url, tmp_path) as settings:
+        handle = await open_account(client, settings.task_queue, billed("E9-pa", date(2026, 1, 5)))
+        first = (await when(handle, lambda s: bool(s.statements))).cycle_start
+        await handle.execute_update(PatientAccountWorkflow.post_payment,
+                                    paid("40.00", first, "P-40"))  # fmt: skip
+        late = Repost(repost_id="era/77/1", encounter_id="E9-pa", reason="ACME01 reprocessed",
+                      lines=[RepostLine(line_number=1, paid_by_payer={"MCARE": D("100.00"),
+                                                                      "ACME01": D("50.00")},
+                                        payer_adjustments=D("40.00"),
+                                        responsibility={"deductible": D("10.00")})])  # fmt: skip
+        status = await handle.execute_update(PatientAccountWorkflow.repost, late)
+        again = await handle.execute_update(PatientAccountWorkflow.repost, late)
+        assert (status.credit, again.credit) == (D("30.00"), D("30.00"))
+        status = await when(handle, lambda s: s.refund_due == D("30.00"))
+        refund = RefundMade(amount=D("30.00"), on=first, reference="CHK-5501", by="sue")
+        status = await handle.execute_update(PatientAccountWorkflow.refund_made, refund)
+        await days_later(time_skipping, 1)
+        await stop(handle)
+    assert (status.balance, status.credit, status.refund_due) == (D("0.00"), D("0.00"), D("0.00"))
+    engine = make_engine(ledger_url)
+    refunds = [t for t in tasks(engine, include_closed=True) if t["workflow_id"] == handle.id]
+    assert [(t["kind"], t["status"], t["at_stake"]) for t in refunds] == [
+        ("refund_due", "closed", None)
+    ]
+
+
+async def test_a_reversal_raises_the_share_and_bills_the_new_balance(
+    time_skipping, client, ledger_url, tmp_path
+):
+    async with running_worker(client, "http://127.0.0.1:9", ledger_url, tmp_path) as settings:
+        handle = await open_account(client, settings.task_queue, billed("E10-pa", date(2026, 1, 5)))
+        first = (await when(handle, lambda s: bool(s.statements))).cycle_start
+        await handle.execute_update(PatientAccountWorkflow.post_payment,
+                                    paid("40.00", first, "P-40"))  # fmt: skip
+        await when(handle, lambda s: s.cycle_start is None)
+        await days_later(time_skipping, 5)
+        reversal = Repost(repost_id="era/78/1", encounter_id="E10-pa", reason="ACME01 reversed",
+                          lines=[RepostLine(line_number=1, paid_by_payer={"MCARE": D("100.00"),
+                                                                          "ACME01": D("0.00")},
+                                            payer_adjustments=D("40.00"),
+                                            responsibility={"deductible": D("60.00")})])  # fmt: skip
+        await handle.execute_update(PatientAccountWorkflow.repost, reversal)
+        status = await when(handle, lambda s: len(s.statements) == 2)
+        await stop(handle)
+    assert status.balance == D("20.00")
+    assert status.statements[1] == (first + timedelta(days=5), DunningStep.STATEMENT)
+
+
+def self_pay(encounter_id: str, charge: str, estimate: str | None) -> BilledEncounter:
+    return BilledEncounter(
+        encounter_id=encounter_id, patient_name="Ada Lovelace", self_pay=True,
+        estimate=None if estimate is None else GoodFaithEstimate(reference="GFE-1",
+                                                                 total=D(estimate)),
+        lines=[AccountLine(encounter_id=encounter_id, service_date=date(2026, 1, 5),
+                           line_number=1, procedure_code="99214", charge=D(charge),
+                           paid_by_payer={}, payer_adjustments=D("0.00"),
+                           responsibility={"not covered": D(charge)})],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("estimate, eligible", [("150.00", True), ("300.00", False)])
+async def test_a_self_pay_bill_400_over_its_estimate_may_be_disputed_and_holds_collections(
+    time_skipping, client, ledger_url, tmp_path, estimate, eligible
+):
+    async with running_worker(client, "http://127.0.0.1:9", ledger_url, tmp_path) as settings:
+        handle = await open_account(client, settings.task_queue,
+                                    self_pay(f"E11-pa-{eligible}", "650.00", estimate))  # fmt: skip
+        status = await when(handle, lambda s: bool(s.statements))
+        first = status.cycle_start
+        await days_later(time_skipping, 125)
+        final = await when(handle, lambda s: s.steps_taken == 5)
+        await stop(handle)
+    events = audit_events(make_engine(ledger_url), handle.id)
+    referral = [e["detail"]["on"] for e in events if e["kind"] == "collections_referral"]
+    first_text = Path([e for e in events if e["kind"] == "statement_issued"][0]["detail"]["text"])
+    if eligible:  # 650.00 - 150.00 = 500.00 >= 400.00: the dispute window, 120 days
+        deadline = first + timedelta(days=120)
+        assert {k: v.deadline for k, v in final.ppdr.items()} == {f"E11-pa-{eligible}": deadline}
+        # held while the window is open: the referral comes the day after its deadline
+        assert referral == [(deadline + timedelta(days=1)).isoformat()]
+        assert "dispute" in first_text.read_text()
+    else:
+        assert final.ppdr == {} and referral == [(first + timedelta(days=120)).isoformat()]
+
+
+async def test_a_nonprofit_hospital_waits_120_days_and_30_days_after_the_final_notice(
+    time_skipping, client, ledger_url, tmp_path
+):
+    """26 CFR 1.501(r)-6: a practice's faster cycle (notices on days 0, 20, 40, 60, the
+    referral 10 days after) still refers nobody before day 120 after the first statement;
+    an assistance application is taken until day 240."""
+    fast = PracticePolicy(cycle_days=[0, 20, 40, 60], collections_after_final_days=10,
+                          nonprofit_hospital=True)  # fmt: skip
+    async with running_worker(client, "http://127.0.0.1:9", ledger_url, tmp_path) as settings:
+        handle = await open_account(client, settings.task_queue,
+                                    billed("E12-pa", date(2026, 1, 5)), policy=fast)  # fmt: skip
+        first = (await when(handle, lambda s: bool(s.statements))).cycle_start
+        await days_later(time_skipping, 125)
+        status = await when(handle, lambda s: s.steps_taken == 5)
+        with pytest.raises(WorkflowUpdateFailedError) as late:
+            await handle.execute_update(
+                PatientAccountWorkflow.apply_for_assistance,
+                AssistanceApplication(application_id="FA1",
+                                      received_on=first + timedelta(days=241)),
+            )  # fmt: skip
+        await stop(handle)
+    assert [d for d, _ in status.statements] == [first + timedelta(days=n) for n in (0, 20, 40, 60)]
+    events = audit_events(make_engine(ledger_url), handle.id)
+    referral = [e["detail"]["on"] for e in events if e["kind"] == "collections_referral"]
+    assert referral == [(first + timedelta(days=120)).isoformat()]
+    assert f"the application period ended on {first + timedelta(days=240)}" in str(late.value.cause)
