@@ -9,6 +9,7 @@ import sys
 import typer
 
 from cli import (
+    account_commands,
     appeals,
     audit,
     encounter_commands,
@@ -41,6 +42,7 @@ app.command()(ledger_commands.timeline)
 app.command()(ledger_commands.documents)
 app.command()(correct)
 app.command()(report_commands.report)
+app.command()(account_commands.statements)
 
 app.add_typer(server.payers_app, name="payers")
 app.add_typer(explain_commands.app, name="explain")
@@ -51,6 +53,8 @@ app.add_typer(order.app, name="order")
 app.add_typer(audit.app, name="audit")
 app.add_typer(users.app, name="users")
 app.add_typer(task_commands.app, name="task")
+app.add_typer(account_commands.payment_app, name="payment")
+app.add_typer(account_commands.account_app, name="account")
 
 
 def main() -> None:

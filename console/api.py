@@ -1,12 +1,14 @@
 """The HTTP API under /api: the CLI's operations, one code path each (cli/views.py for what is
-read, cli/correct.py, cli/appeals.py, cli/order.py, cli/encounters.py and ledger/task_actions.py
-for what is done), for a signed-in user allowed the action (console/auth.py).
+read, cli/correct.py, cli/appeals.py, cli/order.py, cli/encounters.py, cli/accounts.py and
+ledger/task_actions.py for what is done), for a signed-in user allowed the action
+(console/auth.py).
 
 Every action is recorded in the audit trail with the user who took it (task actions by
-ledger/task_actions.py; corrections, appeal filings and decisions, order choices and encounter
-starts here), and reaches the workflow with that name (`by`). Errors are JSON
-`{"detail": "field: problem"}`: 401 not signed in, 403 not allowed, 404 not found, 409 the
-workflow or the task refuses, 422 bad input (nothing started or changed), 503 Temporal down.
+ledger/task_actions.py; corrections, appeal filings and decisions, order choices, encounter
+starts and what is sent to a patient account here), and reaches the workflow with that name
+(`by`). Errors are JSON `{"detail": "field: problem"}`: 401 not signed in, 403 not allowed,
+404 not found, 409 the workflow or the task refuses, 422 bad input (nothing started or
+changed), 503 Temporal down.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ import json
 import uuid
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import FileResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from cli import views
+from cli import accounts, views
 from cli.appeals import AppealRefused, appeal_handle, send_decision, send_filing
 from cli.correct import CorrectionRefused, checked_correction, send_correction
 from cli.encounters import list_query, parse_balance_over, parse_within, start_encounter
@@ -35,8 +38,19 @@ from cli.imports import MAX_837_BYTES, read_837_batch, start_batch
 from cli.order import OrderRefused, set_payer_order
 from cob.appeals import AppealDecision, AppealFiling
 from cob.denials import ClaimCorrection
-from cob.validation import InvalidInput, validate_encounter
+from cob.money import ZERO
+from cob.validation import InvalidInput, parse_input, validate_encounter
 from console.auth import current_user, ledger, may
+from contract.accounts import (
+    AccountStatus,
+    AssistanceApplication,
+    AssistanceDecision,
+    Dispute,
+    DisputeResolution,
+    PaymentReceipt,
+    RefundMade,
+    account_workflow_id,
+)
 from ledger import task_actions
 from ledger.queries import encounter_summary
 from ledger.reports import REPORTS, ReportParamError, UnknownReport, report_params, run_report
@@ -447,3 +461,316 @@ def report(
     writer.writeheader()
     writer.writerows(rows)
     return PlainTextResponse(out.getvalue(), media_type="text/csv")
+
+
+# --- patient accounts ---
+
+
+class AccountBody(BaseModel):
+    """What a person sends an account: a misspelled field is refused, never ignored (a
+    payment's designated encounter would quietly go missing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PaymentBody(AccountBody):
+    amount: Decimal
+    method: Literal["card", "check", "cash"] = "card"
+    reference: str = ""
+    received_on: date | None = None  # default: today (UTC, the account's clock)
+    encounter_id: str | None = None  # the encounter the payer designated
+    payment_id: str | None = None  # default: method-reference, else a new id
+
+
+class DisputeBody(AccountBody):
+    dispute_id: str
+    reason: str
+
+
+class ResolutionBody(AccountBody):
+    outcome: Literal["upheld", "adjusted"]
+    amount: Decimal | None = None  # written off when adjusted
+    encounter_id: str | None = None
+    note: str = ""
+
+
+class PlanBody(AccountBody):
+    installments: int | None = None
+    monthly_amount: Decimal | None = None
+    day_of_month: int
+    start: date | None = None  # default: today
+    plan_id: str | None = None  # default: a new one
+
+
+class RefundBody(AccountBody):
+    amount: Decimal
+    reference: str
+    on: date | None = None  # default: today
+
+
+class ApplicationBody(AccountBody):
+    application_id: str
+    received_on: date | None = None  # default: today
+
+
+class AssistanceDecisionBody(AccountBody):
+    outcome: Literal["approved", "denied"]
+    percent: Decimal | None = None  # of what the account owes, when approved (default 100)
+    note: str = ""
+
+
+async def _account_id(engine: Engine, account: str) -> str:
+    try:
+        return await asyncio.to_thread(accounts.account_id_of, engine, account)
+    except accounts.AccountNotFound as error:
+        raise refused(404, error) from None
+    except InvalidInput as error:
+        raise refused(422, error) from None
+
+
+async def _on_account(request: Request, engine: Engine, account: str, act) -> tuple[str, Any]:
+    """The account's id and what `act(client, account_id)` answers: 404 no such account, 409
+    the account refuses (its validator's reason), 422 bad input."""
+    account_id = await _account_id(engine, account)
+    client = await temporal(request)
+    try:
+        return account_id, await act(client, account_id)
+    except accounts.AccountNotFound as error:
+        raise refused(404, error) from None
+    except accounts.AccountRefused as error:
+        raise refused(409, error) from None
+    except InvalidInput as error:
+        raise refused(422, error) from None
+
+
+def _update(update_name: str, build):
+    """An `act` for _on_account: the account's update `update_name` with the message `build()`
+    makes (InvalidInput, a 422, names the field at fault)."""
+    from workflows.patient_account import PatientAccountWorkflow
+
+    async def act(client: Client, account_id: str) -> Any:
+        update = getattr(PatientAccountWorkflow, update_name)
+        return await accounts.send_update(client, account_id, update, build())
+
+    return act
+
+
+def _record_on_account(engine: Engine, account_id: str, user: User, kind: str, reason: str,
+                       **detail: Any) -> None:  # fmt: skip
+    record_action(engine, account_workflow_id(account_id), user, kind, {"reason": reason, **detail})
+
+
+@router.get("/accounts/{account}")
+async def show_account(
+    account: str,
+    request: Request,
+    user: User = Depends(may("encounter.read")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """A patient account (`cob account`): by its id, account-ID, or an encounter billed to it."""
+    _, status = await _on_account(request, engine, account, accounts.account_status)
+    return accounts.account_view(status)
+
+
+@router.post("/accounts/{account}/payments")
+async def post_payment(
+    account: str,
+    body: PaymentBody,
+    request: Request,
+    user: User = Depends(may("payment.post")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """Post a patient payment (`cob payment post`); its receipt, `duplicate` true when the
+    payment id was posted before (nothing changes)."""
+    payment_id = accounts.payment_id_for(body.method, body.reference, body.payment_id)
+
+    async def act(client: Client, account_id: str) -> PaymentReceipt:
+        payment = accounts.patient_payment(
+            accounts.parse_amount("amount", body.amount), body.method, body.reference,
+            body.received_on or accounts.today(), body.encounter_id, payment_id,
+        )  # fmt: skip
+        return await accounts.post_payment(client, account_id, payment)
+
+    account_id, receipt = await _on_account(request, engine, account, act)
+    done = "was already posted" if receipt.duplicate else "posted"
+    _record_on_account(engine, account_id, user, "payment_sent",
+                       f"payment {payment_id} of {receipt.amount} {done} by {user.name}",
+                       payment_id=payment_id, amount=receipt.amount, duplicate=receipt.duplicate)  # fmt: skip
+    return accounts.receipt_view(receipt)
+
+
+@router.post("/accounts/{account}/disputes")
+async def open_dispute(
+    account: str,
+    body: DisputeBody,
+    request: Request,
+    user: User = Depends(may("payment.post")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """Record the guarantor's dispute (`cob account dispute`): the cycle stands still and a
+    task asks a supervisor to resolve it."""
+    act = _update(
+        "open_dispute", lambda: parse_input(Dispute, {**body.model_dump(), "by": user.name})
+    )
+    account_id, status = await _on_account(request, engine, account, act)
+    _record_on_account(engine, account_id, user, "dispute_sent",
+                       f"dispute {body.dispute_id} recorded by {user.name}",
+                       dispute_id=body.dispute_id)  # fmt: skip
+    return accounts.account_view(status)
+
+
+@router.post("/accounts/{account}/disputes/{dispute_id}/resolution")
+async def resolve_dispute(
+    account: str,
+    dispute_id: str,
+    body: ResolutionBody,
+    request: Request,
+    user: User = Depends(may("account.manage")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """Uphold the bill or write off `amount` (`cob account resolve`); the cycle resumes."""
+
+    def resolution() -> DisputeResolution:
+        if (body.outcome == "adjusted") != (body.amount is not None):
+            raise InvalidInput("amount", "is required when adjusted, and only then")
+        amount = accounts.parse_amount("amount", body.amount) if body.amount is not None else ZERO
+        encounter = views.encounter_id(body.encounter_id) if body.encounter_id else None
+        return parse_input(DisputeResolution, {
+            "dispute_id": dispute_id, "outcome": body.outcome, "amount": amount,
+            "encounter_id": encounter, "note": body.note, "by": user.name,
+        })  # fmt: skip
+
+    act = _update("resolve_dispute", resolution)
+    account_id, status = await _on_account(request, engine, account, act)
+    _record_on_account(engine, account_id, user, "dispute_resolution_sent",
+                       f"dispute {dispute_id} {body.outcome}, resolved by {user.name}",
+                       dispute_id=dispute_id, amount=body.amount or ZERO, note=body.note)  # fmt: skip
+    return accounts.account_view(status)
+
+
+@router.post("/accounts/{account}/plan")
+async def set_plan(
+    account: str,
+    body: PlanBody,
+    request: Request,
+    user: User = Depends(may("account.manage")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """A payment plan for what the account owes (`cob account plan`): `installments` or
+    `monthly_amount`, on `day_of_month`; the cycle stands still while it is kept."""
+
+    async def act(client: Client, account_id: str) -> AccountStatus:
+        monthly = body.monthly_amount
+        terms = {**body.model_dump(), "plan_id": body.plan_id or accounts.new_plan_id(),
+                 "start": body.start or accounts.today(),
+                 "monthly_amount": None if monthly is None
+                 else accounts.parse_amount("monthly_amount", monthly)}  # fmt: skip
+        return await accounts.set_plan(client, account_id, terms)
+
+    account_id, status = await _on_account(request, engine, account, act)
+    plan = status.plan
+    assert plan is not None
+    _record_on_account(engine, account_id, user, "plan_sent",
+                       f"plan {plan.plan_id} for {plan.total} in {plan.installment_count} "
+                       f"installment(s) set by {user.name}", plan_id=plan.plan_id)  # fmt: skip
+    return accounts.account_view(status)
+
+
+@router.post("/accounts/{account}/refunds")
+async def refund_made(
+    account: str,
+    body: RefundBody,
+    request: Request,
+    user: User = Depends(may("account.manage")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """A refund of the credit paid back to the guarantor (`cob account refunded`)."""
+    act = _update("refund_made", lambda: parse_input(RefundMade, {
+        "amount": accounts.parse_amount("amount", body.amount), "reference": body.reference,
+        "on": body.on or accounts.today(), "by": user.name,
+    }))  # fmt: skip
+    account_id, status = await _on_account(request, engine, account, act)
+    _record_on_account(engine, account_id, user, "refund_sent",
+                       f"refund of {body.amount} ({body.reference}) recorded by {user.name}",
+                       amount=body.amount, reference=body.reference)  # fmt: skip
+    return accounts.account_view(status)
+
+
+@router.post("/accounts/{account}/assistance")
+async def apply_for_assistance(
+    account: str,
+    body: ApplicationBody,
+    request: Request,
+    user: User = Depends(may("payment.post")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """A financial-assistance application (`cob account assistance`): the cycle waits for its
+    decision, a task asks for it."""
+    act = _update("apply_for_assistance", lambda: parse_input(AssistanceApplication, {
+        "application_id": body.application_id,
+        "received_on": body.received_on or accounts.today(), "by": user.name,
+    }))  # fmt: skip
+    account_id, status = await _on_account(request, engine, account, act)
+    _record_on_account(engine, account_id, user, "assistance_application_sent",
+                       f"assistance application {body.application_id} recorded by {user.name}",
+                       application_id=body.application_id)  # fmt: skip
+    return accounts.account_view(status)
+
+
+@router.post("/accounts/{account}/assistance/{application_id}/decision")
+async def decide_assistance(
+    account: str,
+    application_id: str,
+    body: AssistanceDecisionBody,
+    request: Request,
+    user: User = Depends(may("account.manage")),
+    engine: Engine = Depends(ledger),
+) -> dict[str, Any]:
+    """Approve (`percent` of what the account owes written off as charity care) or deny an
+    application (`cob account assistance-decision`); the cycle resumes."""
+
+    def decision() -> AssistanceDecision:
+        if body.outcome == "denied" and body.percent is not None:
+            raise InvalidInput("percent", "is for an approval only")
+        fields = {"application_id": application_id, "outcome": body.outcome,
+                  "note": body.note, "by": user.name}  # fmt: skip
+        if body.percent is not None:
+            fields["percent"] = body.percent
+        return parse_input(AssistanceDecision, fields)
+
+    act = _update("decide_assistance", decision)
+    account_id, status = await _on_account(request, engine, account, act)
+    _record_on_account(engine, account_id, user, "assistance_decision_sent",
+                       f"assistance application {application_id} {body.outcome} by {user.name}",
+                       application_id=application_id, percent=body.percent)  # fmt: skip
+    return accounts.account_view(status)
+
+
+@router.get("/accounts/{account}/statements")
+async def account_statements(
+    account: str, user: User = Depends(may("encounter.read")), engine: Engine = Depends(ledger)
+) -> list[dict[str, Any]]:
+    """The account's statements (`cob statements`), oldest first, each with `pdf_url`."""
+    account_id = await _account_id(engine, account)
+    rows = await asyncio.to_thread(accounts.statement_rows, engine, account_id)
+    return [{**row, "pdf_url": f"/api/accounts/{account_id}/statements/{row['name']}"}
+            for row in rows]  # fmt: skip
+
+
+@router.get("/accounts/{account}/statements/{name}")
+async def statement_pdf(
+    account: str, name: str, user: User = Depends(may("document.read")),
+    engine: Engine = Depends(ledger),
+) -> FileResponse:  # fmt: skip
+    """One statement's PDF, by the name its listing gives: only a file the account's audit
+    trail names is ever served, never a path from the request."""
+    account_id = await _account_id(engine, account)
+    rows = await asyncio.to_thread(accounts.statement_rows, engine, account_id)
+    found = next((row for row in rows if row["name"] == name), None)
+    if found is None:
+        raise HTTPException(404, f"name: account {account_id} has no statement {name[:40]!r}")
+    pdf = Path(found["pdf"])
+    if not await asyncio.to_thread(pdf.is_file):
+        raise HTTPException(404, f"statement {name}: its PDF is not on this server")
+    return FileResponse(pdf, media_type="application/pdf", filename=f"{account_id}-{pdf.name}",
+                        headers={"Cache-Control": "no-store"})  # fmt: skip

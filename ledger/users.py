@@ -61,6 +61,13 @@ B, S, AU, AD = Role.BILLER, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN
 # everything and changes nothing; a biller works tasks, sends corrections, appeal filings
 # and decisions, order choices and starts encounters; a supervisor does the same and
 # reassigns tasks; an admin does everything, managing users included.
+#
+# Patient accounts: a biller posts payments and records what the guarantor brings in, a
+# dispute or a financial-assistance application: whoever takes the call or opens the mail
+# records it, and it only stops the collection cycle and opens a task (holding it back would
+# let notices, and in the end a collections referral, go out on a bill the patient contests
+# or may be forgiven). Deciding them writes money off, a plan binds the practice to its
+# terms, a refund pays money out: those are a supervisor's ("account.manage").
 PERMISSIONS: dict[str, Permission] = {
     "encounter.read":  Permission("read encounters", _roles(B, S, AU, AD)),
     "task.read":       Permission("read the worklist", _roles(B, S, AU, AD)),
@@ -77,6 +84,10 @@ PERMISSIONS: dict[str, Permission] = {
     "task.resolve":    Permission("resolve tasks", _roles(B, S, AD)),
     "task.snooze":     Permission("snooze tasks", _roles(B, S, AD)),
     "task.reassign":   Permission("reassign tasks", _roles(S, AD)),
+    "payment.post":    Permission("post payments, record disputes and assistance applications",
+                                  _roles(B, S, AD)),
+    "account.manage":  Permission("resolve disputes, set payment plans, record refunds and "
+                                  "assistance decisions", _roles(S, AD)),
     "user.manage":     Permission("manage users", _roles(AD)),
 }  # fmt: skip
 

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         account_balance,
         apply_credit,
         apply_payment,
+        check_account,
         repost_line,
         write_off,
     )
@@ -406,6 +407,10 @@ class PatientAccountWorkflow:
             self._pause_or_resume()
         while (coming := self._next_step()) is not None and coming[1] <= today():
             await self._take(coming[0])
+        # every line to the cent, and every patient payment on a line, in the credit or
+        # refunded: a failure stops the account's progress (its task fails, visibly, and is
+        # retried), never a statement with money wrong
+        check_account(state.lines, state.credit, state.payments, state.refunded)
         await self._flush()
 
     def _settle_credit(self) -> None:
