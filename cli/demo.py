@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from cli.encounters import load_encounter, start_encounter
 from cli.render import summary_table
 from cob.denials import ClaimCorrection
+from contract.accounts import AccountStatus, account_workflow_id
 from contract.ids import archive_workflow_id
 from contract.messages import EncounterStatus, OrderChoice
 from contract.stages import ENCOUNTER_FINAL, Stage
@@ -39,6 +41,7 @@ from workers.temporal import connect, verify_search_attributes, workflow_url
 from workers.worker import WorkerSettings, build_worker
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow
+from workflows.patient_account import PatientAccountWorkflow
 
 if TYPE_CHECKING:
     from console.app import RunningConsole
@@ -129,6 +132,24 @@ async def archives_done(client: Client, workflow_ids: list[str]) -> int:
         return True
 
     return sum(await asyncio.gather(*(one(workflow_id) for workflow_id in workflow_ids)))
+
+
+async def statements_issued(client: Client, account_ids: list[str]) -> list[AccountStatus]:
+    """Each patient account once its first statement is written (a minute at most): the
+    accounts start as their encounters close, so the worker is not stopped under them."""
+
+    async def one(account_id: str) -> AccountStatus | None:
+        handle = client.get_workflow_handle(account_workflow_id(account_id))
+        for _ in range(ARCHIVE_WAIT_SECONDS * 10):
+            with suppress(RPCError):
+                status = await handle.query(PatientAccountWorkflow.status)
+                if status.statements and not status.busy:
+                    return status
+            await asyncio.sleep(0.1)
+        return None
+
+    found = await asyncio.gather(*(one(account_id) for account_id in account_ids))
+    return [status for status in found if status is not None]
 
 
 async def poll(client: Client, item: DemoEncounter) -> None:
@@ -227,6 +248,16 @@ async def run_demo(
             console.print(
                 f"Histories archived in the ledger: {archived} of {len(items)} encounters "
                 "(`cob audit replay ID --archive`, `cob audit verify`)"
+            )
+            billed = sorted(
+                {i.status.account_id for i in items if i.status and i.status.account_id}
+            )
+            accounts = await statements_issued(client, billed)
+            console.print(
+                f"Patient accounts billed: {len(billed)}, first statements written for "
+                f"{len(accounts)} (PDF and text in {home / 'statements' / 'accounts'}; "
+                "`cob account ID`, `cob statements ID`)",
+                soft_wrap=True,
             )
             if keep:
                 where = f", console at {web.url} (its token above)" if web else ""
