@@ -23,6 +23,7 @@ import pytest
 from sqlmodel import Session, select
 
 from cli.demo import poll, start_examples
+from contract.accounts import account_workflow_id
 from contract.ids import archive_workflow_id, claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import unbalanced_lines
@@ -300,6 +301,9 @@ async def record_histories(client, items, folder: Path) -> None:
         archive = client.get_workflow_handle(archive_workflow_id(handle.id))
         await archive.result()  # the encounter's last step starts it; it ends soon after
         save_history(folder, f"{name}.archive", await archive.fetch_history())
+        if status.account_id:  # the patient's account, still running: its history so far
+            account = client.get_workflow_handle(account_workflow_id(status.account_id))
+            save_history(folder, f"{name}.account", await account.fetch_history())
 
 
 async def test_a_taken_port_is_reported_as_taken(tmp_path: Path) -> None:
