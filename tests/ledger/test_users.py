@@ -130,7 +130,7 @@ def test_a_biller_works_tasks_and_claims_and_a_supervisor_also_reassigns():
     supervisor_only = {a for a in PERMISSIONS if allowed("supervisor", a)} - {
         a for a in PERMISSIONS if allowed("biller", a)
     }
-    assert supervisor_only == {"task.reassign"}
+    assert supervisor_only == {"task.reassign", "account.manage"}
 
 
 def test_an_admin_may_do_everything():
