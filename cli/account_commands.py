@@ -133,7 +133,8 @@ def post(
     try:
         chosen = payment_id_for(method, reference, payment_id)
         payment = patient_payment(parse_amount("amount", amount), method, reference,
-                                  parse_day("received_on", received_on), encounter, chosen)  # fmt: skip
+                                  parse_day("received_on", received_on), encounter, chosen,
+                                  _by())  # fmt: skip
     except InvalidInput as error:
         raise _bad_input(error, not_done) from None
     if not payment_id and not reference:  # a new id: shown first, so a retry can name it
@@ -307,7 +308,7 @@ def plan(
     try:
         terms = {"plan_id": plan_id or new_plan_id(), "installments": installments,
                  "monthly_amount": parse_amount("monthly_amount", monthly) if monthly else None,
-                 "day_of_month": day, "start": parse_day("start", start)}  # fmt: skip
+                 "day_of_month": day, "start": parse_day("start", start), "by": _by()}  # fmt: skip
     except InvalidInput as error:
         raise _bad_input(error, not_done) from None
 

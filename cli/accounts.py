@@ -209,6 +209,7 @@ def patient_payment(
     received_on: date,
     encounter: str | None,
     payment_id: str,
+    by: str,
 ) -> PatientPayment:
     """The payment as the account takes it; InvalidInput names the field at fault."""
     if method not in METHODS:
@@ -216,7 +217,7 @@ def patient_payment(
     return parse_input(PatientPayment, {
         "payment_id": payment_id, "amount": amount, "received_on": received_on,
         "method": method, "reference": reference,
-        "encounter_id": encounter_id(encounter) if encounter else None,
+        "encounter_id": encounter_id(encounter) if encounter else None, "by": by,
     })  # fmt: skip
 
 

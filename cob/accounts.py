@@ -77,6 +77,7 @@ class PatientPayment(Model):
     received_on: date
     method: Literal["card", "check", "cash"]
     reference: str = ""
+    by: str = ""  # who posted it, for the audit trail
     encounter_id: str | None = None  # the encounter the payer designated, if any
     applied: list[Applied] = Field(default_factory=list)  # apply_payment's answer
 

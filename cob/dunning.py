@@ -198,6 +198,7 @@ class PaymentPlan(Model):
     monthly_amount: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
     day_of_month: int = Field(ge=1, le=31)  # 29 to 31: the month's last day when it is shorter
     start: date  # the agreement's day: the first installment falls on or after it
+    by: str = ""  # who agreed it with the guarantor, for the audit trail
 
     @model_validator(mode="after")
     def _one_way_to_pay(self) -> PaymentPlan:

@@ -587,7 +587,7 @@ async def post_payment(
     async def act(client: Client, account_id: str) -> PaymentReceipt:
         payment = accounts.patient_payment(
             accounts.parse_amount("amount", body.amount), body.method, body.reference,
-            body.received_on or accounts.today(), body.encounter_id, payment_id,
+            body.received_on or accounts.today(), body.encounter_id, payment_id, user.name,
         )  # fmt: skip
         return await accounts.post_payment(client, account_id, payment)
 
@@ -662,7 +662,7 @@ async def set_plan(
     async def act(client: Client, account_id: str) -> AccountStatus:
         monthly = body.monthly_amount
         terms = {**body.model_dump(), "plan_id": body.plan_id or accounts.new_plan_id(),
-                 "start": body.start or accounts.today(),
+                 "start": body.start or accounts.today(), "by": user.name,
                  "monthly_amount": None if monthly is None
                  else accounts.parse_amount("monthly_amount", monthly)}  # fmt: skip
         return await accounts.set_plan(client, account_id, terms)

@@ -47,12 +47,14 @@ class AccountState(Model):
     steps_taken: int = 0
     pauses: list[tuple[date, date | None]] = Field(default_factory=list)  # (from, resumed)
     disputes: dict[str, str] = Field(default_factory=dict)  # open: dispute id -> reason
+    dispute_ids: list[str] = Field(default_factory=list)  # every dispute id ever opened
     last_statement: date | None = None
     last_amount_due: Decimal = ZERO
     statements: list[tuple[date, DunningStep]] = Field(default_factory=list)
     plan: PaymentPlan | None = None  # an active payment plan
     plan_paid: Decimal = ZERO  # paid since the plan began, toward its installments
     plan_reminded: list[int] = Field(default_factory=list)  # installments reminded of
+    plan_ids: list[str] = Field(default_factory=list)  # every plan agreed, by id
     assistance: dict[str, date] = Field(default_factory=dict)  # pending applications
     estimates: dict[str, GoodFaithEstimate] = Field(default_factory=dict)  # by encounter
     ppdr: dict[str, PpdrStatus] = Field(default_factory=dict)  # eligible encounters

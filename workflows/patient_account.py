@@ -149,7 +149,7 @@ class PatientAccountWorkflow:
             "amount": str(payment.amount), "method": payment.method,
             "received_on": payment.received_on.isoformat(), "reference": payment.reference,
             "applied": str(sum((a.amount for a in applied), ZERO)),
-            "credit": str(state.credit),
+            "credit": str(state.credit), "by": payment.by,
         })  # fmt: skip
         self._changed = True
         return receipt
@@ -158,6 +158,8 @@ class PatientAccountWorkflow:
     def _check_payment(self, payment: PatientPayment) -> None:
         if payment.received_on > today():
             raise ValueError(f"received_on: {payment.received_on} is after today ({today()})")
+        if payment.encounter_id is not None and payment.encounter_id not in self._state.patients:
+            raise ValueError(f"encounter_id: {payment.encounter_id} is not on this account")
 
     @workflow.update
     def refund_made(self, refund: RefundMade) -> AccountStatus:
@@ -165,8 +167,9 @@ class PatientAccountWorkflow:
         state = self._state
         state.credit -= refund.amount
         state.refund_due = max(ZERO, state.refund_due - refund.amount)
+        step = f"refund_made:{state.refunded}:{refund.reference}"  # refunded so far: unique
         state.refunded += refund.amount
-        self._record(f"refund_made:{refund.reference}", "refund_made",
+        self._record(step, "refund_made",
                      {"amount": str(refund.amount), "reference": refund.reference,
                       "by": refund.by},
                      closes="refund_due" if state.refund_due == 0 else None)  # fmt: skip
@@ -187,6 +190,7 @@ class PatientAccountWorkflow:
         if dispute.dispute_id in state.disputes:
             return self.status()
         state.disputes[dispute.dispute_id] = dispute.reason
+        state.dispute_ids = [*state.dispute_ids, dispute.dispute_id]
         self._pause_or_resume()
         self._record(f"dispute:{dispute.dispute_id}:opened", "dispute_opened",
                      {"dispute_id": dispute.dispute_id, "reason": dispute.reason,
@@ -198,8 +202,13 @@ class PatientAccountWorkflow:
 
     @open_dispute.validator
     def _check_dispute(self, dispute: Dispute) -> None:
-        if not self._state.lines:
-            raise ValueError("dispute: the account has no encounter to dispute")
+        state = self._state
+        if dispute.dispute_id in state.disputes:
+            return  # the same dispute again: answered with the status, nothing changes
+        if dispute.dispute_id in state.dispute_ids:
+            raise ValueError(f"dispute_id: {dispute.dispute_id} was resolved; give a new id")
+        if account_balance(state.lines) == 0:
+            raise ValueError("dispute: the account owes nothing to dispute")
 
     @workflow.update
     def resolve_dispute(self, resolution: DisputeResolution) -> AccountStatus:
@@ -241,11 +250,12 @@ class PatientAccountWorkflow:
         kept; a missed installment gets a reminder, then the plan defaults."""
         state = self._state
         state.plan, state.plan_paid, state.plan_reminded = plan, ZERO, []
+        state.plan_ids = [*state.plan_ids, plan.plan_id]
         self._pause_or_resume()
         self._record(f"plan:{plan.plan_id}", "plan_agreed",
                      {"plan_id": plan.plan_id, "total": str(plan.total),
                       "installments": str(plan.installment_count),
-                      "day_of_month": str(plan.day_of_month)})  # fmt: skip
+                      "day_of_month": str(plan.day_of_month), "by": plan.by})  # fmt: skip
         self._changed = True
         return self.status()
 
@@ -255,6 +265,8 @@ class PatientAccountWorkflow:
         owed = account_balance(self._state.lines)
         if self._state.plan is not None:
             raise ValueError(f"plan_id: plan {self._state.plan.plan_id} is active")
+        if plan.plan_id in self._state.plan_ids:
+            raise ValueError(f"plan_id: {plan.plan_id} was used before; give a new id")
         if plan.total != owed:
             raise ValueError(f"total: {plan.total} is not the {owed} the account owes")
         if plan.start < today():

@@ -113,7 +113,8 @@ def test_a_payment_posted_through_the_api_shows_in_the_status_and_the_audit_trai
         ("bea", "biller", "check-555", True),
     ]
     assert sent[0]["reason"] == "payment check-555 of 10.00 posted by ana"
-    assert [e["detail"]["amount"] for e in events if e["kind"] == "patient_payment"] == ["10.00"]
+    taken = [e["detail"] for e in events if e["kind"] == "patient_payment"]
+    assert [(d["amount"], d["by"]) for d in taken] == [("10.00", "ana")]  # the workflow's step
 
 
 def test_bad_input_is_a_422_and_the_accounts_refusal_a_409_with_its_reason(console: Console):
