@@ -36,6 +36,7 @@ class UnmatchedClaim:
     payer_id: str  # '' when the 835's payer is not in the directory
     reason: str
     kind: str = "era_unmatched_claim"
+    encounter_id: str = "-"  # the matched claim's, when there is one
 
 
 @dataclass
@@ -157,7 +158,7 @@ def file_posting(
                     f"one says CLP02 {remittance.status}, paid {remittance.paid}, payer claim "
                     f"{remittance.payer_claim_number}: post the change by hand unless an "
                     "appeal of the claim is waiting for it",
-                    kind="era_after_settlement",
+                    kind="era_after_settlement", encounter_id=claim.encounter_id,
                 ))  # fmt: skip
                 continue
             posting.unmatched.append(UnmatchedClaim(position, ccn, payer or "", reason))
@@ -187,16 +188,13 @@ def post_era(ledger, posting: EraPosting, today: date) -> Posted:
                 ledger, workflow_id=f"{key}/{position}", resolution="matched on a later post"
             )
         return Posted(first_time=False, linked_now=linked)
+    claims = posting.claims
     for claim in posting.unmatched:
-        advice_total = next(
-            (r.paid for a in posting.advices for r in a.remittances
-             if r.claim_control_number == claim.claim_control_number),
-            None,
-        )  # fmt: skip
+        advice_total = claims[claim.position - 1][0].paid  # this CLP's (a reversal's is < 0)
         worklist.open_task(
             ledger,
             workflow_id=f"{posting.document.key}/{claim.position}",
-            encounter_id="-",
+            encounter_id=claim.encounter_id,
             payer_id=claim.payer_id,
             claim_control_number=claim.claim_control_number,
             kind=claim.kind,
