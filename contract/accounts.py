@@ -68,6 +68,9 @@ class AccountRun(Model):
     policy: PracticePolicy = Field(default_factory=PracticePolicy)
     payer_names: dict[str, str] = Field(default_factory=dict)
     state: AccountState = Field(default_factory=AccountState)  # after a continue-as-new
+    # events after which the account continues as new, if Temporal has not suggested it
+    # before (its suggestion comes near its own limits, far above this)
+    history_limit: int = Field(default=5_000, ge=50)
 
 
 class JoinAccount(Model):

@@ -105,7 +105,7 @@ class PatientAccountWorkflow:
         while True:
             self._changed = False  # before catching up: what comes meanwhile wakes it again
             await self._catch_up()
-            if workflow.info().is_continue_as_new_suggested():
+            if self._history_full():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._catch_up()
                 workflow.continue_as_new(run)
@@ -115,6 +115,14 @@ class PatientAccountWorkflow:
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
             except TimeoutError:
                 pass
+
+    def _history_full(self) -> bool:
+        assert self._run is not None
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._run.history_limit
+        )
 
     @property
     def _state(self) -> AccountState:

@@ -425,3 +425,33 @@ async def test_a_nonprofit_hospital_waits_120_days_and_30_days_after_the_final_n
     referral = [e["detail"]["on"] for e in events if e["kind"] == "collections_referral"]
     assert referral == [(first + timedelta(days=120)).isoformat()]
     assert f"the application period ended on {first + timedelta(days=240)}" in str(late.value.cause)
+
+
+async def test_a_long_lived_account_continues_as_new_with_its_money_and_its_receipts(
+    time_skipping, client, ledger_url, tmp_path
+):
+    """Its history stays small: past history_limit events the account starts a new run
+    carrying its state; a payment posted before is still known (idempotent) after it."""
+    async with running_worker(client, "http://127.0.0.1:9", ledger_url, tmp_path) as settings:
+        account_id = f"T{uuid.uuid4().hex[:10].upper()}"
+        run = AccountRun(account_id=account_id, guarantor_name="Ada Lovelace", provider=PROVIDER,
+                         payer_names=PAYERS, history_limit=60)  # fmt: skip
+        handle = await client.start_workflow(
+            PatientAccountWorkflow.run, run, id=account_workflow_id(account_id),
+            task_queue=settings.task_queue, start_signal="add_encounter",
+            start_signal_args=[billed("E13-pa", date(2026, 1, 5))],
+        )  # fmt: skip
+        first = (await when(handle, lambda s: bool(s.statements))).cycle_start
+        first_run = (await handle.describe()).run_id
+        for n in range(12):
+            await handle.execute_update(PatientAccountWorkflow.post_payment,
+                                        paid("1.00", first, f"P-{n}"))  # fmt: skip
+            await when(handle, lambda s: True)
+        again = await handle.execute_update(PatientAccountWorkflow.post_payment,
+                                            paid("1.00", first, "P-0"))  # fmt: skip
+        status = await when(handle, lambda s: True)
+        last_run = (await handle.describe()).run_id
+        await stop(handle)
+    assert last_run != first_run  # continued as new
+    assert again.duplicate and status.balance == D("28.00")  # 40.00 less 12 payments of 1.00
+    assert status.statements == [(first, DunningStep.STATEMENT)]
