@@ -56,6 +56,7 @@ class AccountState(Model):
     plan_reminded: list[int] = Field(default_factory=list)  # installments reminded of
     plan_ids: list[str] = Field(default_factory=list)  # every plan agreed, by id
     assistance: dict[str, date] = Field(default_factory=dict)  # pending applications
+    assistance_ids: list[str] = Field(default_factory=list)  # every application, by id
     estimates: dict[str, GoodFaithEstimate] = Field(default_factory=dict)  # by encounter
     ppdr: dict[str, PpdrStatus] = Field(default_factory=dict)  # eligible encounters
     reposted: list[str] = Field(default_factory=list)  # repost ids taken in

@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         next_step,
         plan_standing,
         ppdr,
+        prompt_pay_discount,
         small_balance_write_off,
         statement_due_date,
     )
@@ -146,6 +147,7 @@ class PatientAccountWorkflow:
         if payment.payment_id in self._receipts:
             return self._receipts[payment.payment_id].model_copy(update={"duplicate": True})
         state = self._state
+        self._prompt_pay(payment)
         state.lines, state.credit, applied = apply_payment(state.lines, state.credit, payment)
         posted = payment.model_copy(update={"applied": applied})
         state.payments.append(posted)
@@ -161,6 +163,23 @@ class PatientAccountWorkflow:
         })  # fmt: skip
         self._changed = True
         return receipt
+
+    def _prompt_pay(self, payment: PatientPayment) -> None:
+        """The practice's prompt-pay discount, written off before the payment is applied when
+        it settles what is owed, less the discount, by the first statement's due date."""
+        assert self._run is not None
+        state, policy = self._state, self._run.policy
+        if state.cycle_start is None or payment.encounter_id is not None:
+            return
+        first_due = statement_due_date(policy, state.cycle_start)
+        owed = account_balance(state.lines)
+        discount = prompt_pay_discount(policy, owed, payment.amount, first_due,
+                                       payment.received_on)  # fmt: skip
+        if discount > 0:
+            state.lines, _ = write_off(state.lines, "prompt_pay", discount)
+            self._record(f"prompt_pay:{payment.payment_id}", "prompt_pay_discount",
+                         {"amount": str(discount), "payment_id": payment.payment_id,
+                          "due": first_due.isoformat()})  # fmt: skip
 
     @post_payment.validator
     def _check_payment(self, payment: PatientPayment) -> None:
@@ -287,6 +306,7 @@ class PatientAccountWorkflow:
         state = self._state
         if application.application_id not in state.assistance:
             state.assistance[application.application_id] = application.received_on
+            state.assistance_ids = [*state.assistance_ids, application.application_id]
             self._pause_or_resume()
             self._record(f"assistance:{application.application_id}:applied",
                          "assistance_applied", {"application_id": application.application_id,
@@ -299,6 +319,9 @@ class PatientAccountWorkflow:
     @apply_for_assistance.validator
     def _check_application(self, application: AssistanceApplication) -> None:
         assert self._run is not None
+        known = application.application_id
+        if known not in self._state.assistance and known in self._state.assistance_ids:
+            raise ValueError(f"application_id: {known} was decided; give a new id")
         start = self._state.cycle_start
         if self._run.policy.nonprofit_hospital and start is not None:
             last = fap_application_deadline(start)

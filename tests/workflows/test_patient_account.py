@@ -23,6 +23,7 @@ from contract.accounts import (
     AccountRun,
     AccountStatus,
     AssistanceApplication,
+    AssistanceDecision,
     BilledEncounter,
     Dispute,
     DisputeResolution,
@@ -132,6 +133,7 @@ async def test_the_dunning_cycle_runs_day_exact_to_the_collections_referral(
         await days_later(time_skipping, 125)
         status = await when(handle, lambda s: s.steps_taken == 5)
         await stop(handle)
+    print(f"\nthe cycle from {first}: " + ", ".join(f"{step} {on}" for on, step in status.statements))
     assert status.statements == [
         (first, DunningStep.STATEMENT),
         (first + timedelta(days=30), DunningStep.PAST_DUE),
@@ -419,7 +421,14 @@ async def test_a_nonprofit_hospital_waits_120_days_and_30_days_after_the_final_n
                 AssistanceApplication(application_id="FA1",
                                       received_on=first + timedelta(days=241)),
             )  # fmt: skip
+        on_time = AssistanceApplication(application_id="FA2", received_on=first + timedelta(days=125))
+        await handle.execute_update(PatientAccountWorkflow.apply_for_assistance, on_time)
+        await handle.execute_update(PatientAccountWorkflow.decide_assistance,
+                                    AssistanceDecision(application_id="FA2", outcome="denied"))  # fmt: skip
+        with pytest.raises(WorkflowUpdateFailedError) as reused:
+            await handle.execute_update(PatientAccountWorkflow.apply_for_assistance, on_time)
         await stop(handle)
+    assert "application_id: FA2 was decided; give a new id" in str(reused.value.cause)
     assert [d for d, _ in status.statements] == [first + timedelta(days=n) for n in (0, 20, 40, 60)]
     events = audit_events(make_engine(ledger_url), handle.id)
     referral = [e["detail"]["on"] for e in events if e["kind"] == "collections_referral"]
@@ -455,3 +464,31 @@ async def test_a_long_lived_account_continues_as_new_with_its_money_and_its_rece
     assert last_run != first_run  # continued as new
     assert again.duplicate and status.balance == D("28.00")  # 40.00 less 12 payments of 1.00
     assert status.statements == [(first, DunningStep.STATEMENT)]
+
+
+async def test_paid_by_the_first_due_date_the_prompt_pay_discount_is_written_off(
+    time_skipping, client, ledger_url, tmp_path
+):
+    """A 5% prompt-pay discount: 40.00 owed, 38.00 paid within the first statement's 30
+    days settles it, the 2.00 written off as the discount; later, no discount."""
+    prompt = PracticePolicy(prompt_pay_discount_percent=D("5"))
+    async with running_worker(client, "http://127.0.0.1:9", ledger_url, tmp_path) as settings:
+        handle = await open_account(client, settings.task_queue, billed("E14-pa", date(2026, 1, 5)),
+                                    policy=prompt)  # fmt: skip
+        first = (await when(handle, lambda s: bool(s.statements))).cycle_start
+        await days_later(time_skipping, 20)
+        receipt = await handle.execute_update(PatientAccountWorkflow.post_payment,
+                                              paid("38.00", first + timedelta(days=20), "P-38"))  # fmt: skip
+        status = await when(handle, lambda s: s.cycle_start is None)
+        late = await open_account(client, settings.task_queue, billed("E15-pa", date(2026, 1, 5)),
+                                  policy=prompt)  # fmt: skip
+        start = (await when(late, lambda s: bool(s.statements))).cycle_start
+        await days_later(time_skipping, 31)
+        after = await late.execute_update(PatientAccountWorkflow.post_payment,
+                                          paid("38.00", start + timedelta(days=31), "P-38"))  # fmt: skip
+        await stop(handle)
+        await stop(late)
+    assert (receipt.balance, receipt.credit, status.balance) == (D("0.00"), D("0.00"), D("0.00"))
+    events = audit_events(make_engine(ledger_url), handle.id)
+    assert [e["detail"]["amount"] for e in events if e["kind"] == "prompt_pay_discount"] == ["2.00"]
+    assert after.balance == D("2.00")  # past the due date: no discount
