@@ -41,6 +41,7 @@ class Console:
     tokens: dict[str, str]  # user name -> token
     temporal_ui: str
     folder: Path
+    payer_url: str  # the payer simulator's, for its admin routes (a payer on hold)
 
     def call(self, method: str, path: str, user: str | None = None, **kw: Any) -> httpx.Response:
         """One request, signed in as `user` with a Bearer token (no user: none)."""
@@ -117,7 +118,7 @@ def running_console(folder: Path) -> Iterator[Console]:
                 return False
 
         wait_until(healthy, 30, f"cob api on {url} (see {folder / 'api.log'})")
-        yield Console(url, ledger_url, tokens, TEMPORAL_UI, folder)
+        yield Console(url, ledger_url, tokens, TEMPORAL_UI, folder, simulator.url)
     finally:
         for process in processes:
             _stop(process)

@@ -74,6 +74,9 @@ def scene(console_stack: Console) -> Scene:
                 "09-three-payers", "10-order-review"]}  # fmt: skip
     console.start_example("07-denied-then-corrected", "E07-fix-ui")
     console.start(medicare_denial("E50-ui"))
+    # EMPL03 holds its adjudication: E04-ui's claim is accepted and open, so A/R has a row
+    httpx.post(f"{console.payer_url}/admin/hold", json={"payer_id": "EMPL03"}).raise_for_status()
+    console.start_example("04-working-aged", "E04-ui")
     scene = Scene(console, "E03-ui", "E07-ui", "E10-ui", "E07-fix-ui", "E50-ui")
 
     def stage(encounter: str) -> str | None:
@@ -84,6 +87,8 @@ def scene(console_stack: Console) -> Scene:
         encounter = started[name].removeprefix("encounter-")
         wait_until(lambda e=encounter: stage(e) == "closed", 120, f"{encounter} to close")
     wait_until(lambda: stage("E50-ui") == "appeal", 120, "E50-ui's appeal")
+    wait_until(lambda: console.call("GET", "/api/reports/ar-aging", "carol").json(), 60,
+               "E04-ui's claim open at EMPL03")  # fmt: skip
     for encounter, kind in (("E07-ui", "correction_needed"), ("E10-ui", "order_review"),
                             ("E07-fix-ui", "correction_needed")):  # fmt: skip
         wait_until(lambda e=encounter, k=kind: [t for t in console.call(
@@ -664,6 +669,11 @@ def test_the_dashboard_draws_each_report_with_its_table_and_definition(scene, br
         "return Chart.getChart(document.querySelector('#report-denials canvas')).data.labels"
     )
     assert "BLUE02" in labels and None not in labels
+    # A/R: E04-ui's claim, accepted by EMPL03 and held there, its whole charge open
+    aging = [[td.text for td in row.find_elements(By.TAG_NAME, "td")]
+             for row in browser.find_elements(By.CSS_SELECTOR, "#report-ar-aging tbody tr")]  # fmt: skip
+    assert aging == [["EMPL03", "1", "215.00", "0.00", "0.00", "0.00", "0.00", "215.00"],
+                     ["all payers", "1", "215.00", "0.00", "0.00", "0.00", "0.00", "215.00"]]  # fmt: skip
     screenshot(browser, shots, "dashboard")
     assert problems(browser) == []
 
