@@ -335,13 +335,6 @@ def prompt_pay_discount(
     return discount
 
 
-def nsa_write_off(patient_share: Decimal, plan_patient_responsibility: Decimal) -> Decimal:
-    """On a No Surprises Act protected claim the patient owes the plan's in-network cost
-    sharing (its PR on the 835) and nothing more: what the line would bill the patient beyond
-    it is written off (reason "nsa"), never billed (45 CFR 149.410, 149.420)."""
-    return max(ZERO, patient_share - plan_patient_responsibility)
-
-
 # --- No Surprises Act: patient-provider dispute resolution -----------------------------------
 
 # 45 CFR 149.620(a)(2): "substantially in excess" is at least $400 over the provider's or

@@ -35,7 +35,6 @@ WRITE_OFF_LABELS = {
     "financial_assistance": "financial assistance",
     "dispute": "dispute adjustment",
     "bad_debt": "bad debt",
-    "nsa": "No Surprises Act protection",
 }
 # The federal No Surprises Help Desk, named by CMS's model notices (45 CFR 149.430, 149.610).
 NSA_HELP = "1-800-985-3059 or www.cms.gov/nosurprises"

@@ -531,8 +531,9 @@ class PatientAccountWorkflow:
                          self._collections_not_before())  # fmt: skip
 
     def _next_wake(self) -> datetime | None:
-        days = [d for d in (self._next_step() or (None, None))[1:] if d is not None]
-        standing = self._plan_standing()
+        """The first of the cycle's next step and the plan's next check, at 00:00 UTC."""
+        coming, standing = self._next_step(), self._plan_standing()
+        days = [coming[1]] if coming else []
         if standing is not None and standing.next_check is not None:
             days.append(standing.next_check)
         return datetime.combine(min(days), datetime.min.time(), UTC) if days else None

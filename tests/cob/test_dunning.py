@@ -22,7 +22,6 @@ from cob.dunning import (
     eca_earliest,
     fap_application_deadline,
     next_step,
-    nsa_write_off,
     plan_schedule,
     plan_standing,
     ppdr,
@@ -444,7 +443,3 @@ def test_prompt_pay_discount_rounds_half_up_to_the_cent():
     discount = prompt_pay_discount(policy, Decimal("30.10"), Decimal("29.35"), due, due)
     assert discount == Decimal("0.75")  # 2.5% of 30.10 = 0.7525
 
-
-def test_nsa_protected_claim_writes_off_what_exceeds_the_plans_patient_responsibility():
-    assert nsa_write_off(Decimal("250.00"), Decimal("100.00")) == Decimal("150.00")
-    assert nsa_write_off(Decimal("80.00"), Decimal("100.00")) == Decimal("0.00")
