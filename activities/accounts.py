@@ -5,6 +5,7 @@ step of the account in the audit trail and the worklist."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from datetime import timedelta
 from functools import partial
@@ -19,6 +20,7 @@ from cob.dunning import PracticePolicy
 from cob.guarantor import guarantor, guarantor_key
 from cob.money import ZERO
 from cob.patient_statement import GoodFaithEstimate, ProviderContact, build_statement
+from cob.validation import InvalidInput, parse_input
 from contract.accounts import (
     AccountRun,
     AccountStep,
@@ -48,11 +50,13 @@ def practice_policy() -> PracticePolicy:
     if not path:
         return PracticePolicy()
     try:
-        return PracticePolicy.model_validate_json(Path(path).read_bytes())
+        return parse_input(PracticePolicy, json.loads(Path(path).read_bytes()))
     except OSError as error:
         raise PolicyFileError(f"{POLICY_ENV} {path}: {error.strerror}") from None
-    except ValueError as error:
+    except InvalidInput as error:
         raise PolicyFileError(f"{POLICY_ENV} {path}: {error}") from None
+    except ValueError as error:  # not JSON
+        raise PolicyFileError(f"{POLICY_ENV} {path}: not JSON ({error})") from None
 
 
 def full_name(first: str, last: str) -> str:

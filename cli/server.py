@@ -100,11 +100,17 @@ def worker(
     """Run a worker against TEMPORAL_ADDRESS (default the embedded server at 127.0.0.1:7233).
     It refuses to start, naming them, when the namespace lacks a search attribute the
     workflows set."""
+    from activities.accounts import PolicyFileError, practice_policy
     from workers.logs import configure_worker_logging
     from workers.temporal import connect, temporal_address, verify_search_attributes
     from workers.worker import WorkerSettings, build_worker, payers_unreachable
 
     configure_worker_logging()
+    try:  # read by every account the worker starts: a bad file stops it now, not later
+        practice_policy()
+    except PolicyFileError as error:
+        errors.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(1) from None
 
     async def work() -> None:
         client = await connect()
