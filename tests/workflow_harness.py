@@ -89,6 +89,19 @@ async def accounts_stopped(client: Client, database_url: str) -> None:
             )
 
 
+async def opened_tasks(database_url: str, encounter_id: str) -> list[dict]:
+    """The encounter's open tasks once the activity that opens them has run: a workflow
+    shows its held stage a moment before (10 s at most; [] if none comes)."""
+    from ledger.worklist import tasks
+
+    for _ in range(100):
+        found = tasks(make_engine(database_url), encounter_id=encounter_id)
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    return []
+
+
 async def run_encounter(client: Client, settings: WorkerSettings, encounter: Encounter, **kw):
     handle = await start_encounter(client, encounter, task_queue=settings.task_queue, **kw)
     return handle, await handle.result()

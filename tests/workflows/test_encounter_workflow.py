@@ -20,6 +20,7 @@ from ledger.queries import audit_events, unbalanced_lines
 from ledger.worklist import tasks
 from tests.workflow_harness import (
     example,
+    opened_tasks,
     run_encounter,
     running_worker,
     search_attribute_values,
@@ -204,7 +205,7 @@ async def test_a_payer_the_clearinghouse_refuses_holds_the_encounter_with_a_task
         await handle.terminate("test over")
     assert status.stage == "held_payer_refused_request"
     assert not status.excluded and status.patient_responsibility is None
-    [task] = tasks(make_engine(ledger_url), encounter_id="E1001-ghost")
+    [task] = await opened_tasks(ledger_url, "E1001-ghost")
     assert task["kind"] == "payer_refused_request" and task["payer_id"] == "GHOST1"
     assert "eligibility (270) with GHOST1" in task["reason"]
     assert "unknown payer id GHOST1" in task["reason"]  # the payer's words, for the team

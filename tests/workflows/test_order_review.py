@@ -23,7 +23,7 @@ from ledger.db import make_engine
 from ledger.documents import documents_for
 from ledger.queries import audit_events, unbalanced_lines
 from ledger.worklist import tasks
-from tests.workflow_harness import running_worker
+from tests.workflow_harness import opened_tasks, running_worker
 from workflows.encounter import EncounterWorkflow
 
 
@@ -143,7 +143,7 @@ async def test_parents_both_born_march_10_hold_the_encounter_until_dana_sets_emp
         sent = [d.transaction for d in documents_for(engine, "E2002")]
         assert "837" not in sent and sorted(set(sent)) == ["270", "271"]
         assert httpx.get(f"{simulator.url}/admin/claims").json() == []
-        [task] = tasks(engine, encounter_id="E2002")
+        [task] = await opened_tasks(ledger_url, "E2002")
         assert task["kind"] == "order_review" and task["status"] == "open"
         opened = date.fromisoformat(task["opened_on"])
         assert date.fromisoformat(task["due"]) == opened + timedelta(days=7)

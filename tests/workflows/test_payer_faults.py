@@ -30,7 +30,7 @@ from payers.simulator.serve import start_in_thread
 from payers.x12.claim_837p import build_837p
 from tests.payer_stub import faulty_payer, payer_stub
 from tests.payers.test_simulator import ACME, CLINIC, DOS, PATIENT, claim, coverage
-from tests.workflow_harness import example, run_encounter, running_worker
+from tests.workflow_harness import example, opened_tasks, run_encounter, running_worker
 from workflows.encounter import EncounterWorkflow
 
 GARBLE = (200, b"ISA*00*garbled beyond reading~")
@@ -128,7 +128,7 @@ async def test_a_payer_that_keeps_failing_holds_with_a_task_until_it_answers(
             for _ in range(30):  # Temporal's retry budget is a day of payer time
                 await time_skipping.sleep(timedelta(hours=1))
             assert await stage_of(handle, f"held_{kind}") == f"held_{kind}"
-            [task] = tasks(make_engine(ledger_url), encounter_id=case)
+            [task] = await opened_tasks(ledger_url, case)
             assert task["kind"] == kind and task["status"] == "open"
             assert "the engine keeps asking" in task["reason"]
             healed.set()
