@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint histories chaos clean
+.PHONY: demo test lint histories chaos bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ SEED ?= 7
 chaos: $(STAMP)
 	$(BIN)/python -m tests.faults.run --encounters $(ENCOUNTERS) --seed $(SEED)
 	$(BIN)/python -m tests.cli.test_input_fuzz
+
+# The throughput benchmark (bench/run.py): its own dev server, simulator and workers; the
+# reference workload and the pipeline in turn, ROUNDS times each. Not a test: it asserts
+# nothing. `make bench N=1000`, `make bench LEDGER=postgresql`, `make bench HOLD=10000`.
+N ?= 200
+ROUNDS ?= 3
+LEDGER ?= sqlite
+HOLD ?= 0
+bench: $(STAMP)
+	$(BIN)/python -m bench --n $(N) --rounds $(ROUNDS) --ledger $(LEDGER) --hold $(HOLD) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cob

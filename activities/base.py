@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from cob.model import ClaimAcknowledgment, Remittance
 from contract.messages import SubmitClaim
 from ledger import documents, writes
-from payers.client import PayerCallFault, PayerClient, PayerRejected
+from payers.client import PayerCallFault, PayerClient, PayerConnection, PayerRejected
 
 T = TypeVar("T")
 
@@ -36,8 +36,15 @@ def fault_error(error: PayerCallFault) -> ApplicationError:
 
 
 class PayerAndLedger:
-    def __init__(self, payer_url: str, ledger: Engine, statements_dir: Path) -> None:
+    def __init__(
+        self,
+        payer_url: str,
+        ledger: Engine,
+        statements_dir: Path,
+        payers: PayerConnection | None = None,  # the worker's, shared by its activities
+    ) -> None:
         self.payer_url = payer_url
+        self.payers = payers or PayerConnection(payer_url)
         self.ledger = ledger
         self.statements_dir = statements_dir
 
@@ -48,10 +55,11 @@ class PayerAndLedger:
         encounter_id: str | None = None,
         ccn: str | None = None,
     ) -> T:
-        """Ask through a fresh client; whatever the answer, every X12 document it sent and
-        received is kept in the ledger, keyed by workflow, step and attempt."""
+        """Ask through a client of its own on the worker's connections; whatever the answer,
+        every X12 document it sent and received is kept in the ledger, keyed by workflow,
+        step and attempt."""
         info = activity.info()
-        payers = PayerClient(self.payer_url)
+        payers = self.payers.client()
         try:
             return await question(payers)
         except PayerRejected as error:

@@ -24,7 +24,7 @@ from cob.money import (
 )
 from contract.messages import FollowUp, StatusCheck, SubmitClaim
 from ledger import documents, worklist
-from payers.client import PayerCallFault, PayerClient
+from payers.client import PayerCallFault
 from payers.directory import payer_deadlines
 from payers.x12.remittance_835 import read_claims
 
@@ -169,7 +169,7 @@ class ClaimActivities(PayerAndLedger):
         """Store the mailbox's new 835s; the claims each one carries, as read, by its key."""
         read: dict[str, list[tuple[Remittance, int]]] = {}
         cursor = await asyncio.to_thread(documents.last_era_cursor, self.ledger)
-        async with PayerClient(self.payer_url) as payers:
+        async with self.payers.client() as payers:
             while True:
                 try:
                     batch = await payers.era(cursor)

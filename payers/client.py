@@ -71,6 +71,7 @@ __all__ = [
     "Exchange",
     "PayerCallFault",
     "PayerClient",
+    "PayerConnection",
     "PayerRefusedRequest",
     "PayerRejected",
     "PayerUnavailable",
@@ -103,9 +104,38 @@ def control_number(*parts: str) -> int:
     return int(digest[:12], 16) % 1_000_000_000
 
 
+class PayerConnection:
+    """A worker's one HTTP client to the clearinghouse: a pool of kept-alive connections and
+    one TLS context for all its payer calls (a client per call built a new SSL context each
+    time, loading the CA bundle on the event loop). Made on first use, on the loop that
+    runs the activities."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self._http: httpx.AsyncClient | None = None
+
+    def client(self, retry_budget: float = RETRY_BUDGET) -> PayerClient:
+        """A PayerClient for one call (its own `exchanges`) on the shared connections."""
+        if self._http is None or self._http.is_closed:
+            self._http = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
+        return PayerClient(self.base_url, retry_budget=retry_budget, http=self._http)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+
 class PayerClient:
-    def __init__(self, base_url: str, timeout: float = 10.0, retry_budget: float = RETRY_BUDGET):
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 10.0,
+        retry_budget: float = RETRY_BUDGET,
+        http: httpx.AsyncClient | None = None,  # shared (PayerConnection): left open
+    ):
+        self._owned = http is None
+        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
         self._retry_budget = retry_budget
         self.exchanges: list[Exchange] = []
 
@@ -116,7 +146,8 @@ class PayerClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._owned:
+            await self._http.aclose()
 
     async def eligibility(
         self, coverage: Coverage, patient: Person, service_date: date, provider: Provider

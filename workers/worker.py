@@ -17,6 +17,7 @@ from activities.encounter import EncounterActivities
 from contract.ids import TASK_QUEUE
 from ledger.db import make_engine
 from ledger.home import cob_home, owner_only
+from payers.client import PayerConnection
 from workflows.appeal import AppealWorkflow
 from workflows.archive import ArchiveWorkflow
 from workflows.claim import PayerClaimWorkflow
@@ -64,6 +65,7 @@ def build_worker(client: Client, settings: WorkerSettings) -> Worker:
     owner_only()  # its activities write statements and the ledger: patient data
     parts = dict(
         payer_url=settings.payer_url,
+        payers=PayerConnection(settings.payer_url),  # one connection pool for the worker
         ledger=make_engine(settings.database_url),
         statements_dir=settings.statements_dir or cob_home() / "statements",
     )

@@ -13,13 +13,14 @@ After the payer accepts a claim (277CA), the workflow reads the ERA mailbox ever
 The days are cob/deadlines.py's and cob/follow_up.py's; this module only keeps the timers.
 
 Every step lands in the audit trail with the workflow's date, so an auditor can replay it.
-All dates are UTC calendar days; a timer wakes at the start of its day.
+All dates are UTC calendar days; a timer wakes on its day at the workflow's own time of day
+(workflows/wake.py), so claims waiting for the same day do not all wake together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from temporalio import workflow
 
@@ -39,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.messages import FollowUp, StatusCheck, SubmitClaim
     from workflows.payer_calls import PayerCalls
     from workflows.policies import LOOKUP
+    from workflows.wake import wake_time
 
 
 def today() -> date:
@@ -46,8 +48,11 @@ def today() -> date:
 
 
 async def sleep_until(day: date) -> None:
-    """A durable timer to the start (00:00 UTC) of `day`."""
-    delay = datetime.combine(day, time(), tzinfo=UTC) - workflow.now()
+    """A durable timer to `day`, at this workflow's time of that day (workflows/wake.py);
+    none when that day has come."""
+    if day <= today():
+        return
+    delay = wake_time(day) - workflow.now()
     if delay > timedelta(0):
         await workflow.sleep(delay)
 

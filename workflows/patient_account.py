@@ -29,7 +29,7 @@ new when Temporal suggests it, so its history stays small however long it lives.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
@@ -78,6 +78,7 @@ with workflow.unsafe.imports_passed_through():
         StatementRequest,
     )
     from workflows.policies import LEDGER_WRITE
+    from workflows.wake import wake_time
 
 TASK_DAYS = 14  # a refund or a dispute is worked within two weeks (industry practice)
 
@@ -531,12 +532,15 @@ class PatientAccountWorkflow:
                          self._collections_not_before())  # fmt: skip
 
     def _next_wake(self) -> datetime | None:
-        """The first of the cycle's next step and the plan's next check, at 00:00 UTC."""
+        """The first of the cycle's next step and the plan's next check, at the account's
+        time of that day (workflows/wake.py)."""
         coming, standing = self._next_step(), self._plan_standing()
         days = [coming[1]] if coming else []
         if standing is not None and standing.next_check is not None:
             days.append(standing.next_check)
-        return datetime.combine(min(days), datetime.min.time(), UTC) if days else None
+        if not days:
+            return None
+        return wake_time(min(days)) if min(days) > today() else workflow.now()
 
     async def _take(self, step: DunningStep) -> None:
         state = self._state

@@ -341,3 +341,49 @@ async def test_an_835_paying_a_two_line_claim_at_the_claim_level_is_a_task_until
     assert {(t["kind"], t["status"]) for t in tasks(ledger, encounter_id=encounter.encounter_id,
                                                    include_closed=True)} >= {
         ("era_unplaceable_amount", "closed")}  # fmt: skip
+
+
+async def test_follow_up_timers_wake_at_the_claims_own_time_of_day(
+    time_skipping, client, simulator, ledger_url, tmp_path
+):
+    """Held claims waiting for the same days wake spread over them (workflows/wake.py): each
+    of a claim's follow-up timers fires at its own time of day, the same for all of them,
+    and two claims' times differ."""
+    from audit.history_reading import Reader
+    from workers.codec import data_converter
+    from workflows.wake import time_of_day
+
+    hold(simulator, "ACME01")
+    fired: dict[str, set[timedelta]] = {}
+    async with running_worker(client, simulator.url, ledger_url, tmp_path) as settings:
+        for encounter_id in ("E1001-wake-a", "E1001-wake-b"):
+            encounter = await seen_lately(time_skipping, encounter_id)
+            handle = await start_encounter(
+                client, encounter, task_queue=settings.task_queue, era_poll_days=7
+            )
+            await handle.result()  # lost: followed up to the filing deadline
+            claim_id = claim_workflow_id(handle.id, 1, "ACME01")
+            history = await client.get_workflow_handle(claim_id).fetch_history()
+            trail = await Reader(data_converter()).trail(history)
+            assert len(trail.timers) > 5
+            fired[claim_id] = {  # to the second: the history's clock is the server's
+                timedelta(seconds=round((timer.fires_at - midnight(timer.fires_at)).total_seconds()))
+                for timer in trail.timers
+            }
+    hold(simulator, "ACME01", on=False)
+    for claim_id, times in fired.items():
+        assert times == {time_of_day(claim_id)}
+    assert len({time_of_day(claim_id) for claim_id in fired}) == 2
+
+
+def midnight(at: datetime) -> datetime:
+    return datetime.combine(at.date(), time(), tzinfo=UTC)
+
+
+def test_times_of_day_are_spread_over_the_whole_day():
+    from workflows.wake import time_of_day
+
+    times = [time_of_day(f"encounter-E{n}/claim-1-ACME01") for n in range(2000)]
+    assert times == [time_of_day(f"encounter-E{n}/claim-1-ACME01") for n in range(2000)]
+    assert all(timedelta(0) <= t < timedelta(days=1) for t in times)
+    assert {t.seconds // 3600 for t in times} == set(range(24))  # every hour of the day
