@@ -21,6 +21,9 @@ from workers.codec import Keyring, PayloadKeyError, data_converter, keyring_from
 
 _EVENT_ID = re.compile(r"HistoryEvent\(id: (\d+)")
 _REASON = re.compile(r"Nondeterminism error: (.*?)\", source:", re.DOTALL)
+# "patch marker encountered for change lean-encounter, but there is no corresponding change
+# command": the SDK names the change, not the event; the event is the change's marker.
+_PATCH = re.compile(r"patch marker encountered for change ([^\s,]+)")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ def divergence(record: RecordedHistory, failure: BaseException) -> ReplayOutcome
     found = _EVENT_ID.search(message)
     history = record.history()
     event_id = int(found[1]) if found else None
+    patch = _PATCH.search(message)
+    if event_id is None and patch is not None:
+        event_id = _patch_marker(history, patch[1])
     event_type = None
     if event_id is not None:
         event = next((e for e in history.events if e.event_id == event_id), None)
@@ -80,6 +86,16 @@ def divergence(record: RecordedHistory, failure: BaseException) -> ReplayOutcome
         event_id=event_id,
         event_type=event_type,
     )
+
+
+def _patch_marker(history, change: str) -> int | None:
+    """The event that recorded the change's patch marker (workflow.patched), if any."""
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            details = event.marker_recorded_event_attributes.details.get("patch-data")
+            if details is not None and any(change.encode() in p.data for p in details.payloads):
+                return event.event_id
+    return None
 
 
 def missing_keys(records: Sequence[RecordedHistory], keyring: Keyring) -> None:

@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
         FollowUp,
         SubmitClaim,
     )
-    from contract.stages import Stage
+    from contract.stages import CLAIM_FINAL, Stage
     from workflows.acknowledgment import resend_once
     from workflows.appeal import appeal_claim
     from workflows.correction import CORRECTION_WORKLIST, CorrectionWait
@@ -60,6 +60,10 @@ APPEALS = "appeals"  # a denial routed to appeal starts an AppealWorkflow
 DENIAL_ROUTES = "denial-routes"  # the route a denial takes is recorded, with why
 ACK_FOLLOW_UP = "ack-follow-up"  # no 277CA: resend once (workflows/acknowledgment.py)
 UNDERPAID_WORKLIST = "underpaid-worklist"  # an underpaid claim is a task and CobUnderpaid
+# Fewer steps per claim: the mailbox is read before the payer's deadline terms are looked up
+# (none are needed when the 835 is there), the lookup is a local activity, and a claim's
+# last report goes to the encounter only when it says something new.
+LEAN_CLAIM = "lean-claim"
 # (and workflows/correction.py's CORRECTION_WORKLIST: a correctable denial is a task, waited
 # for until its corrected-claim deadline, then lost)
 # (and workflows/prior_auth.py's PRIOR_AUTH_FOLLOW_UP: a pended 278 is asked again on timers)
@@ -76,10 +80,13 @@ class PayerClaimWorkflow:
         self._reports: list[asyncio.Task] = []
         self._rules: DeadlineRules | None = None
         self._deadline: Deadline | None = None
+        self._lean = False
+        self._reported: ClaimProgress | None = None  # the last report sent to the encounter
 
     @workflow.run
     async def run(self, run: ClaimRun) -> ClaimOutcome:
         self._timers = workflow.patched(FOLLOW_UP_TIMERS)
+        self._lean = workflow.patched(LEAN_CLAIM)
         self._payer_id = run.coverage.payer_id
         self._calls = PayerCalls(
             workflow_id=workflow.info().workflow_id,
@@ -124,10 +131,17 @@ class PayerClaimWorkflow:
                 ClaimActivities.fetch_remittance, claim, **PAYER_CALL
             )
             return remittance, ""
+        looked, accepted_on = False, workflow.now().date()
+        if self._lean:  # the 835 is often there at the first look: no deadline terms needed
+            remittance = await RemittanceWatch.first_look(claim, self._calls)
+            if remittance is not None:
+                return remittance, ""
+            looked = True
         watch = RemittanceWatch(
-            claim, await self._deadline_rules(), run.era_poll_days, self._set_deadline, self._calls
-        )
-        return await watch.wait(), watch.lost_reason
+            claim, await self._deadline_rules(), run.era_poll_days, self._set_deadline,
+            self._calls, accepted_on,
+        )  # fmt: skip
+        return await watch.wait(looked), watch.lost_reason
 
     async def _bill(self, run: ClaimRun, outcome: ClaimOutcome) -> None:
         authorization = await authorize(
@@ -208,7 +222,7 @@ class PayerClaimWorkflow:
     async def _deadline_rules(self) -> DeadlineRules:
         """The payer's deadline terms, read once (an activity: profiles are files)."""
         if self._rules is None:
-            self._rules = await deadline_rules(self._payer_id)
+            self._rules = await deadline_rules(self._payer_id, local=self._lean)
         return self._rules
 
     async def _submit(self, submission: ClaimSubmission) -> ClaimAcknowledgment:
@@ -329,6 +343,16 @@ class PayerClaimWorkflow:
         if not self._timers or parent is None:
             return
         progress = ClaimProgress(stage=self._stage, deadline=self._deadline)
+        if self._lean:
+            # The encounter takes a claim's outcome from its result, not from a report: the
+            # last stage is news only with a new deadline; the same report twice never is.
+            last = self._reported
+            if progress == last or (
+                progress.stage in CLAIM_FINAL and last is not None
+                and progress.deadline == last.deadline
+            ):  # fmt: skip
+                return
+            self._reported = progress
         handle = workflow.get_external_workflow_handle(parent.workflow_id)
         # Not awaited: the signal is a command of this workflow task, sent in order.
         self._reports.append(asyncio.create_task(handle.signal("claim_progress", progress)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -57,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.stages import CLAIM_FINAL, MAX_CLAIMS, Stage
     from workflows.claim import PayerClaimWorkflow
     from workflows.payer_calls import PayerCalls
-    from workflows.policies import LEDGER_WRITE, LOOKUP, payer_rejection
+    from workflows.policies import LEDGER_WRITE, LOCAL_LEDGER_WRITE, LOOKUP, payer_rejection
 
 
 # Versions (workflow.patched): a COB review reorders the payers not billed yet.
@@ -70,6 +71,10 @@ ENCOUNTER_UNDERPAID = "encounter-underpaid"
 ARCHIVE_ON_CLOSE = "archive-on-close"
 # A patient balance is billed to the guarantor's account (workflows/patient_account.py).
 PATIENT_ACCOUNT = "patient-account"
+# Fewer steps per encounter: the encounter's row is recorded by a local activity (its input
+# is the workflow's own, already in the history), and a search attribute is upserted only
+# when its value changes, the closing ones together.
+LEAN_ENCOUNTER = "lean-encounter"
 
 
 @workflow.defn
@@ -80,6 +85,8 @@ class EncounterWorkflow:
         self._review: OrderRecord | None = None  # the order waiting for a person's choice
         self._choice: OrderChoice | None = None
         self._chosen: list[str] | None = None  # the chosen order, once recorded
+        self._lean = False
+        self._shown: tuple[str, str] | None = None  # CobStage and CobCurrentPayer as upserted
 
     @workflow.run
     async def run(self, run: EncounterRun) -> EncounterStatus:
@@ -103,12 +110,17 @@ class EncounterWorkflow:
         self._status = status = EncounterStatus(
             encounter_id=encounter.encounter_id, stage=Stage.NEW
         )
+        self._lean = workflow.patched(LEAN_ENCOUNTER)
         self._set_stage(Stage.ELIGIBILITY)
-        await workflow.execute_activity_method(
-            EncounterActivities.record_encounter,
-            EncounterRecord(workflow_id=workflow_id, encounter=encounter, status="eligibility"),
-            **LEDGER_WRITE,
-        )
+        record = EncounterRecord(workflow_id=workflow_id, encounter=encounter, status="eligibility")
+        if self._lean:
+            await workflow.execute_local_activity_method(
+                EncounterActivities.record_encounter, record, **LOCAL_LEDGER_WRITE
+            )
+        else:
+            await workflow.execute_activity_method(
+                EncounterActivities.record_encounter, record, **LEDGER_WRITE
+            )
         benefits: list[Benefits] = list(
             await asyncio.gather(*(self._eligibility(encounter, c) for c in encounter.coverages))
         )
@@ -206,9 +218,11 @@ class EncounterWorkflow:
                 ),
                 **LEDGER_WRITE,
             )
-        workflow.upsert_search_attributes(
-            [search_attributes.PATIENT_BALANCE.value_set(float(closed.patient_responsibility))]
-        )
+        balance = search_attributes.PATIENT_BALANCE.value_set(float(closed.patient_responsibility))
+        if self._lean:  # one upsert: the balance with the last stage
+            self._set_stage(Stage.CLOSED, also=[balance])
+            return status
+        workflow.upsert_search_attributes([balance])
         self._set_stage(Stage.CLOSED)
         return status
 
@@ -353,13 +367,18 @@ class EncounterWorkflow:
                 raise
             return rejected_inquiry(coverage, rejection)
 
-    def _set_stage(self, stage: Stage) -> None:
+    def _set_stage(self, stage: Stage, also: list[SearchAttributeUpdate] | None = None) -> None:
         assert self._status is not None
         self._status.stage = stage
+        shown = (stage.value, self._status.current_payer or "")
+        if self._lean and shown == self._shown and not also:
+            return  # the same stage again (a claim's new deadline): nothing to upsert
+        self._shown = shown
         workflow.upsert_search_attributes(
             [
-                search_attributes.STAGE.value_set(stage.value),
-                search_attributes.CURRENT_PAYER.value_set(self._status.current_payer or ""),
+                search_attributes.STAGE.value_set(shown[0]),
+                search_attributes.CURRENT_PAYER.value_set(shown[1]),
+                *(also or []),
             ]
         )
 

@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from cob.model import Remittance
     from contract.messages import FollowUp, StatusCheck, SubmitClaim
     from workflows.payer_calls import PayerCalls
-    from workflows.policies import LOOKUP
+    from workflows.policies import LOCAL_LOOKUP, LOOKUP
     from workflows.wake import wake_time
 
 
@@ -57,7 +57,14 @@ async def sleep_until(day: date) -> None:
         await workflow.sleep(delay)
 
 
-async def deadline_rules(payer_id: str) -> DeadlineRules:
+async def deadline_rules(payer_id: str, local: bool = False) -> DeadlineRules:
+    """The payer's deadline terms (a lookup in the payer directory's files): a local
+    activity in claims started since LEAN_CLAIM (workflows/claim.py), which costs the
+    history one marker and no workflow task of its own."""
+    if local:
+        return await workflow.execute_local_activity_method(
+            ClaimActivities.deadline_rules, payer_id, **LOCAL_LOOKUP
+        )
     return await workflow.execute_activity_method(
         ClaimActivities.deadline_rules, payer_id, **LOOKUP
     )
@@ -78,6 +85,7 @@ class RemittanceWatch:
         era_poll_days: int,
         on_deadline: Callable[[Deadline | None], None],
         calls: PayerCalls,
+        accepted_on: date | None = None,
     ) -> None:
         self.claim = claim
         self.calls = calls
@@ -85,7 +93,7 @@ class RemittanceWatch:
         self.era_poll_days = era_poll_days
         self.on_deadline = on_deadline
         sub = claim.submission
-        self.accepted_on = today()  # the 277CA acceptance: proof of timely filing
+        self.accepted_on = accepted_on or today()  # the 277CA acceptance: timely filing
         self.filing = claim_filing_deadline(rules, sub)
         self.lost_reason = ""
 
@@ -103,17 +111,23 @@ class RemittanceWatch:
         )
 
     async def pick_up(self) -> Remittance | None:
-        return await self.calls.ask(
+        return await self.first_look(self.claim, self.calls)
+
+    @staticmethod
+    async def first_look(claim: SubmitClaim, calls: PayerCalls) -> Remittance | None:
+        """The claim's 835 if the mailbox has it now."""
+        return await calls.ask(
             ClaimActivities.pick_up_remittance,
-            self.claim,
-            payer_id=self.claim.submission.coverage.payer_id,
+            claim,
+            payer_id=claim.submission.coverage.payer_id,
             about="the ERA mailbox (835)",
-            ccn=self.claim.submission.claim_control_number,
+            ccn=claim.submission.claim_control_number,
         )
 
-    async def wait(self) -> Remittance | None:
-        """The claim's 835, or None when the timely filing deadline passed without one."""
-        remittance = await self.pick_up()
+    async def wait(self, looked: bool = False) -> Remittance | None:
+        """The claim's 835, or None when the timely filing deadline passed without one
+        (`looked`: the mailbox was read once already, and had none)."""
+        remittance = None if looked else await self.pick_up()
         if remittance is not None:
             return remittance
         sub, filing = self.claim.submission, self.filing
