@@ -30,6 +30,7 @@ from contract.accounts import (
     StatementRequest,
     account_workflow_id,
 )
+from contract.messages import GENERATION
 from ledger import worklist, writes
 from ledger.accounts import AccountNumberTaken, account_for, link_encounter
 from payers.directory import payer_names
@@ -73,11 +74,16 @@ class AccountActivities:
 
     @activity.defn
     async def join_account(self, join: JoinAccount) -> str | None:
+        """Bill the encounter's patient balance to its guarantor's account (join)."""
+        return await self.join(join)
+
+    async def join(self, join: JoinAccount) -> str | None:
         """Bill the encounter's patient balance to its guarantor's account: the account's
         workflow is signalled, or started with the signal when it is not running. A retried
         attempt signals again, which the account takes as the same encounter. Returns the
         account id; None when the practice's account number is another guarantor's, which
-        a task asks a person to sort out."""
+        a task asks a person to sort out. Within an activity (join_account, or the
+        encounter's close_encounter)."""
         encounter = join.encounter
         person = guarantor(encounter)
         name = full_name(person.first_name, person.last_name)
@@ -98,6 +104,7 @@ class AccountActivities:
             ),
             policy=practice_policy(),
             payer_names=payer_names(),
+            generation=GENERATION,
         )
         self_pay = not join.remittances
         billed = BilledEncounter(

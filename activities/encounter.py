@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from temporalio import activity
 
+from activities.accounts import AccountActivities
 from activities.base import PayerAndLedger, business_error
 from activities.statement import render_statement
 from cob.deadlines import claim_filing_deadline, overdue
@@ -26,6 +27,7 @@ from cob.model import (
 from cob.money import ZERO, UnbalancedLine, account_line, patient_balance
 from cob.order_review import ORDER_REVIEW_KIND
 from cob.statements import statement_due
+from contract.accounts import JoinAccount
 from contract.ids import encounter_id_of
 from contract.messages import (
     CloseEncounter,
@@ -44,6 +46,10 @@ T = TypeVar("T")
 
 
 class EncounterActivities(PayerAndLedger):
+    def __init__(self, *args, accounts: AccountActivities | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.accounts = accounts or AccountActivities(self.ledger, self.statements_dir)
+
     @activity.defn
     async def record_encounter(self, record: EncounterRecord) -> None:
         await self._write(
@@ -251,8 +257,21 @@ class EncounterActivities(PayerAndLedger):
             "encounter_closed",
             {"patient_responsibility": str(total), "statement": statement_path},
         )
+        account_id = None
+        if close.bill_account and total > 0:  # every payer has adjudicated
+            account_id = await self.accounts.join(
+                JoinAccount(
+                    encounter_workflow_id=close.workflow_id,
+                    encounter=encounter,
+                    lines=accounts,
+                    remittances=close.remittances,
+                )
+            )
         return EncounterClosed(
-            lines=accounts, patient_responsibility=total, statement_path=statement_path
+            lines=accounts,
+            patient_responsibility=total,
+            statement_path=statement_path,
+            account_id=account_id,
         )
 
     def _write_statement(self, encounter_id: str, text: str) -> Path:

@@ -17,7 +17,7 @@ from cob.model import Encounter, shown
 from cob.validation import MAX_CHARGE, InvalidInput, validate_encounter
 from contract import search_attributes
 from contract.ids import TASK_QUEUE, encounter_workflow_id
-from contract.messages import EncounterRun, EncounterStatus
+from contract.messages import GENERATION, EncounterRun, EncounterStatus
 from payers.directory import known_payer_ids
 from workflows.encounter import EncounterWorkflow
 
@@ -105,6 +105,7 @@ async def start_encounter(
         encounter=encounter,
         correction_wait_days=correction_wait_days,
         era_poll_days=era_poll_days,
+        generation=GENERATION,
     )
     return await client.start_workflow(
         EncounterWorkflow.run,

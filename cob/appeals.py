@@ -26,6 +26,7 @@ class AppealRun(Model):
     denial: DenialDecision
     rules: DeadlineRules
     era_poll_days: int = Field(default=1, gt=0)
+    generation: int = Field(default=1, ge=1)  # the claim's code generation (workflows/)
 
 
 class AppealFiling(Model):

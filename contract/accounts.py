@@ -72,6 +72,7 @@ class AccountRun(Model):
     # events after which the account continues as new, if Temporal has not suggested it
     # before (its suggestion comes near its own limits, far above this)
     history_limit: int = Field(default=5_000, ge=50)
+    generation: int = Field(default=1, ge=1)  # code generation (workflows/versions.py)
 
 
 class JoinAccount(Model):

@@ -30,10 +30,16 @@ from contract.stages import Stage
 __all__ = ["ClaimCorrection"]
 
 
+# The code generation new executions start at (workflows/versions.py): an execution whose
+# input has none (1) was started before, and takes each change by its workflow.patched marker.
+GENERATION = 2
+
+
 class EncounterRun(Model):
     encounter: Encounter
     correction_wait_days: int = 30  # how long a denied claim waits for a team's correction
     era_poll_days: int = Field(default=1, gt=0)  # how often a claim reads the ERA mailbox
+    generation: int = Field(default=1, ge=1)  # start with GENERATION; 1: started before
 
 
 class EligibilityCheck(Model):
@@ -80,6 +86,7 @@ class ClaimRun(Model):
     # The encounter's n-th claim (its claim control numbers are <encounter>-<n>-<attempt>);
     # 0: the payer's position, as before COB reviews could bill a payer twice.
     claim_number: int = Field(default=0, ge=0)
+    generation: int = Field(default=1, ge=1)  # the encounter's (workflows/versions.py)
 
 
 # lost: no 835 came before the timely filing deadline passed (42 CFR 424.44 for Medicare;
@@ -178,12 +185,16 @@ class CloseEncounter(Model):
     remittances: list[Remittance]
     statement_date: date
     claims: list[ClaimOutcome] = []
+    # A patient balance is billed to the guarantor's account in the same step (generation 2;
+    # before, the encounter's own join_account step did it).
+    bill_account: bool = False
 
 
 class EncounterClosed(Model):
     lines: list[LineAccount]
     patient_responsibility: Decimal
     statement_path: str | None
+    account_id: str | None = None  # the account billed, under bill_account
 
 
 class EncounterStatus(Model):

@@ -69,11 +69,12 @@ def build_worker(client: Client, settings: WorkerSettings) -> Worker:
         ledger=make_engine(settings.database_url),
         statements_dir=settings.statements_dir or cob_home() / "statements",
     )
+    accounts = AccountActivities(parts["ledger"], parts["statements_dir"])
     activities = (
-        EncounterActivities(**parts).all()
+        EncounterActivities(**parts, accounts=accounts).all()
         + ClaimActivities(**parts).all()
         + ArchiveActivities(parts["ledger"]).all()
-        + AccountActivities(parts["ledger"], parts["statements_dir"]).all()
+        + accounts.all()
     )
     return Worker(
         client,

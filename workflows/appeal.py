@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.stages import Stage
     from workflows.follow_up import record, today
     from workflows.payer_calls import PayerCalls
+    from workflows.versions import changed
 
 # Version (workflow.patched): a level whose minimum amount in controversy the claim does not
 # reach opens an aggregation task instead of the filing task.
@@ -64,6 +65,7 @@ class AppealWorkflow:
 
     @workflow.run
     async def run(self, run: AppealRun) -> AppealOutcome:
+        self.generation = run.generation  # which changes it takes (workflows/versions.py)
         self._run = run
         notice = run.denied.adjudication_date  # the initial determination (835) date
         levels = run.rules.appeal_levels
@@ -73,7 +75,7 @@ class AppealWorkflow:
             filing = appeal_deadline(run.rules, level, notice)
             await self._progress(Stage.APPEAL, filing)
             below = None
-            if levels[level - 1].amount_in_controversy and workflow.patched(APPEAL_AIC):
+            if levels[level - 1].amount_in_controversy and changed(APPEAL_AIC):
                 at_stake = amount_in_controversy(run.submission, run.denied)
                 below = below_amount_in_controversy(at_stake, levels[level - 1], today())
             if below is not None:

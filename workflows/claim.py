@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.payer_calls import PayerCalls
     from workflows.policies import PAYER_CALL, payer_rejection
     from workflows.prior_auth import authorize
+    from workflows.versions import changed
 
 # Workflow versions (workflow.patched), so claims already running replay as they ran:
 # follow-up timers while waiting for the 835, and progress reported to the encounter.
@@ -81,12 +82,14 @@ class PayerClaimWorkflow:
         self._rules: DeadlineRules | None = None
         self._deadline: Deadline | None = None
         self._lean = False
+        self._unshown = False  # a quiet stage not yet upserted nor reported
         self._reported: ClaimProgress | None = None  # the last report sent to the encounter
 
     @workflow.run
     async def run(self, run: ClaimRun) -> ClaimOutcome:
-        self._timers = workflow.patched(FOLLOW_UP_TIMERS)
-        self._lean = workflow.patched(LEAN_CLAIM)
+        self.generation = run.generation  # which changes it takes (workflows/versions.py)
+        self._timers = changed(FOLLOW_UP_TIMERS)
+        self._lean = changed(LEAN_CLAIM)
         self._payer_id = run.coverage.payer_id
         self._calls = PayerCalls(
             workflow_id=workflow.info().workflow_id,
@@ -114,7 +117,7 @@ class PayerClaimWorkflow:
                     c.payer_id for c in run.encounter.coverages if not c.provider_in_network
                 },
             )
-            if outcome.payment_review.underpaid and workflow.patched(UNDERPAID_WORKLIST):
+            if outcome.payment_review.underpaid and changed(UNDERPAID_WORKLIST):
                 await self._work_underpayment(run, outcome)
         self._set_stage(Stage(outcome.result))
         # The encounter hears every report before this claim ends (a signal still in flight
@@ -137,6 +140,7 @@ class PayerClaimWorkflow:
             if remittance is not None:
                 return remittance, ""
             looked = True
+            self._show()  # it waits: its stage is worth showing and reporting now
         watch = RemittanceWatch(
             claim, await self._deadline_rules(), run.era_poll_days, self._set_deadline,
             self._calls, accepted_on,
@@ -159,10 +163,10 @@ class PayerClaimWorkflow:
             prior_remittances=run.prior_remittances,
         )
         for attempt in range(1, MAX_SUBMISSIONS + 1):
-            self._set_stage(Stage.SUBMITTED)
+            self._set_stage(Stage.SUBMITTED, quiet=self._lean)
             outcome.claim_control_numbers.append(submission.claim_control_number)
             ack = await self._submit(submission)
-            if not ack.acknowledged and workflow.patched(ACK_FOLLOW_UP):
+            if not ack.acknowledged and changed(ACK_FOLLOW_UP):
                 self._set_stage(Stage.AWAITING_ACKNOWLEDGMENT)
                 ack = await resend_once(submission, ack, self._submit, self._follow_up)
                 if not ack.acknowledged:
@@ -170,7 +174,7 @@ class PayerClaimWorkflow:
                     return
             remittance: Remittance | None = None
             if ack.accepted:
-                self._set_stage(Stage.AWAITING_REMITTANCE)
+                self._set_stage(Stage.AWAITING_REMITTANCE, quiet=self._lean)
                 remittance, lost = await self._await_remittance(
                     run, SubmitClaim(workflow_id=workflow.info().workflow_id, submission=submission)
                 )
@@ -178,7 +182,7 @@ class PayerClaimWorkflow:
                     outcome.result, outcome.reason = "lost", lost
                     return
                 self._denial = route_denial(remittance)
-                if self._denial.route != Route.POST and workflow.patched(DENIAL_ROUTES):
+                if self._denial.route != Route.POST and changed(DENIAL_ROUTES):
                     await self._record_route(submission, self._denial)
             else:
                 self._denial = front_end_rejection(ack)
@@ -186,7 +190,7 @@ class PayerClaimWorkflow:
             outcome.remittance, outcome.denial = remittance, self._denial
             outcome.result = answer_result(remittance, self._denial)
             if remittance is not None and self._denial.route == Route.APPEAL:
-                if workflow.patched(APPEALS):
+                if changed(APPEALS):
                     appeal = AppealRun(
                         claim_workflow_id=workflow.info().workflow_id,
                         submission=submission,
@@ -194,12 +198,13 @@ class PayerClaimWorkflow:
                         denial=self._denial,
                         rules=await self._deadline_rules(),
                         era_poll_days=run.era_poll_days,
+                        generation=run.generation,
                     )
                     await appeal_claim(appeal, outcome)
                 break
             if not fixable:
                 break
-            if workflow.patched(CORRECTION_WORKLIST):
+            if changed(CORRECTION_WORKLIST):
                 if not await self._work_correction(submission, remittance, outcome, attempt):
                     return
             elif attempt == MAX_SUBMISSIONS or not await self._await_correction(run):
@@ -320,8 +325,14 @@ class PayerClaimWorkflow:
             return False
         return True
 
-    def _set_stage(self, stage: Stage) -> None:
+    def _set_stage(self, stage: Stage, quiet: bool = False) -> None:
+        """The claim's stage, in its search attributes and reported to the encounter; a
+        `quiet` one (a step of seconds when the payer answers at once) only once the claim
+        waits in it (_show)."""
         self._stage = stage
+        self._unshown = quiet
+        if quiet:
+            return
         workflow.upsert_search_attributes(
             [
                 search_attributes.STAGE.value_set(stage.value),
@@ -330,9 +341,14 @@ class PayerClaimWorkflow:
         )
         self._report()
 
+    def _show(self) -> None:
+        if self._unshown:
+            self._set_stage(self._stage)
+
     def _set_deadline(self, deadline: Deadline | None) -> None:
         if deadline == self._deadline:
             return
+        self._show()
         self._deadline = deadline
         workflow.upsert_search_attributes(search_attributes.deadline_updates(deadline))
         self._report()
@@ -348,9 +364,9 @@ class PayerClaimWorkflow:
             # last stage is news only with a new deadline; the same report twice never is.
             last = self._reported
             if progress == last or (
-                progress.stage in CLAIM_FINAL and last is not None
-                and progress.deadline == last.deadline
-            ):  # fmt: skip
+                progress.stage in CLAIM_FINAL
+                and progress.deadline == (last.deadline if last else None)
+            ):
                 return
             self._reported = progress
         handle = workflow.get_external_workflow_handle(parent.workflow_id)

@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.claim import PayerClaimWorkflow
     from workflows.payer_calls import PayerCalls
     from workflows.policies import LEDGER_WRITE, LOCAL_LEDGER_WRITE, LOOKUP, payer_rejection
+    from workflows.versions import changed
 
 
 # Versions (workflow.patched): a COB review reorders the payers not billed yet.
@@ -90,8 +91,9 @@ class EncounterWorkflow:
 
     @workflow.run
     async def run(self, run: EncounterRun) -> EncounterStatus:
+        self.generation = run.generation  # which changes it takes (workflows/versions.py)
         status = await self._bill(run)
-        if workflow.patched(ARCHIVE_ON_CLOSE):
+        if changed(ARCHIVE_ON_CLOSE):
             # A workflow cannot read its own final history: another one, started here, waits
             # for the close and keeps every history of the encounter (workflows/archive.py).
             await workflow.execute_activity_method(
@@ -110,7 +112,7 @@ class EncounterWorkflow:
         self._status = status = EncounterStatus(
             encounter_id=encounter.encounter_id, stage=Stage.NEW
         )
-        self._lean = workflow.patched(LEAN_ENCOUNTER)
+        self._lean = changed(LEAN_ENCOUNTER)
         self._set_stage(Stage.ELIGIBILITY)
         record = EncounterRecord(workflow_id=workflow_id, encounter=encounter, status="eligibility")
         if self._lean:
@@ -140,7 +142,7 @@ class EncounterWorkflow:
         await workflow.execute_activity_method(
             EncounterActivities.record_order, record_base, **LEDGER_WRITE
         )
-        if order.needs_manual_review and workflow.patched(ORDER_REVIEW_HOLD):
+        if order.needs_manual_review and changed(ORDER_REVIEW_HOLD):
             record_base = await self._order_review(record_base)
 
         remittances: list[Remittance] = []
@@ -165,6 +167,7 @@ class EncounterWorkflow:
                     correction_wait_days=run.correction_wait_days,
                     era_poll_days=run.era_poll_days,
                     claim_number=number if number != billed + 1 else 0,
+                    generation=run.generation,
                 ),
                 id=status.current_claim,
             )
@@ -172,13 +175,13 @@ class EncounterWorkflow:
             if (
                 outcome.payment_review is not None
                 and outcome.payment_review.underpaid
-                and workflow.patched(ENCOUNTER_UNDERPAID)
+                and changed(ENCOUNTER_UNDERPAID)
             ):
                 workflow.upsert_search_attributes([search_attributes.UNDERPAID.value_set(True)])
             if (
                 outcome.remittance is not None
                 and cob_review_due(outcome.denial, billed, payers, reviewed)
-                and workflow.patched(COB_REVIEW)
+                and changed(COB_REVIEW)
             ):
                 reviewed.add(coverage.key)
                 await self._cob_review(record_base, payers, billed, outcome)
@@ -199,13 +202,15 @@ class EncounterWorkflow:
                 remittances=remittances,
                 statement_date=workflow.now().date(),
                 claims=status.claims,
+                bill_account=self._lean,  # one step: closed, and billed to the account
             ),
             **LEDGER_WRITE,
         )
         status.lines = closed.lines
         status.patient_responsibility = closed.patient_responsibility
         status.statement_path = closed.statement_path
-        if closed.patient_responsibility > 0 and workflow.patched(PATIENT_ACCOUNT):
+        status.account_id = closed.account_id
+        if not self._lean and closed.patient_responsibility > 0 and changed(PATIENT_ACCOUNT):
             # every payer has adjudicated: the patient's share goes to their account, which
             # sends one statement for all the guarantor's open encounters
             status.account_id = await workflow.execute_activity_method(

@@ -101,6 +101,7 @@ class PatientAccountWorkflow:
     async def run(self, run: AccountRun) -> None:
         """The account lives as long as its guarantor may be billed: idle (no timer) while
         nothing is owed, so a late payer's 835 or a new encounter finds it."""
+        self.generation = run.generation  # which changes it takes (workflows/versions.py)
         self._run = run
         for payment in run.state.payments:
             self._receipts[payment.payment_id] = self._receipt(payment, duplicate=True)

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.messages import FollowUp
     from contract.stages import Stage
     from workflows.policies import LOOKUP, PAYER_CALL
+    from workflows.versions import changed
 
 # Version (workflow.patched): faults hold with a task instead of failing or deciding.
 PAYER_FAULTS = "payer-faults"
@@ -79,7 +80,7 @@ class PayerCalls:
         ccn: str | None = None,
     ) -> Any:
         """The activity's result; an ActivityError only for the payer's own 'no'."""
-        if not workflow.patched(PAYER_FAULTS):  # workflows started before: as they ran
+        if not changed(PAYER_FAULTS):  # workflows started before: as they ran
             return await workflow.execute_activity_method(activity, arg, **PAYER_CALL)
         held: Fault | None = None
         while True:

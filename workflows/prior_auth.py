@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.stages import Stage
     from workflows.follow_up import record, today
     from workflows.payer_calls import PayerCalls
+    from workflows.versions import changed
 
 # Workflow version (workflow.patched): a pended 278 is asked again on timers.
 PRIOR_AUTH_FOLLOW_UP = "prior-auth-follow-up"
@@ -62,7 +63,7 @@ async def authorize(
         payer_id=run.coverage.payer_id,
         about="prior authorization (278)",
     )
-    if decision.status == "pended" and workflow.patched(PRIOR_AUTH_FOLLOW_UP):
+    if decision.status == "pended" and changed(PRIOR_AUTH_FOLLOW_UP):
         decision = await await_prior_auth(
             request, await deadline_rules(), workflow.info().workflow_id, set_deadline, calls
         )

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio import workflow
 
+from workflows.versions import changed
+
 # Versions (workflow.patched): follow-up timers wake at the workflow's own time of day.
 SPREAD_WAKE_TIMES = "spread-wake-times"
 DAY_SECONDS = 24 * 60 * 60
@@ -28,6 +30,6 @@ def wake_time(day: date) -> datetime:
     """When a follow-up due on `day` wakes: at this workflow's time of that day (00:00 UTC in
     workflows started before the change)."""
     start = datetime.combine(day, time(), tzinfo=UTC)
-    if workflow.patched(SPREAD_WAKE_TIMES):
+    if changed(SPREAD_WAKE_TIMES):
         return start + time_of_day(workflow.info().workflow_id)
     return start
