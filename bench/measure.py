@@ -82,6 +82,7 @@ class HistoryCounts:
     events: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     activity_types: Counter[str] = field(default_factory=Counter)  # and workflow types
+    event_types: Counter[str] = field(default_factory=Counter)
     bytes: int = 0
     histories: list[WorkflowHistory] = field(default_factory=list)
 
@@ -99,10 +100,13 @@ async def round_histories(
         async with gate:
             history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         counts.histories.append(history)
+        workflow_type = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
         for event in history.events:
             at = event.event_time.ToDatetime().replace(tzinfo=since.tzinfo)
             if since <= at <= until:
                 counts.events += 1
+                kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+                counts.event_types[f"{workflow_type}: {kind}"] += 1
                 counts.bytes += event.ByteSize()
                 if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
                     marker = event.marker_recorded_event_attributes.marker_name

@@ -385,6 +385,9 @@ async def bench(args: argparse.Namespace) -> int:
             print("\nper encounter, by type (the last round):")
             for name, count in sorted(last.counts.activity_types.items()):
                 print(f"  {count / last.n:6.2f}  {name}")
+            print("events per encounter, by type (the last round):")
+            for name, count in last.counts.event_types.most_common():
+                print(f"  {count / last.n:6.2f}  {name}")
         if args.hold:
             rss, peak, seconds = await hold_in_flight(client, args.hold, processes)
             print(
