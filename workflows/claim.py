@@ -139,8 +139,7 @@ class PayerClaimWorkflow:
             remittance = await RemittanceWatch.first_look(claim, self._calls)
             if remittance is not None:
                 return remittance, ""
-            looked = True
-            self._show()  # it waits: its stage is worth showing and reporting now
+            looked = True  # it waits: the watch shows its stage with its deadline (_show)
         watch = RemittanceWatch(
             claim, await self._deadline_rules(), run.era_poll_days, self._set_deadline,
             self._calls, accepted_on,
@@ -348,10 +347,12 @@ class PayerClaimWorkflow:
     def _set_deadline(self, deadline: Deadline | None) -> None:
         if deadline == self._deadline:
             return
-        self._show()
         self._deadline = deadline
         workflow.upsert_search_attributes(search_attributes.deadline_updates(deadline))
-        self._report()
+        if self._unshown:  # the stage it waits in, with the deadline, in one report
+            self._set_stage(self._stage)
+        else:
+            self._report()
 
     def _report(self) -> None:
         """Tell the encounter what this claim is doing and by when (its search attributes)."""
