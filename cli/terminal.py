@@ -36,7 +36,7 @@ def unreachable(error: BaseException) -> str | None:
     from temporalio.service import RPCError, RPCStatusCode
 
     from contract.ids import TASK_QUEUE
-    from ledger.db import LedgerUnreachable, database_url
+    from ledger.db import LedgerSchemaTooOld, LedgerUnreachable, database_url
     from payers.simulator.serve import SimulatorUnavailable
     from workers.cluster import ClusterSettingsError
     from workers.codec import PayloadKeyError
@@ -52,6 +52,7 @@ def unreachable(error: BaseException) -> str | None:
     known = (
         TemporalUnreachable,
         LedgerUnreachable,
+        LedgerSchemaTooOld,
         SimulatorUnavailable,
         DevServerFailed,
         SearchAttributesMissing,
