@@ -42,6 +42,7 @@ def unreachable(error: BaseException) -> str | None:
     from workers.codec import PayloadKeyError
     from workers.devserver import DevServerFailed
     from workers.http_thread import HttpServerFailed
+    from workers.metrics import MetricsAddressError
     from workers.temporal import (
         START_IT,
         SearchAttributesMissing,
@@ -59,6 +60,7 @@ def unreachable(error: BaseException) -> str | None:
         PayloadKeyError,
         ClusterSettingsError,
         HttpServerFailed,
+        MetricsAddressError,
     )
     if isinstance(error, known):
         return str(error)
