@@ -177,6 +177,17 @@ def test_the_image_copies_every_package_the_project_installs():
     assert set(PACKAGES) == installed
 
 
+def test_every_file_a_service_mounts_is_in_the_repository():
+    mounted = [
+        volume.split(":")[0]
+        for service in SERVICES.values()
+        for volume in service.get("volumes", [])
+        if volume.startswith(".")
+    ]
+    assert mounted == ["./deploy/temporal-dynamicconfig.yaml"]
+    assert all((ROOT / path).is_file() for path in mounted)
+
+
 def compose_command() -> list[str] | None:
     """`docker compose` or `docker-compose`, when one is installed and answers."""
     for command in (["docker", "compose"], ["docker-compose"]):
