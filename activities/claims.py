@@ -11,6 +11,7 @@ from datetime import date
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import metrics
 from activities.base import PayerAndLedger, fault_error
 from activities.remittances import mailbox_posting
 from cob.claim_status import ClaimStatusReport
@@ -147,6 +148,7 @@ class ClaimActivities(PayerAndLedger):
             payer_claim_number=remittance.payer_claim_number,
         )
         await self._record_claim(claim, ack, remittance)
+        metrics.remittance_posted(remittance)
         return remittance
 
     async def _era_task(self, claim: SubmitClaim, kind: str, why: str, on: date) -> None:

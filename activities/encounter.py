@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from temporalio import activity
 
+from activities import metrics
 from activities.accounts import AccountActivities
 from activities.base import PayerAndLedger, business_error
 from activities.statement import render_statement
@@ -181,6 +182,7 @@ class EncounterActivities(PayerAndLedger):
         await self._record_claim(claim, ack, None)
         if ack.accepted:
             await self._record_filing(claim)
+        metrics.claim_submitted(submission.coverage.payer_id, ack.accepted)
         return ack
 
     async def _record_filing(self, claim: SubmitClaim) -> None:

@@ -12,6 +12,7 @@ from cli import (
     account_commands,
     appeals,
     audit,
+    db_commands,
     encounter_commands,
     era,
     explain_commands,
@@ -51,6 +52,7 @@ app.add_typer(era.app, name="era")
 app.add_typer(x12.app, name="x12")
 app.add_typer(order.app, name="order")
 app.add_typer(audit.app, name="audit")
+app.add_typer(db_commands.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(task_commands.app, name="task")
 app.add_typer(account_commands.payment_app, name="payment")

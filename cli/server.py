@@ -99,9 +99,12 @@ def worker(
 ) -> None:
     """Run a worker against TEMPORAL_ADDRESS (default the embedded server at 127.0.0.1:7233).
     It refuses to start, naming them, when the namespace lacks a search attribute the
-    workflows set."""
+    workflows set. With COB_METRICS_ADDRESS (host:port) it serves Prometheus metrics there
+    at /metrics: the SDK's temporal_* and the engine's cob_*."""
     from activities.accounts import PolicyFileError, practice_policy
+    from ledger.db import make_engine
     from workers.logs import configure_worker_logging
+    from workers.metrics import metrics_address, metrics_runtime, report_open_tasks
     from workers.temporal import connect, temporal_address, verify_search_attributes
     from workers.worker import WorkerSettings, build_worker, payers_unreachable
 
@@ -111,16 +114,26 @@ def worker(
     except PolicyFileError as error:
         errors.print(str(error), markup=False, highlight=False)
         raise typer.Exit(1) from None
+    address = metrics_address()  # COB_METRICS_ADDRESS: a bad one stops it now too
 
     async def work() -> None:
-        client = await connect()
+        runtime = metrics_runtime(address) if address else None
+        client = await connect(runtime=runtime)
         await verify_search_attributes(client, register=register_search_attributes)
         worker = build_worker(client, WorkerSettings(payer_url=payer_url))
         # Not fatal: payers come and go, and their calls are retried; the workflows go on.
         if problem := await payers_unreachable(payer_url):
             errors.print(f"warning: {problem}", markup=False, highlight=False)
-        console.print(f"worker on {temporal_address()}, payers at {payer_url}")
-        await worker.run()
+        served = f", metrics at http://{address}/metrics" if address else ""
+        console.print(f"worker on {temporal_address()}, payers at {payer_url}{served}")
+        if runtime is None:
+            await worker.run()
+            return
+        tasks_open = asyncio.create_task(report_open_tasks(runtime.metric_meter, make_engine()))
+        try:
+            await worker.run()
+        finally:
+            tasks_open.cancel()
 
     run(work())
 

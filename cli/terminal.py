@@ -36,12 +36,13 @@ def unreachable(error: BaseException) -> str | None:
     from temporalio.service import RPCError, RPCStatusCode
 
     from contract.ids import TASK_QUEUE
-    from ledger.db import LedgerUnreachable, database_url
+    from ledger.db import LedgerSchemaTooOld, LedgerUnreachable, database_url
     from payers.simulator.serve import SimulatorUnavailable
     from workers.cluster import ClusterSettingsError
     from workers.codec import PayloadKeyError
     from workers.devserver import DevServerFailed
     from workers.http_thread import HttpServerFailed
+    from workers.metrics import MetricsAddressError
     from workers.temporal import (
         START_IT,
         SearchAttributesMissing,
@@ -52,12 +53,14 @@ def unreachable(error: BaseException) -> str | None:
     known = (
         TemporalUnreachable,
         LedgerUnreachable,
+        LedgerSchemaTooOld,
         SimulatorUnavailable,
         DevServerFailed,
         SearchAttributesMissing,
         PayloadKeyError,
         ClusterSettingsError,
         HttpServerFailed,
+        MetricsAddressError,
     )
     if isinstance(error, known):
         return str(error)

@@ -23,6 +23,14 @@ from sqlmodel import Session, SQLModel, create_engine
 from ledger import tables  # registers the tables on SQLModel.metadata
 from ledger.audit_chain import HEAD_ID, ChainHeadMissing, new_head
 from ledger.home import cob_home
+from ledger.schema import (
+    VERSION_TABLE,
+    Upgrade,
+    current_revision,
+    head_revision,
+    revisions,
+    upgrade,
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_CONNECT_TIMEOUT_S = 10  # a server that never answers is reported, not awaited
@@ -113,7 +121,8 @@ def _create_tables(engine: Engine) -> None:
 
 
 class LedgerSchemaTooOld(RuntimeError):
-    """A ledger table lacks a column that cannot be added in place (it is NOT NULL)."""
+    """The ledger's schema is not what this cob needs: a table lacks a column that cannot be
+    added in place (it is NOT NULL), or a migrated ledger is not at this cob's revision."""
 
 
 def _column_names(engine: Engine, table: Table) -> set[str]:
@@ -177,9 +186,30 @@ def _ensure_chain_head(engine: Engine) -> None:
             session.rollback()
 
 
+def _check_migrated(engine: Engine, url: str) -> None:
+    """A ledger under Alembic (ledger/schema.py) is changed by `cob db upgrade` alone: it must
+    be at this cob's head revision."""
+    with engine.connect() as connection:
+        found = current_revision(connection)
+    head = head_revision()
+    if found == head:
+        return
+    where = shown_url(url)
+    if found is not None and found not in revisions():
+        raise LedgerSchemaTooOld(
+            f"the ledger at {where} is at migration {found}, which this cob does not know "
+            f"(its newest is {head}): a newer cob migrated it; run that one"
+        )
+    raise LedgerSchemaTooOld(
+        f"the ledger at {where} is at migration {found or 'none'}, this cob needs {head}: "
+        "run `cob db upgrade`"
+    )
+
+
 def make_engine(url: str | None = None, schema: str | None = None) -> Engine:
     """The engine for `url` (default: database_url()), tables created on first use and an
-    older ledger's tables given the columns and indexes they lack.
+    older ledger's tables given the columns and indexes they lack; a ledger under Alembic's
+    migrations (`cob db upgrade`) is only checked to be at this cob's revision.
 
     `schema` (PostgreSQL only) puts every table in that schema via search_path, so a test
     can work in a throwaway schema. LedgerUnreachable when the database cannot be reached.
@@ -200,8 +230,11 @@ def make_engine(url: str | None = None, schema: str | None = None) -> Engine:
             except (OperationalError, InterfaceError) as error:
                 raise LedgerUnreachable(url, error) from error
         try:
-            _create_tables(engine)
-            _upgrade_tables(engine)
+            if inspect(engine).has_table(VERSION_TABLE):
+                _check_migrated(engine, url)
+            else:
+                _create_tables(engine)
+                _upgrade_tables(engine)
             _ensure_chain_head(engine)
         except (OperationalError, InterfaceError) as error:
             engine.dispose()
@@ -211,6 +244,19 @@ def make_engine(url: str | None = None, schema: str | None = None) -> Engine:
             raise
         _engines[key] = engine
         return engine
+
+
+def upgrade_ledger(url: str | None = None) -> Upgrade:
+    """`cob db upgrade`: the database at `url` (default: database_url()) brought to the head
+    revision, or stamped (ledger/schema.py); LedgerUnreachable when it cannot be reached."""
+    url = normalize_url(url or database_url())
+    engine = _sqlite_engine(url) if url.startswith("sqlite") else _postgres_engine(url, None)
+    try:
+        return upgrade(engine)
+    except (OperationalError, InterfaceError) as error:
+        raise LedgerUnreachable(url, error) from error
+    finally:
+        engine.dispose()
 
 
 def dispose_engine(url: str | None = None, schema: str | None = None) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from ledger import tables as t
 from ledger.db import in_transaction, upsert, utcnow
@@ -195,3 +195,14 @@ def _shortfalls(session: Session, workflow_ids: list[str]) -> dict[tuple[str, st
         key = (review.workflow_id, payer)
         found[key] = found.get(key, ZERO) + sum((s for s in short if s > 0), ZERO)
     return found
+
+
+def open_task_counts(engine: Engine) -> dict[str, int]:
+    """How many tasks are open, by kind (the workers' tasks-open gauge: kinds, no ids)."""
+    query = (
+        select(t.WorklistTask.kind, func.count())
+        .where(t.WorklistTask.status == "open")
+        .group_by(t.WorklistTask.kind)
+    )
+    with Session(engine) as session:
+        return {kind: count for kind, count in session.exec(query).all()}

@@ -53,6 +53,34 @@ def postgres_engine(url: str | None = None) -> Iterator[Engine]:
 
 
 @contextmanager
+def empty_database_url(backend: str, directory: Path) -> Iterator[str]:
+    """The URL of an empty ledger database nothing has opened yet, as a `cob` process takes
+    it: a SQLite file, or PostgreSQL with its search_path on a new schema (dropped after)."""
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / 'ledger.db'}"
+        try:
+            yield url
+        finally:
+            dispose_engine(url)
+        return
+    base = normalize_url(os.environ[TEST_DATABASE_ENV])
+    schema = f"cob_test_{secrets.token_hex(6)}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{base}?options=-csearch_path%3D{schema}"
+        try:
+            yield url
+        finally:
+            dispose_engine(url)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
 def backend_engine(backend: str, directory: Path) -> Iterator[Engine]:
     if backend == "sqlite":
         with sqlite_engine(directory) as engine:

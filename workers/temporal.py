@@ -16,6 +16,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from contract import search_attributes
@@ -68,10 +69,11 @@ def client_identity() -> str:
     return f"{current_user()}@{socket.gethostname()}"
 
 
-async def connect(address: str | None = None) -> Client:
+async def connect(address: str | None = None, runtime: Runtime | None = None) -> Client:
     """A client on the Temporal frontend, its payloads encrypted (workers/codec.py), named
     by client_identity(); TemporalUnreachable when nothing answers there, PayloadKeyError
-    when the keys are wrong."""
+    when the keys are wrong. `runtime`: the SDK's runtime (a worker's metrics endpoint,
+    workers/metrics.py), else the default one."""
     address = address or temporal_address()
     converter = data_converter()  # before connecting: a key problem is not a network one
     credentials = cluster_credentials()  # TLS, mTLS, API key (workers/cluster.py)
@@ -82,6 +84,7 @@ async def connect(address: str | None = None) -> Client:
             data_converter=converter,
             connect_timeout=CONNECT_TIMEOUT,
             identity=client_identity(),
+            runtime=runtime,
             **credentials.connect_options(),
         )
     except ValueError as error:  # 'invalid target URL': a bad port, a stray scheme
