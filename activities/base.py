@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 from cob.model import ClaimAcknowledgment, Remittance
 from contract.messages import SubmitClaim
 from ledger import documents, writes
+from ledger.db import in_one_transaction
 from payers.client import PayerCallFault, PayerClient, PayerConnection, PayerRejected
 
 T = TypeVar("T")
@@ -33,6 +34,14 @@ def fault_error(error: PayerCallFault) -> ApplicationError:
     return ApplicationError(
         str(error), error.detail, type=type(error).__name__, non_retryable=not error.retryable
     )
+
+
+class Steps(list):
+    """The ledger writes of one activity step, committed together (PayerAndLedger._commit):
+    one transaction instead of one per row and audit event."""
+
+    def add(self, fn: Callable[..., object], **kwargs: object) -> None:
+        self.append(lambda session: fn(session, **kwargs))
 
 
 class PayerAndLedger:
@@ -87,33 +96,50 @@ class PayerAndLedger:
     async def _write(self, fn, **kwargs) -> object:
         return await asyncio.to_thread(partial(fn, self.ledger, **kwargs))
 
-    async def _audit(self, workflow_id: str, step: str, kind: str, detail: dict) -> None:
-        """Append an audit event once per (workflow, step). Its `on` is the engine's date for
-        the step: when Temporal scheduled this attempt, by the workflow's clock."""
+    async def _commit(self, steps: Steps) -> None:
+        """The step's ledger writes, in one transaction (ledger.db.in_one_transaction)."""
+        if steps:
+            await asyncio.to_thread(in_one_transaction, self.ledger, steps)
+
+    async def _audit(
+        self, workflow_id: str, step: str, kind: str, detail: dict, into: Steps | None = None
+    ) -> None:
+        """Append an audit event once per (workflow, step); with `into`, as one of the step's
+        writes. Its `on` is the engine's date for the step: when Temporal scheduled this
+        attempt, by the workflow's clock."""
         on = activity.info().current_attempt_scheduled_time.date()
-        await self._write(
+        steps = Steps() if into is None else into
+        steps.add(
             writes.append_audit_event,
             workflow_id=workflow_id,
             step=step,
             kind=kind,
             detail={"on": on, **detail},
         )
+        if into is None:
+            await self._commit(steps)
 
-    async def _record_claim(
-        self, claim: SubmitClaim, ack: ClaimAcknowledgment, remittance: Remittance | None
+    def _record_claim(
+        self,
+        claim: SubmitClaim,
+        ack: ClaimAcknowledgment,
+        remittance: Remittance | None,
+        into: Steps,
     ) -> None:
         submission = claim.submission
-        await self._write(
+        into.add(
             writes.record_claim,
             encounter_id=submission.encounter.encounter_id,
             submission=submission,
             ack=ack,
             remittance=remittance,
         )
-        kind = "remittance" if remittance else "claim_acknowledged"
-        await self._audit(
-            claim.workflow_id,
-            f"claim:{submission.claim_control_number}:{'remittance' if remittance else 'ack'}",
-            kind,
-            (remittance or ack).model_dump(mode="json"),
+        on = activity.info().current_attempt_scheduled_time.date()
+        step = f"claim:{submission.claim_control_number}:{'remittance' if remittance else 'ack'}"
+        into.add(
+            writes.append_audit_event,
+            workflow_id=claim.workflow_id,
+            step=step,
+            kind="remittance" if remittance else "claim_acknowledged",
+            detail={"on": on, **(remittance or ack).model_dump(mode="json")},
         )

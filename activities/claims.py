@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import metrics
-from activities.base import PayerAndLedger, fault_error
+from activities.base import PayerAndLedger, Steps, fault_error
 from activities.remittances import mailbox_posting
 from cob.claim_status import ClaimStatusReport
 from cob.deadlines import DeadlineRules, posting_task_due
@@ -147,7 +147,9 @@ class ClaimActivities(PayerAndLedger):
             accepted=True,
             payer_claim_number=remittance.payer_claim_number,
         )
-        await self._record_claim(claim, ack, remittance)
+        steps = Steps()
+        self._record_claim(claim, ack, remittance, into=steps)
+        await self._commit(steps)
         metrics.remittance_posted(remittance)
         return remittance
 

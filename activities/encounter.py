@@ -14,7 +14,7 @@ from temporalio import activity
 
 from activities import metrics
 from activities.accounts import AccountActivities
-from activities.base import PayerAndLedger, business_error
+from activities.base import PayerAndLedger, Steps, business_error
 from activities.statement import render_statement
 from cob.deadlines import claim_filing_deadline, overdue
 from cob.expected import PaymentReview
@@ -53,7 +53,8 @@ class EncounterActivities(PayerAndLedger):
 
     @activity.defn
     async def record_encounter(self, record: EncounterRecord) -> None:
-        await self._write(
+        steps = Steps()
+        steps.add(
             writes.record_encounter,
             workflow_id=record.workflow_id,
             encounter=record.encounter,
@@ -64,7 +65,9 @@ class EncounterActivities(PayerAndLedger):
             "encounter",
             "encounter_started",
             {"encounter": record.encounter.model_dump(mode="json")},
+            into=steps,
         )
+        await self._commit(steps)
 
     @activity.defn
     async def check_eligibility(self, check: EligibilityCheck) -> Benefits:
@@ -83,8 +86,8 @@ class EncounterActivities(PayerAndLedger):
         )
         return benefits
 
-    async def _record_coverages(self, record: OrderRecord) -> None:
-        await self._write(
+    def _record_coverages(self, record: OrderRecord, into: Steps) -> None:
+        into.add(
             writes.record_coverages,
             encounter_id=record.encounter_id,
             benefits=record.benefits,
@@ -94,7 +97,8 @@ class EncounterActivities(PayerAndLedger):
 
     @activity.defn
     async def record_order(self, record: OrderRecord) -> None:
-        await self._record_coverages(record)
+        steps = Steps()
+        self._record_coverages(record, into=steps)
         await self._audit(
             record.workflow_id,
             "order",
@@ -106,14 +110,18 @@ class EncounterActivities(PayerAndLedger):
                 "needs_manual_review": record.order.needs_manual_review,
                 "reason": order_line(record.order),
             },
+            into=steps,
         )
+        await self._commit(steps)
 
     @activity.defn
     async def record_order_choice(self, chosen: OrderChosen) -> None:
         """The order a person set when no rule decided: the coverages' positions, the
         encounter's order-review task closed with who and why, and the audit event."""
         record = chosen.order
-        await self._record_coverages(record)
+        coverages = Steps()
+        self._record_coverages(record, into=coverages)
+        await self._commit(coverages)
         await self._write(
             worklist.close_tasks,
             workflow_id=record.workflow_id,
@@ -138,7 +146,9 @@ class EncounterActivities(PayerAndLedger):
     async def review_order(self, review: CobReview) -> None:
         """A COB review: the coverages' new positions, the denied claims set aside, and why."""
         record = review.order
-        await self._record_coverages(record)
+        coverages = Steps()
+        self._record_coverages(record, into=coverages)
+        await self._commit(coverages)
         await self._write(writes.set_aside_claims, ccns=review.set_aside)
         await self._write(
             worklist.close_tasks, workflow_id=review.claim_workflow_id, resolution=review.reason
@@ -179,13 +189,15 @@ class EncounterActivities(PayerAndLedger):
             encounter_id=submission.encounter.encounter_id,
             ccn=submission.claim_control_number,
         )
-        await self._record_claim(claim, ack, None)
+        steps = Steps()  # the claim, its acknowledgment and its filing: one transaction
+        self._record_claim(claim, ack, None, into=steps)
         if ack.accepted:
-            await self._record_filing(claim)
+            await self._record_filing(claim, into=steps)
+        await self._commit(steps)
         metrics.claim_submitted(submission.coverage.payer_id, ack.accepted)
         return ack
 
-    async def _record_filing(self, claim: SubmitClaim) -> None:
+    async def _record_filing(self, claim: SubmitClaim, into: Steps) -> None:
         """Proof of timely filing: the 277CA accepted it today; the payer's rule says by when
         it had to be filed (cob.deadlines.claim_filing_deadline). A late claim is still sent,
         and flagged."""
@@ -194,7 +206,7 @@ class EncounterActivities(PayerAndLedger):
         deadline = claim_filing_deadline(rules, submission)
         filed_on = activity.info().current_attempt_scheduled_time.date()
         ccn = submission.claim_control_number
-        await self._write(
+        into.add(
             writes.record_filing,
             ccn=ccn,
             payer_id=submission.coverage.payer_id,
@@ -210,6 +222,7 @@ class EncounterActivities(PayerAndLedger):
                 "filed_on": filed_on,
                 "on_time": not overdue(deadline, filed_on),
             },
+            into=into,
         )
 
     @activity.defn
@@ -231,7 +244,8 @@ class EncounterActivities(PayerAndLedger):
             )
             statement_path = str(self._write_statement(encounter.encounter_id, text))
         status = "closed"
-        await self._write(
+        steps = Steps()  # the balance and the audit events: one transaction
+        steps.add(
             writes.record_patient_balance,
             encounter_id=encounter.encounter_id,
             accounts=accounts,
@@ -252,13 +266,16 @@ class EncounterActivities(PayerAndLedger):
                             line.model_dump(mode="json") for line in claim.payment_review.lines
                         ],
                     },
+                    into=steps,
                 )
         await self._audit(
             close.workflow_id,
             "closed",
             "encounter_closed",
             {"patient_responsibility": str(total), "statement": statement_path},
+            into=steps,
         )
+        await self._commit(steps)
         account_id = None
         if close.bill_account and total > 0:  # every payer has adjudicated
             account_id = await self.accounts.join(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -21,7 +21,7 @@ from sqlalchemy.schema import CreateColumn
 from sqlmodel import Session, SQLModel, create_engine
 
 from ledger import tables  # registers the tables on SQLModel.metadata
-from ledger.audit_chain import HEAD_ID, ChainHeadMissing, new_head
+from ledger.audit_chain import HEAD_ID, ChainHeadMissing, lock_head, new_head
 from ledger.home import cob_home
 from ledger.schema import (
     VERSION_TABLE,
@@ -275,9 +275,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+def in_transaction(engine: Engine | Session, work: Callable[[Session], T]) -> T:
     """Run `work` in one transaction. If a concurrent attempt inserted the same key first
-    (IntegrityError), run it once more: this time it finds the row and updates it."""
+    (IntegrityError), run it once more: this time it finds the row and updates it. Given a
+    session (a step of in_one_transaction), `work` runs in that session's transaction."""
+    if isinstance(engine, Session):
+        return work(engine)
     for attempt in (1, 2):
         with Session(engine) as session:
             try:
@@ -289,6 +292,19 @@ def in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
                 if attempt == 2:
                     raise
     raise AssertionError("unreachable")
+
+
+def in_one_transaction(engine: Engine, steps: Sequence[Callable[[Session], object]]) -> list:
+    """Several ledger writes as one transaction (one commit, one trip to a thread), each a
+    function of the session, e.g. partial(writes.record_claim, encounter_id=...): all or
+    none. The audit chain's lock comes first, as every append takes it first (ledger/
+    audit_chain.py lock_head), so batches and single appends queue in one order."""
+
+    def work(session: Session) -> list:
+        lock_head(session, utcnow())
+        return [step(session) for step in steps]
+
+    return in_transaction(engine, work)
 
 
 def upsert(session: Session, table: type[Row], key: dict[str, Any], values: dict[str, Any]) -> Row:

@@ -106,11 +106,13 @@ class FaultProxy:
             answer = _Upstream(int(kind), b"proxy: payer unavailable", "text/plain")
             return self._injected(kind, request, body, attempt, answer, headers)
         if kind == "hang":
+            # counted now: a run may end before the hang does (the client gave up at 10 s)
+            answer = _Upstream(504, b"proxy: gave up", "text/plain")
+            reply = self._injected(kind, request, body, attempt, answer)
             await asyncio.sleep(self.plan.hang_seconds)
             if rng.random() < 0.5:  # the payer got it after all; nobody hears the answer
                 self._keep(path, key, await self._forward(request, body))
-            answer = _Upstream(504, b"proxy: gave up", "text/plain")
-            return self._injected(kind, request, body, attempt, answer)
+            return reply
         real = await self._forward(request, body)
         if real.status == 200:
             self._keep(path, key, real)
