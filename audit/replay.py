@@ -137,6 +137,7 @@ async def replay(
         workflows=list(workflows or worker.WORKFLOWS),
         data_converter=converter,
         runtime=quiet_runtime(),
+        workflow_runner=worker.WORKFLOW_RUNNER,  # as the workers run them
     )
     sdk_log = logging.getLogger("temporalio")
     level = sdk_log.level

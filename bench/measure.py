@@ -128,7 +128,14 @@ async def replay_rate(histories: list[WorkflowHistory], workflows: list, convert
     """Histories replayed per second by one Replayer (the auditor's `cob audit replay`)."""
     if not histories:
         return 0.0
-    replayer = Replayer(workflows=workflows, data_converter=converter)
+    from workers import worker
+
+    runner = getattr(worker, "WORKFLOW_RUNNER", None)  # the workers' own, where they name one
+    replayer = Replayer(
+        workflows=workflows,
+        data_converter=converter,
+        **({"workflow_runner": runner} if runner is not None else {}),
+    )
     started = time.monotonic()
     async with replayer.workflow_replay_iterator(_histories(histories)) as results:
         async for result in results:

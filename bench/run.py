@@ -27,6 +27,7 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -271,8 +272,14 @@ async def hold_in_flight(client, n: int, processes: Processes) -> tuple[float, f
     began = time.monotonic()
     await _start_all([lambda e=e: start_encounter(client, e) for e in batch])
     waiting = "WorkflowType = 'EncounterWorkflow' AND CobStage = 'awaiting_remittance'"
-    while (await client.count_workflows(f"ExecutionStatus = 'Running' AND {waiting}")).count < n:
+    shown = time.monotonic()
+    while (held := (await client.count_workflows(f"ExecutionStatus = 'Running' AND {waiting}")).count) < n:
         processes.check_alive()
+        if time.monotonic() - shown > 30:  # a long run says how far it is
+            rss, peak = memory_mb(processes.pids()["worker"])
+            print(f"  {held} of {n} held after {time.monotonic() - began:.0f} s; worker RSS "
+                  f"{rss:.0f} MB, peak {peak:.0f} MB", flush=True)  # fmt: skip
+            shown = time.monotonic()
         await asyncio.sleep(1)
     seconds = time.monotonic() - began
     await until_quiet(processes.pids()["worker"])
@@ -416,7 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # fmt: skip
     if args.rounds < 1 or args.n < 1 or args.hold < 0:
         parser.error("--n and --rounds must be 1 or more, --hold 0 or more")
-    return asyncio.run(bench(args))
+    # A kill stops the run as Ctrl-C does: its server, simulator and workers stop with it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return asyncio.run(bench(args))
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":
