@@ -64,21 +64,4 @@ LOOKUP = dict(
 # The same lookups run as local activities (in the worker, inside the workflow task: one
 # marker in the history, no task of their own), for steps that read the worker's own files or
 # ledger in milliseconds. Retried in the workflow task for a minute, then on timers.
-LOCAL_LOOKUP = dict(
-    start_to_close_timeout=timedelta(seconds=10),
-    schedule_to_close_timeout=timedelta(hours=1),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=1),
-        non_retryable_error_types=NON_RETRYABLE,
-    ),
-)
-
-# A ledger write run as a local activity (the same retries as LEDGER_WRITE's, in the workflow
-# task and then on timers), for a write whose input the history has already.
-LOCAL_LEDGER_WRITE = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    schedule_to_close_timeout=timedelta(hours=6),
-    retry_policy=LEDGER_WRITE["retry_policy"],
-)
+LOCAL_LOOKUP = {**LOOKUP, "start_to_close_timeout": timedelta(seconds=10)}

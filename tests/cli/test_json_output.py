@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +25,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio.client import Client
@@ -37,13 +34,13 @@ from cli.views import encounter_id, encounter_workflow
 from contract.ids import claim_workflow_id
 from contract.messages import EncounterStatus
 from ledger import tables as t
-from ledger.db import dispose_engine, make_engine, normalize_url, utcnow
+from ledger.db import make_engine, utcnow
 from ledger.documents import documents_for
 from ledger.queries import encounter_summary, encounter_timeline
 from ledger.worklist import tasks
 from payers.simulator.serve import start_in_thread
 from tests.cli.test_cli import cob
-from tests.ledger_db import TEST_DATABASE_ENV, backends
+from tests.ledger_db import backends, empty_database_url
 from tests.workflow_harness import archives_settled, example, run_encounter, running_worker
 from workers.devserver import DevServer, free_port
 from workflows.encounter import EncounterWorkflow
@@ -55,28 +52,8 @@ CENTS = re.compile(r"^-?\d+\.\d{2}$")
 def ledger_url(backend: str, directory: Path) -> Iterator[str]:
     """A ledger URL a `cob` subprocess can open: a SQLite file, or PostgreSQL with its
     search_path set to a throwaway schema (dropped afterwards)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{directory / 'ledger.db'}"
-        try:
-            yield url
-        finally:
-            dispose_engine(url)
-        return
-    base = normalize_url(os.environ[TEST_DATABASE_ENV])
-    schema = f"cob_test_{secrets.token_hex(6)}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{base}?options=-csearch_path%3D{schema}"
-        try:
-            yield url
-        finally:
-            dispose_engine(url)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_database_url(backend, directory) as url:
+        yield url
 
 
 async def cob_json(*args: str, env: dict[str, str]) -> object:
