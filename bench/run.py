@@ -117,7 +117,9 @@ class Processes:
         self._spawn("reference", [sys.executable, "-m", "bench.reference"])
 
     def _spawn(self, name: str, command: list[str]) -> None:
-        log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 (kept for the child)
+        from workers.devserver import owner_only_log
+
+        log = owner_only_log(self.home / f"{name}.log")  # a worker's log may name patients
         self.children[name] = subprocess.Popen(
             command, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
             start_new_session=True,
