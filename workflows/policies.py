@@ -65,3 +65,7 @@ LOOKUP = dict(
 # marker in the history, no task of their own), for steps that read the worker's own files or
 # ledger in milliseconds. Retried in the workflow task for a minute, then on timers.
 LOCAL_LOOKUP = {**LOOKUP, "start_to_close_timeout": timedelta(seconds=10)}
+
+# A ledger write run as a local activity (the same retries as LEDGER_WRITE's, in the workflow
+# task and then on timers), for a write whose input the history has already.
+LOCAL_LEDGER_WRITE = LEDGER_WRITE
