@@ -154,14 +154,10 @@ class Processes:
                 )
 
     def stop(self) -> None:
+        from workers.devserver import stop_process_group
+
         for child in self.children.values():
-            if child.poll() is None:
-                child.terminate()
-        for child in self.children.values():
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            stop_process_group(child, grace=20)
         if self.server is not None:
             self.server.stop()
 

@@ -48,6 +48,21 @@ def owner_only_log(path: Path) -> BinaryIO:
     return os.fdopen(descriptor, "ab")
 
 
+def stop_process_group(process: subprocess.Popen, grace: float = 15) -> None:
+    """Stop a process started in its own session, and its children: SIGTERM (a worker
+    finishes what it holds), then SIGKILL after `grace` seconds."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
 class DevServerFailed(RuntimeError):
     """The embedded Temporal server did not start; the message says why and what to do."""
 
@@ -135,13 +150,5 @@ class DevServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        except ProcessLookupError:
-            pass
+        if process is not None:
+            stop_process_group(process)

@@ -139,7 +139,7 @@ class PayerClaimWorkflow:
             remittance = await RemittanceWatch.first_look(claim, self._calls)
             if remittance is not None:
                 return remittance, ""
-            looked = True  # it waits: the watch shows its stage with its deadline (_show)
+            looked = True  # it waits: the watch shows its stage with its deadline
         watch = RemittanceWatch(
             claim, await self._deadline_rules(), run.era_poll_days, self._set_deadline,
             self._calls, accepted_on,
@@ -327,7 +327,7 @@ class PayerClaimWorkflow:
     def _set_stage(self, stage: Stage, quiet: bool = False) -> None:
         """The claim's stage, in its search attributes and reported to the encounter; a
         `quiet` one (a step of seconds when the payer answers at once) only once the claim
-        waits in it (_show)."""
+        waits in it (_set_deadline shows it with the deadline it waits against)."""
         self._stage = stage
         self._unshown = quiet
         if quiet:
@@ -339,10 +339,6 @@ class PayerClaimWorkflow:
             ]
         )
         self._report()
-
-    def _show(self) -> None:
-        if self._unshown:
-            self._set_stage(self._stage)
 
     def _set_deadline(self, deadline: Deadline | None) -> None:
         if deadline == self._deadline:

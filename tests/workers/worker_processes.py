@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+
+from workers.devserver import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
@@ -36,16 +37,7 @@ def spawn_cob(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen:
 
 def stop(process: subprocess.Popen) -> None:
     """SIGTERM (a worker finishes what it holds), then SIGKILL after 15 s."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+    stop_process_group(process)
 
 
 def parse_metrics(text: str) -> Samples:
