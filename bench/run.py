@@ -48,6 +48,8 @@ from bench.measure import (
     until_quiet,
 )
 from bench.reference import ACTIVITIES, TASK_QUEUE, ReferenceWorkflow
+from cli.admission import Admission
+from contract.ids import TASK_QUEUE as ENGINE_QUEUE
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -64,6 +66,7 @@ class Round:
     counts: HistoryCounts
     peak_rss_mb: float
     replay_per_s: float = 0.0
+    starting: float = 0.0  # seconds until the last of its workflows had started
     per_s: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -174,11 +177,15 @@ async def _wait_closed(client, query: str, processes: Processes, pid: int) -> fl
     return await until_quiet(pid)
 
 
-async def _start_all(starts) -> None:
+async def _start_all(starts, admission: Admission | None = None) -> None:
+    """Run the starts, START_CONCURRENCY at a time, each once `admission` lets it (when given:
+    as the product's imports start encounters, cli/admission.py)."""
     gate = asyncio.Semaphore(START_CONCURRENCY)
 
     async def one(start) -> None:
         async with gate:
+            if admission is not None:
+                await admission.wait()
             await start()
 
     await asyncio.gather(*(one(s) for s in starts))
@@ -209,7 +216,9 @@ def encounters(n: int, seed: int, tag: str):
     ]
 
 
-async def run_round(client, kind: str, n: int, number: int, processes: Processes) -> Round:
+async def run_round(
+    client, kind: str, n: int, number: int, processes: Processes, admit: bool = True
+) -> Round:
     from cli.encounters import start_encounter
     from workers.worker import WORKFLOWS
 
@@ -227,11 +236,13 @@ async def run_round(client, kind: str, n: int, number: int, processes: Processes
             )
             for i in range(n)
         ]  # fmt: skip
+    admission = Admission(client, TASK_QUEUE if kind == "reference" else ENGINE_QUEUE)
     meter = CpuMeter(pids)
     since = datetime.now(UTC)
     meter.start()
     began = time.monotonic()
-    await _start_all(starts)
+    await _start_all(starts, admission if admit else None)
+    starting = time.monotonic() - began
     ended = await _wait_closed(client, ROUND_QUERY[kind], processes, worker_pid)
     meter.stop()
     until = datetime.now(UTC)
@@ -246,8 +257,9 @@ async def run_round(client, kind: str, n: int, number: int, processes: Processes
     closed = [h for h in counts.histories if _closed(h)]
     replay = await replay_rate(closed, workflows, client.data_converter)
     return Round(
-        kind, n, seconds, meter.used, counts, memory_mb(worker_pid)[1], replay_per_s=replay
-    )
+        kind, n, seconds, meter.used, counts, memory_mb(worker_pid)[1], replay_per_s=replay,
+        starting=starting,
+    )  # fmt: skip
 
 
 def _closed(history) -> bool:
@@ -270,7 +282,7 @@ async def hold_in_flight(
             (await http.post("/admin/hold", json={"payer_id": payer_id, "hold": True}))
     batch = encounters(n, seed=10_000, tag=f"h{secrets.token_hex(2)}")
     began = time.monotonic()
-    await _start_all([lambda e=e: start_encounter(client, e) for e in batch])
+    await _start_all([lambda e=e: start_encounter(client, e) for e in batch], Admission(client))
     # Until every one waits, or has gone as far as it can (a self-pay encounter closes; one
     # whose payer holds a prior authorization waits in another stage): no change in a minute.
     waiting = "WorkflowType = 'EncounterWorkflow' AND CobStage = 'awaiting_remittance'"
@@ -379,13 +391,16 @@ async def bench(args: argparse.Namespace) -> int:
         await run_round(client, "pipeline", min(args.n, 20), 0, processes)
         pairs = []
         for number in range(1, args.rounds + 1):
-            reference = await run_round(client, "reference", args.n, number, processes)
-            pipeline = await run_round(client, "pipeline", args.n, number, processes)
+            reference = await run_round(
+                client, "reference", args.n, number, processes, args.admission
+            )
+            pipeline = await run_round(client, "pipeline", args.n, number, processes, args.admission)
             print(
                 f"  round {number}: reference {reference.per_s:.2f}/s, "
                 f"pipeline {pipeline.per_s:.2f} encounters/s ({pipeline.seconds:.1f} s), "
                 f"{pipeline.per_unit('events'):.0f} events and "
-                f"{pipeline.per_unit('workflow_task_timeouts'):.2f} task timeouts per encounter",
+                f"{pipeline.per_unit('workflow_task_timeouts'):.2f} task timeouts per encounter; "
+                f"the last started after {pipeline.starting:.0f} s",
                 flush=True,
             )
             pairs.append((pipeline, reference))
@@ -425,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detail", action="store_true",
                         help="also the activities and workflows per encounter, by type")
     parser.add_argument("--keep", action="store_true", help="keep the state folder and logs")
+    parser.add_argument("--no-admission", dest="admission", action="store_false",
+                        help="start a round's workflows all at once, not as the workers keep up")
     args = parser.parse_args(argv)  # fmt: skip
     if args.rounds < 1 or args.n < 1 or args.hold < 0:
         parser.error("--n and --rounds must be 1 or more, --hold 0 or more")

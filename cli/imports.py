@@ -74,11 +74,15 @@ def read_837_file(path: Path) -> bytes:
 
 async def start_batch(client: Client, batch: ImportBatch) -> list[tuple[ReadyClaim, str | None]]:
     """Start an encounter for each ready claim of the batch: each with the workflow id it got,
-    or None when it was started before (an 837 sent twice starts nothing twice)."""
+    or None when it was started before (an 837 sent twice starts nothing twice). Each starts
+    once the workers keep up (cli/admission.py): a large batch enters at their pace."""
+    from cli.admission import Admission
     from cli.encounters import start_encounter
 
+    admission = Admission(client)
     started: list[tuple[ReadyClaim, str | None]] = []
     for ready in batch.claims:
+        await admission.wait()
         try:
             started.append((ready, (await start_encounter(client, ready.encounter)).id))
         except WorkflowAlreadyStartedError:

@@ -1,0 +1,91 @@
+"""Admission: start encounters no faster than the workers take up their work.
+
+A batch of 10,000 encounters started at once makes 10,000 workflows that all advance together:
+each waits its turn behind the others' tasks, more of them run than a worker's cache holds
+(each one evicted replays its whole history at its next task), and a task that waits too
+long times out and is replayed again. Started through `Admission`, a batch enters as fast as
+the workers keep up, and the throughput of 10,000 is that of 200 (`make bench N=10000`).
+
+The measure is the task queue's own backlog (DescribeTaskQueue's stats): how many tasks wait
+for a worker and how long the oldest has waited, for workflow tasks and for activities. A
+start waits while either queue is behind; an encounter that waits days for a payer holds no
+task, so it never holds up the next start. Nothing is kept in this process: an import cut
+short is run again, and the encounters it started are refused as started (workflow ids).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from contract.ids import TASK_QUEUE
+
+# A start waits while a queue has more than MAX_WAITING tasks or its oldest has waited longer
+# than MAX_AGE: one worker takes about a hundred tasks a second when it keeps up.
+MAX_WAITING = int(os.environ.get("COB_ADMISSION_MAX_WAITING", "200"))
+MAX_AGE = float(os.environ.get("COB_ADMISSION_MAX_AGE", "2"))
+# The queues are read at most every READ_EVERY seconds, and at most BURST encounters start
+# between two readings (the reading lags the starts it has not seen yet).
+READ_EVERY = 0.5
+BURST = 25
+
+QUEUES = (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
+
+
+@dataclass
+class Backlog:
+    waiting: int  # tasks waiting for a worker, workflow tasks and activities
+    oldest: float  # seconds the oldest of them has waited
+
+    def behind(self) -> bool:
+        return self.waiting > MAX_WAITING or self.oldest > MAX_AGE
+
+
+async def backlog(client: Client, task_queue: str = TASK_QUEUE) -> Backlog:
+    """The task queue's backlog as the server counts it (approximate, a second or so behind)."""
+    waiting, oldest = 0, 0.0
+    for kind in QUEUES:
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=task_queue),
+                task_queue_type=kind,
+                report_stats=True,
+            )
+        )
+        stats = described.stats
+        waiting += stats.approximate_backlog_count
+        oldest = max(oldest, stats.approximate_backlog_age.ToTimedelta().total_seconds())
+    return Backlog(waiting, oldest)
+
+
+class Admission:
+    """`await admission.wait()` before each start: returns once the workers keep up."""
+
+    def __init__(self, client: Client, task_queue: str = TASK_QUEUE) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.read_at = float("-inf")
+        self.behind = False  # as last read
+        self.admitted = 0  # since the last reading
+        self.lock = asyncio.Lock()  # concurrent starters share one reading
+
+    async def wait(self) -> None:
+        async with self.lock:
+            while True:
+                since = time.monotonic() - self.read_at
+                if since < READ_EVERY and self.admitted < BURST and not self.behind:
+                    self.admitted += 1
+                    return
+                if since < READ_EVERY:
+                    await asyncio.sleep(READ_EVERY - since)
+                reading = await backlog(self.client, self.task_queue)
+                self.read_at, self.admitted = time.monotonic(), 0
+                self.behind = reading.behind()
