@@ -11,12 +11,12 @@ for a worker and how long the oldest has waited, for workflow tasks and for acti
 start waits while either queue is behind; an encounter that waits days for a payer holds no
 task, so it never holds up the next start. Nothing is kept in this process: an import cut
 short is run again, and the encounters it started are refused as started (workflow ids).
+A server too old to report the stats (before Temporal 1.28) admits every start, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass
 
@@ -24,18 +24,20 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from contract.ids import TASK_QUEUE
 
 # A start waits while a queue has more than MAX_WAITING tasks or its oldest has waited longer
 # than MAX_AGE: one worker takes about a hundred tasks a second when it keeps up.
-MAX_WAITING = int(os.environ.get("COB_ADMISSION_MAX_WAITING", "200"))
-MAX_AGE = float(os.environ.get("COB_ADMISSION_MAX_AGE", "2"))
+MAX_WAITING = 200
+MAX_AGE = 2.0
 # The queues are read at most every READ_EVERY seconds, and at most BURST encounters start
 # between two readings (the reading lags the starts it has not seen yet).
 READ_EVERY = 0.5
 BURST = 25
 
+UNSUPPORTED = (RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.INVALID_ARGUMENT)
 QUEUES = (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
 
 
@@ -76,16 +78,23 @@ class Admission:
         self.behind = False  # as last read
         self.admitted = 0  # since the last reading
         self.lock = asyncio.Lock()  # concurrent starters share one reading
+        self.blind = False  # the server reports no backlog: every start is admitted
 
     async def wait(self) -> None:
         async with self.lock:
-            while True:
+            while not self.blind:
                 since = time.monotonic() - self.read_at
                 if since < READ_EVERY and self.admitted < BURST and not self.behind:
                     self.admitted += 1
                     return
                 if since < READ_EVERY:
                     await asyncio.sleep(READ_EVERY - since)
-                reading = await backlog(self.client, self.task_queue)
+                try:
+                    reading = await backlog(self.client, self.task_queue)
+                except RPCError as error:
+                    if error.status not in UNSUPPORTED:
+                        raise
+                    self.blind = True
+                    return
                 self.read_at, self.admitted = time.monotonic(), 0
                 self.behind = reading.behind()

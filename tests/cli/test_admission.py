@@ -1,0 +1,79 @@
+"""Admission (cli/admission.py) on a real dev server: a start waits while the task queue has
+a backlog no worker takes up, and goes on once a worker drains it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.worker import Worker
+
+import cli.admission as admission_module
+from cli.admission import Admission, backlog
+from tests.workflows.test_end_to_end import dev_server_on_a_free_port, wait_for
+from workers.temporal import connect
+
+QUEUE = "admission-test"
+
+
+@workflow.defn(sandboxed=False)
+class Idle:
+    @workflow.run
+    async def run(self) -> None:
+        return None
+
+
+async def test_a_start_waits_while_the_queue_is_behind_and_goes_on_once_it_drains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admission_module, "MAX_WAITING", 2)
+    server = await dev_server_on_a_free_port(tmp_path)
+    try:
+        client = await connect(server.address)
+        admission = Admission(client, QUEUE)
+        await admission.wait()  # nothing waits: admitted at once
+        for number in range(4):  # no worker polls the queue yet
+            await client.start_workflow(Idle.run, id=f"idle-{number}", task_queue=QUEUE)
+
+        async def counted() -> bool:
+            return (await backlog(client, QUEUE)).waiting >= 4
+
+        await wait_for(counted, 30, "the server to count the 4 waiting workflow tasks")
+        admission.read_at = float("-inf")  # read again now, not after READ_EVERY
+        waiting = asyncio.create_task(admission.wait())
+        await asyncio.sleep(2 * admission_module.READ_EVERY + 1)
+        assert not waiting.done(), "a start was admitted while 4 tasks waited (at most 2)"
+
+        async with Worker(client, task_queue=QUEUE, workflows=[Idle]):
+            await asyncio.wait_for(waiting, 30)  # the worker drained the backlog
+            for number in range(4):
+                await client.get_workflow_handle(f"idle-{number}").result()
+        assert (await backlog(client, QUEUE)).waiting == 0
+    finally:
+        server.stop()
+
+
+async def test_a_burst_of_starts_is_read_again_before_more_are_admitted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most BURST starts between two readings: the reading lags the starts it has not seen."""
+    server = await dev_server_on_a_free_port(tmp_path)
+    try:
+        client = await connect(server.address)
+        admission = Admission(client, QUEUE)
+        readings = 0
+        real = admission_module.backlog
+
+        async def counting(*args, **kwargs):
+            nonlocal readings
+            readings += 1
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(admission_module, "backlog", counting)
+        for _ in range(2 * admission_module.BURST + 1):
+            await admission.wait()
+        assert readings == 3
+    finally:
+        server.stop()
