@@ -157,12 +157,11 @@ class Processes:
                 )
 
     def stop(self) -> None:
-        from workers.devserver import stop_process_group
+        """Every process at once (SIGTERM to each group, SIGKILL after 20 s), the server too."""
+        from workers.devserver import stop_process_groups
 
-        for child in self.children.values():
-            stop_process_group(child, grace=20)
-        if self.server is not None:
-            self.server.stop()
+        server = self.server.process if self.server is not None else None
+        stop_process_groups([*self.children.values(), *([server] if server else [])], grace=20)
 
 
 async def _running(client, query: str) -> int:
@@ -423,6 +422,10 @@ async def bench(args: argparse.Namespace) -> int:
             )
         return 0
     finally:
+        # A second Ctrl-C or kill must not cut the clean-up short: nothing would stop what
+        # is left (each process runs in its own session), and the state would stay on disk.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         processes.stop()
         if database:
             _drop_postgres(database)

@@ -5,16 +5,20 @@ attributes registered at start."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import BinaryIO
 
-from workers.temporal import connect, search_attribute_flags
+from temporalio.service import RPCError
+
+from workers.temporal import TemporalUnreachable, connect, search_attribute_flags
 
 # DESIGN.md: WAL + synchronous=normal roughly doubles the dev server's throughput.
 SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
@@ -51,16 +55,24 @@ def owner_only_log(path: Path) -> BinaryIO:
 def stop_process_group(process: subprocess.Popen, grace: float = 15) -> None:
     """Stop a process started in its own session, and its children: SIGTERM (a worker
     finishes what it holds), then SIGKILL after `grace` seconds."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+    stop_process_groups([process], grace)
+
+
+def stop_process_groups(processes: list[subprocess.Popen], grace: float = 15) -> None:
+    """stop_process_group for several at once: all are sent SIGTERM first, then each has what
+    is left of the same `grace` seconds before SIGKILL."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 class DevServerFailed(RuntimeError):
@@ -139,7 +151,7 @@ class DevServer:
                 client = await connect(self.address)
                 await client.count_workflows()
                 return
-            except Exception:
+            except (TemporalUnreachable, RPCError):  # not up yet (a bad payload key is raised)
                 if loop.time() > deadline:
                     self.stop()
                     raise DevServerFailed(
