@@ -449,7 +449,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1 or args.n < 1 or args.hold < 0:
         parser.error("--n and --rounds must be 1 or more, --hold 0 or more")
     # A kill stops the run as Ctrl-C does: its server, simulator and workers stop with it.
+    # SIGINT too, even when it came in ignored (a job started in the background with `&`, or
+    # under nohup, has it ignored, so `kill -INT` and `timeout -s INT` did nothing).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return asyncio.run(bench(args))
     except KeyboardInterrupt:
