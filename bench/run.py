@@ -190,6 +190,9 @@ async def _start_all(starts, admission: Admission | None = None) -> None:
     await asyncio.gather(*(one(s) for s in starts))
 
 
+# The reference workflows in the admission's window: every one running (the same window)
+REFERENCE_AT_WORK = "WorkflowType = 'ReferenceWorkflow' AND ExecutionStatus = 'Running'"
+
 ROUND_QUERY = {
     # an encounter's own workflows; its guarantor's account idles once it has billed
     "pipeline": "WorkflowType != 'PatientAccountWorkflow' AND WorkflowType != 'ReferenceWorkflow'",
@@ -235,7 +238,11 @@ async def run_round(
             )
             for i in range(n)
         ]  # fmt: skip
-    admission = Admission(client, TASK_QUEUE if kind == "reference" else ENGINE_QUEUE)
+    admission = (
+        Admission(client, TASK_QUEUE, REFERENCE_AT_WORK)
+        if kind == "reference"
+        else Admission(client, ENGINE_QUEUE)
+    )
     meter = CpuMeter(pids)
     since = datetime.now(UTC)
     meter.start()

@@ -6,12 +6,17 @@ each waits its turn behind the others' tasks, more of them run than a worker's c
 long times out and is replayed again. Started through `Admission`, a batch enters as fast as
 the workers keep up, and the throughput of 10,000 is that of 200 (`make bench N=10000`).
 
-The measure is the task queue's own backlog (DescribeTaskQueue's stats): how many tasks wait
-for a worker and how long the oldest has waited, for workflow tasks and for activities. A
-start waits while either queue is behind; an encounter that waits days for a payer holds no
-task, so it never holds up the next start. Nothing is kept in this process: an import cut
-short is run again, and the encounters it started are refused as started (workflow ids).
-A server too old to report the stats (before Temporal 1.28) admits every start, as before.
+Two measures, read from the server, and a start waits while either is over its bound:
+- the encounters at work: running and not resting on a payer or a person (their CobStage is
+  not awaiting_*, appeal*, held* or prior_auth). WINDOW of them at most, so that they and
+  their claims fit in a worker's cache of workflows (1,000 by default). An encounter waiting
+  days for an 835 rests, and never holds up the next start.
+- the task queue's backlog (DescribeTaskQueue's stats): tasks no worker has taken yet, and
+  how long the oldest has waited. A workflow just started has no stage yet; its first task
+  waits here.
+Nothing is kept in this process: an import cut short is run again, and the encounters it
+started are refused as started (workflow ids). A server too old to report the backlog
+(before Temporal 1.28) is measured by the window alone.
 """
 
 from __future__ import annotations
@@ -27,6 +32,19 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from contract.ids import TASK_QUEUE
+from contract.stages import Stage
+
+RESTING = sorted(
+    stage.value
+    for stage in Stage
+    if stage.value.startswith(("awaiting_", "appeal", "held")) or stage is Stage.PRIOR_AUTH
+)
+ENCOUNTERS_AT_WORK = (
+    "WorkflowType = 'EncounterWorkflow' AND ExecutionStatus = 'Running' AND CobStage NOT IN ("
+    + ", ".join(f"'{stage}'" for stage in RESTING)
+    + ")"
+)
+WINDOW = 300  # encounters at work at most: each with its claim, 600 workflows in a cache
 
 # A start waits while a queue has more than MAX_WAITING tasks or its oldest has waited longer
 # than MAX_AGE: one worker takes about a hundred tasks a second when it keeps up.
@@ -71,30 +89,37 @@ async def backlog(client: Client, task_queue: str = TASK_QUEUE) -> Backlog:
 class Admission:
     """`await admission.wait()` before each start: returns once the workers keep up."""
 
-    def __init__(self, client: Client, task_queue: str = TASK_QUEUE) -> None:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str = TASK_QUEUE,
+        at_work: str = ENCOUNTERS_AT_WORK,  # a visibility query: what counts in the window
+        window: int = WINDOW,
+    ) -> None:
         self.client = client
         self.task_queue = task_queue
+        self.at_work, self.window = at_work, window
         self.read_at = float("-inf")
         self.behind = False  # as last read
         self.admitted = 0  # since the last reading
         self.lock = asyncio.Lock()  # concurrent starters share one reading
-        self.blind = False  # the server reports no backlog: every start is admitted
+        self.blind = False  # the server reports no backlog: the window alone decides
 
     async def wait(self) -> None:
         async with self.lock:
-            while not self.blind:
+            while True:
                 since = time.monotonic() - self.read_at
                 if since < READ_EVERY and self.admitted < BURST and not self.behind:
                     self.admitted += 1
                     return
                 if since < READ_EVERY:
                     await asyncio.sleep(READ_EVERY - since)
-                try:
-                    reading = await backlog(self.client, self.task_queue)
-                except RPCError as error:
-                    if error.status not in UNSUPPORTED:
-                        raise
-                    self.blind = True
-                    return
+                self.behind = (await self.client.count_workflows(self.at_work)).count >= self.window
+                if not self.behind and not self.blind:
+                    try:
+                        self.behind = (await backlog(self.client, self.task_queue)).behind()
+                    except RPCError as error:
+                        if error.status not in UNSUPPORTED:
+                            raise
+                        self.blind = True
                 self.read_at, self.admitted = time.monotonic(), 0
-                self.behind = reading.behind()

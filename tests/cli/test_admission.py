@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
 import cli.admission as admission_module
 from cli.admission import Admission, backlog
+from contract import search_attributes as sa
 from tests.workflows.test_end_to_end import dev_server_on_a_free_port, wait_for
 from workers.temporal import connect
 
@@ -75,5 +77,38 @@ async def test_a_burst_of_starts_is_read_again_before_more_are_admitted(
         for _ in range(2 * admission_module.BURST + 1):
             await admission.wait()
         assert readings == 3
+    finally:
+        server.stop()
+
+
+async def test_the_window_counts_encounters_at_work_not_those_resting(tmp_path: Path) -> None:
+    """Encounters past the window wait the next start; one resting on a payer (an 835 days
+    away) does not count. Encounter-typed workflows nobody runs, their stages set at start."""
+    server = await dev_server_on_a_free_port(tmp_path)
+    try:
+        client = await connect(server.address)
+        stages = {"at-work-1": "claim_1", "at-work-2": "eligibility", "resting": "awaiting_remittance",
+                  "no-stage-yet": None}  # fmt: skip
+        for workflow_id, stage in stages.items():
+            await client.start_workflow(
+                "EncounterWorkflow", id=workflow_id, task_queue="window-test",
+                search_attributes=TypedSearchAttributes(
+                    [] if stage is None else [SearchAttributePair(sa.STAGE, stage)]
+                ),
+            )  # fmt: skip
+
+        async def listed() -> bool:
+            found = await client.count_workflows("WorkflowType = 'EncounterWorkflow'")
+            return found.count == len(stages)
+
+        await wait_for(listed, 30, "the server to list the 4 workflows")
+        # the backlog of another queue (empty): the window alone decides here
+        assert (await client.count_workflows(admission_module.ENCOUNTERS_AT_WORK)).count == 2
+        full = Admission(client, "empty-queue", window=2)
+        waiting = asyncio.create_task(full.wait())
+        await asyncio.sleep(2 * admission_module.READ_EVERY + 1)
+        assert not waiting.done(), "a start was admitted with 2 encounters at work (window 2)"
+        waiting.cancel()
+        await asyncio.wait_for(Admission(client, "empty-queue", window=3).wait(), 10)
     finally:
         server.stop()
