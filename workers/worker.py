@@ -45,6 +45,10 @@ class WorkerSettings:
     statements_dir: Path | None = None
     task_queue: str = TASK_QUEUE
     max_concurrent_activities: int = 50
+    # Workflows kept in memory between their tasks (the SDK's default); one evicted replays
+    # its history at its next task. Admission (cli/admission.py) keeps the encounters at work,
+    # with their claims, well under it.
+    max_cached_workflows: int = 1000
     # On shutdown, activities in flight may finish (a ledger write, an archive) before they
     # are cancelled: one cut short is retried only after its start-to-close timeout.
     graceful_shutdown: timedelta = timedelta(seconds=10)
@@ -91,6 +95,7 @@ def build_worker(client: Client, settings: WorkerSettings) -> Worker:
         workflows=WORKFLOWS,
         activities=activities,
         max_concurrent_activities=settings.max_concurrent_activities,
+        max_cached_workflows=settings.max_cached_workflows,
         graceful_shutdown_timeout=settings.graceful_shutdown,
         workflow_runner=WORKFLOW_RUNNER,
     )
