@@ -4,9 +4,10 @@ Starts its own Temporal dev server (the embedded one, with the project's SQLite 
 payer simulator, an engine worker (`cob worker`) and a reference worker, each its own process
 on free ports, then runs rounds in turn: the reference workload (bench/reference.py), then the
 pipeline (encounters from examples/ that close without a person, each with its own members),
-`--rounds` times each. A round ends when nothing it started is still running and the engine's
-worker has gone quiet (an account writing statements counts in the round). For each figure
-it prints min / median / max over the rounds:
+`--rounds` times each. A round's workflows start through the admission `cob import` uses
+(cli/admission.py; `--no-admission`: all at once). A round ends when nothing it started is
+still running and the engine's worker has gone quiet (an account writing statements counts
+in the round). For each figure it prints min / median / max over the rounds:
 
     encounters/s, reference workflows/s, their ratio
     events, workflow tasks, activities, ... per encounter (the round's events, accounts' too)
@@ -17,6 +18,7 @@ it prints min / median / max over the rounds:
 and reports the worker's memory once all N wait in flight.
 
     python -m bench [--n 200] [--rounds 3] [--ledger sqlite|postgresql] [--hold N]
+                    [--no-admission] [--detail] [--keep]
 """
 
 from __future__ import annotations
@@ -275,7 +277,7 @@ def _closed(history) -> bool:
 
 
 async def hold_in_flight(
-    client, n: int, processes: Processes
+    client, n: int, processes: Processes, admit: bool = True
 ) -> tuple[float, float, float, int]:
     """N encounters held open at their first payer (every payer holding its claims: each
     acknowledged, none paid): the worker's RSS when all wait, its peak, the seconds it took
@@ -288,7 +290,8 @@ async def hold_in_flight(
             (await http.post("/admin/hold", json={"payer_id": payer_id, "hold": True}))
     batch = encounters(n, seed=10_000, tag=f"h{secrets.token_hex(2)}")
     began = time.monotonic()
-    await _start_all([lambda e=e: start_encounter(client, e) for e in batch], Admission(client))
+    starts = [lambda e=e: start_encounter(client, e) for e in batch]
+    await _start_all(starts, Admission(client) if admit else None)
     # Until every one waits, or has gone as far as it can (a self-pay encounter closes; one
     # whose payer holds a prior authorization waits in another stage): no change in a minute.
     waiting = "WorkflowType = 'EncounterWorkflow' AND CobStage = 'awaiting_remittance'"
@@ -421,7 +424,9 @@ async def bench(args: argparse.Namespace) -> int:
             for name, count in last.counts.event_types.most_common():
                 print(f"  {count / last.n:6.2f}  {name}")
         if args.hold:
-            rss, peak, seconds, held = await hold_in_flight(client, args.hold, processes)
+            rss, peak, seconds, held = await hold_in_flight(
+                client, args.hold, processes, args.admission
+            )
             print(
                 f"\n{args.hold} encounters started, {held} of them waiting for an 835 at "
                 f"payers that hold their claims: worker RSS {rss:.0f} MB, peak {peak:.0f} MB; "
