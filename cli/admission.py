@@ -15,8 +15,9 @@ Two measures, read from the server, and a start waits while either is over its b
   how long the oldest has waited. A workflow just started has no stage yet; its first task
   waits here.
 Nothing is kept in this process: an import cut short is run again, and the encounters it
-started are refused as started (workflow ids). A server too old to report the backlog
-(before Temporal 1.28) is measured by the window alone.
+started are refused as started (workflow ids). A server that cannot report one of the two
+(Temporal before 1.28 has no backlog stats) is measured by the other; one that reports
+neither (the time-skipping test server) admits every start.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class Admission:
         self.behind = False  # as last read
         self.admitted = 0  # since the last reading
         self.lock = asyncio.Lock()  # concurrent starters share one reading
-        self.blind = False  # the server reports no backlog: the window alone decides
+        self.unmeasured: set[str] = set()  # what this server cannot report: window, backlog
 
     async def wait(self) -> None:
         async with self.lock:
@@ -114,12 +115,20 @@ class Admission:
                     return
                 if since < READ_EVERY:
                     await asyncio.sleep(READ_EVERY - since)
-                self.behind = (await self.client.count_workflows(self.at_work)).count >= self.window
-                if not self.behind and not self.blind:
-                    try:
-                        self.behind = (await backlog(self.client, self.task_queue)).behind()
-                    except RPCError as error:
-                        if error.status not in UNSUPPORTED:
-                            raise
-                        self.blind = True
+                self.behind = await self._over("window") or await self._over("backlog")
                 self.read_at, self.admitted = time.monotonic(), 0
+
+    async def _over(self, measure: str) -> bool:
+        """Whether the measure is over its bound; False for one the server cannot report
+        (the time-skipping test server has neither; Temporal before 1.28 has no backlog)."""
+        if measure in self.unmeasured:
+            return False
+        try:
+            if measure == "window":
+                return (await self.client.count_workflows(self.at_work)).count >= self.window
+            return (await backlog(self.client, self.task_queue)).behind()
+        except RPCError as error:
+            if error.status not in UNSUPPORTED:
+                raise
+            self.unmeasured.add(measure)
+            return False

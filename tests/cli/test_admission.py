@@ -112,3 +112,11 @@ async def test_the_window_counts_encounters_at_work_not_those_resting(tmp_path: 
         await asyncio.wait_for(Admission(client, "empty-queue", window=3).wait(), 10)
     finally:
         server.stop()
+
+
+async def test_a_server_that_reports_neither_measure_admits_every_start(client) -> None:
+    """The time-skipping test server has no visibility count and no task-queue stats."""
+    admission = Admission(client, QUEUE)
+    for _ in range(admission_module.BURST + 1):
+        await asyncio.wait_for(admission.wait(), 10)
+    assert admission.unmeasured == {"window", "backlog"}
