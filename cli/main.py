@@ -4,6 +4,7 @@ parses, calls and prints; rules live in cob/, I/O in activities/ and payers/."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -66,6 +67,10 @@ def main() -> None:
     from ledger.home import home_path, owner_only, secure_home
     from workers.codec import allow_local_key_file
 
+    # Ctrl-C (SIGINT) stops a command in order even when it came in ignored: a process started
+    # in the background (`&`, nohup, a CI runner) inherits SIGINT ignored, and Python then
+    # installs no handler, so `kill -INT` left `cob demo --keep` and its dev server running.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     owner_only()  # before anything is written: ledger, statements, logs are patient data
     secure_home()
     allow_local_key_file(home_path())  # no payload key configured: COB_HOME's (workers/codec.py)

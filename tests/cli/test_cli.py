@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -86,6 +87,9 @@ def test_demo_keep_runs_every_example_and_ctrl_c_stops_everything(tmp_path: Path
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # as a job started in the background (`&`, nohup, a CI runner) starts: SIGINT ignored,
+        # which Ctrl-C below must still stop
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )  # fmt: skip
     os.umask(old_umask)
     output = []
@@ -100,7 +104,14 @@ def test_demo_keep_runs_every_example_and_ctrl_c_stops_everything(tmp_path: Path
     server = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _runs(p, str(port))]
     assert server, "the dev server is not running under --keep"
     demo.send_signal(signal.SIGINT)
-    rest, _ = demo.communicate(timeout=60)
+    try:
+        rest, _ = demo.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # not left running for the tests after this one
+        demo.kill()
+        for process in server:
+            with contextlib.suppress(OSError):
+                os.kill(int(process.name), signal.SIGKILL)
+        raise
     assert demo.returncode == 130, text + rest
     assert "stopped the worker, the payer simulator and the Temporal dev server" in rest
     for name in ("E1001", "E1002", "E1003", "E1004", "E1005", "E1006", "E1007", "E1008", "E1009"):
