@@ -58,6 +58,12 @@ READ_EVERY = 0.5
 BURST = 25
 
 UNSUPPORTED = (RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.INVALID_ARGUMENT)
+# A reading the server fails for a moment (restarting, overloaded) holds the starts and is
+# taken again; only after GIVE_UP seconds of such failures does the import stop on the error.
+TRANSIENT = (
+    RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED
+)
+GIVE_UP = 60.0
 QUEUES = (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
 
 
@@ -106,6 +112,7 @@ class Admission:
         self.admitted = 0  # since the last reading
         self.lock = asyncio.Lock()  # concurrent starters share one reading
         self.unmeasured: set[str] = set()  # what this server cannot report: window, backlog
+        self.failing_since: float | None = None  # readings failing transiently since then
 
     async def wait(self) -> None:
         async with self.lock:
@@ -116,7 +123,17 @@ class Admission:
                     return
                 if since < READ_EVERY:
                     await asyncio.sleep(READ_EVERY - since)
-                self.behind = await self._over("window") or await self._over("backlog")
+                try:
+                    self.behind = await self._over("window") or await self._over("backlog")
+                    self.failing_since = None
+                except RPCError as error:
+                    if error.status not in TRANSIENT:
+                        raise
+                    now = time.monotonic()
+                    self.failing_since = self.failing_since or now
+                    if now - self.failing_since > GIVE_UP:
+                        raise
+                    self.behind = True  # not known: hold the starts, read again
                 self.read_at, self.admitted = time.monotonic(), 0
 
     async def _over(self, measure: str) -> bool:

@@ -4,11 +4,13 @@ a backlog no worker takes up, and goes on once a worker drains it."""
 from __future__ import annotations
 
 import asyncio
+import types
 from pathlib import Path
 
 import pytest
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 import cli.admission as admission_module
@@ -120,3 +122,36 @@ async def test_a_server_that_reports_neither_measure_admits_every_start(client) 
     for _ in range(admission_module.BURST + 1):
         await asyncio.wait_for(admission.wait(), 10)
     assert admission.unmeasured == {"window", "backlog"}
+
+
+class FlakyServer:
+    """A client whose visibility count fails with UNAVAILABLE `failures` times, then answers
+    0 (a stand-in for a server restarting: the reading's retry, not the server, is tested)."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.reads = failures, 0
+
+    async def count_workflows(self, query: str):
+        self.reads += 1
+        if self.reads <= self.failures:
+            raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+        return types.SimpleNamespace(count=0)
+
+
+async def test_a_reading_the_server_fails_for_a_moment_holds_the_starts_then_goes_on() -> None:
+    server = FlakyServer(failures=2)
+    admission = Admission(server, QUEUE)  # type: ignore[arg-type]
+    admission.unmeasured.add("backlog")
+    await asyncio.wait_for(admission.wait(), 10)
+    assert server.reads == 3  # held through two failed readings, admitted on the third
+
+
+async def test_a_server_failing_past_the_give_up_time_stops_the_import_on_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(admission_module, "GIVE_UP", 1.0)
+    server = FlakyServer(failures=1_000)
+    admission = Admission(server, QUEUE)  # type: ignore[arg-type]
+    with pytest.raises(RPCError, match="connection refused"):
+        await asyncio.wait_for(admission.wait(), 10)
+    assert 2 <= server.reads <= 5
