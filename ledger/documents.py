@@ -135,6 +135,7 @@ def last_era_cursor(engine: Engine) -> str | None:
             select(t.X12Document.era_cursor)
             .where(col(t.X12Document.era_cursor).is_not(None))
             .order_by(col(t.X12Document.id).desc())
+            .limit(1)  # first() alone has the ORM read every 835 ever stored, at each pickup
         )
         return session.exec(query).first()
 

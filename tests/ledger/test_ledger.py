@@ -390,3 +390,21 @@ def test_a_payer_fault_task_comes_back_open_when_the_fault_does(ledger_engine: E
         ("payer_unavailable", "MCARE", "270: no answer again"),
         ("payer_unavailable", "MCAID", "270: no answer"),
     }
+
+
+def test_the_era_cursor_is_the_newest_835s_among_other_documents(ledger_engine: Engine):
+    from ledger.documents import Document, last_era_cursor, record_documents, record_era
+
+    assert last_era_cursor(ledger_engine) is None
+    for n in range(1, 6):
+        record_era(ledger_engine, claims=[], document=Document(
+            key=f"835/{n}", transaction="835", direction="received", payer_id="ACME01",
+            text="ISA*", era_cursor=f"c{n}",
+        ))  # fmt: skip
+        record_documents(ledger_engine, documents=[Document(
+            key=f"837/{n}", transaction="837", direction="sent", payer_id="ACME01", text="ISA*",
+        )])  # fmt: skip
+    record_era(ledger_engine, claims=[], document=Document(
+        key="835/posted", transaction="835", direction="received", payer_id="ACME01", text="ISA*",
+    ))  # an 835 a person posted (`cob era post`): not from the feed, no cursor  # fmt: skip
+    assert last_era_cursor(ledger_engine) == "c5"
