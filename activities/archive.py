@@ -3,6 +3,10 @@
 The histories are read from the Temporal server as they are stored there, payloads still
 encrypted, and found by walking the tree of child workflows the encounter's own history
 records (its claims, their appeals): no visibility query, so it works on any server.
+
+An encounter's last step signals the ArchiveBatchWorkflow of its minute (workflows/archive.py),
+which archives the encounters of that minute a few at a time once they have closed: one
+workflow for many encounters, not one each.
 """
 
 from __future__ import annotations
@@ -16,16 +20,21 @@ from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowHistory
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
-from contract.ids import archive_workflow_id, encounter_id_of
-from contract.messages import ArchiveRequest, ArchiveResult
+from contract.ids import archive_batch_workflow_id, archive_workflow_id, encounter_id_of
+from contract.messages import ArchiveBatch, ArchiveBatchOutcome, ArchiveRequest, ArchiveResult
 from ledger import worklist, writes
 from ledger.archives import ArchiveConflict, ClosedHistory, store_histories
 
 ARCHIVE_WORKFLOW_TYPE = "ArchiveWorkflow"  # workflows/archive.py, started by name
+ARCHIVE_BATCH_WORKFLOW_TYPE = "ArchiveBatchWorkflow"  # workflows/archive.py
+ARCHIVE_SIGNAL = "archive"  # ArchiveBatchWorkflow.archive
 CLOSE_POLLS, CLOSE_POLL_SECONDS = 20, 0.5  # how long one attempt waits for the close
+# Encounters of a batch archived at once: the server's reads overlap the ledger's writes.
+BATCH_CONCURRENCY = 4
 CONFLICT_TASK_DAYS = timedelta(days=7)  # an archive that differs from the server's history
 
 
@@ -129,6 +138,47 @@ async def archive_encounter(
     )
 
 
+async def close_times(client: Client, workflow_ids: list[str]) -> list[datetime]:
+    """When each of the workflows closed; those still running or unknown are left out."""
+    found = []
+    for workflow_id in workflow_ids:
+        request = DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )  # not describe(): it cannot read the test server's null Datetime attributes
+        try:
+            described = await client.workflow_service.describe_workflow_execution(request)
+        except RPCError:  # another server's encounter (a shared ledger)
+            continue
+        info = described.workflow_execution_info
+        if info.HasField("close_time"):
+            found.append(info.close_time.ToDatetime(UTC))
+    return found
+
+
+async def archive_batches_closed(
+    client: Client, task_queue: str, closes: list[datetime], timeout: float
+) -> int:
+    """Wait (`timeout` seconds at most) for the ArchiveBatchWorkflows of encounters that
+    closed at `closes` on `task_queue`: the batch of the close's minute, and of the minute
+    before (the encounter signalled a moment before it closed). How many are still running."""
+    ids = {
+        archive_batch_workflow_id(task_queue, at - timedelta(minutes=back))
+        for at in closes
+        for back in (0, 1)
+    }
+
+    async def one(workflow_id: str) -> bool:
+        try:
+            await asyncio.wait_for(client.get_workflow_handle(workflow_id).result(), timeout)
+        except TimeoutError:
+            return True
+        except (RPCError, WorkflowFailureError):  # none ran that minute, or it failed
+            pass
+        return False
+
+    return sum(await asyncio.gather(*(one(i) for i in sorted(ids))))
+
+
 class ArchiveActivities:
     def __init__(self, ledger: Engine) -> None:
         self.ledger = ledger
@@ -170,19 +220,54 @@ class ArchiveActivities:
         )
 
     @activity.defn
+    async def archive_batch(self, requests: list[ArchiveRequest]) -> ArchiveBatchOutcome:
+        """One pass over a batch's encounters: each closed one archived, each still open
+        waited for a few seconds and then handed back, each in conflict given a task. A
+        failure of the server or the ledger fails the pass, and Temporal retries it: what
+        was archived already is not stored twice."""
+        outcome = ArchiveBatchOutcome()
+        gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+        async def one(request: ArchiveRequest) -> None:
+            async with gate:
+                for poll in range(CLOSE_POLLS):
+                    try:
+                        await archive_encounter(
+                            activity.client(), self.ledger, request.encounter_workflow_id,
+                            request.run_id,
+                        )  # fmt: skip
+                    except StillRunning:
+                        activity.heartbeat()
+                        if poll + 1 < CLOSE_POLLS:
+                            await asyncio.sleep(CLOSE_POLL_SECONDS)
+                        continue
+                    except ArchiveConflict as error:  # not retried: a person finds out why
+                        await self._conflict_task(request.encounter_workflow_id, str(error))
+                        outcome.conflicts.append(request.encounter_workflow_id)
+                        return
+                    outcome.archived.append(request.encounter_workflow_id)
+                    return
+                outcome.still_running.append(request)
+
+        await asyncio.gather(*(one(request) for request in requests))
+        return outcome
+
+    @activity.defn
     async def start_archive(self, request: ArchiveRequest) -> None:
-        """Start the encounter's ArchiveWorkflow, once: the encounter's last step. Not a child
-        workflow: an abandoned child would outlive its parent just as well, but stops the
-        time-skipping test server from skipping time."""
-        try:
-            await activity.client().start_workflow(
-                ARCHIVE_WORKFLOW_TYPE,
-                request,
-                id=archive_workflow_id(request.encounter_workflow_id),
-                task_queue=activity.info().task_queue,
-            )
-        except WorkflowAlreadyStartedError:  # a retried attempt: it is on its way
-            pass
+        """Hand the encounter to the ArchiveBatchWorkflow of this minute, starting it if
+        none runs: the encounter's last step. Not a child workflow: it outlives the
+        encounter, and an abandoned child stops the time-skipping test server from skipping
+        time. A retried attempt signals again, and the batch keeps each encounter once."""
+        at = activity.info().current_attempt_scheduled_time
+        task_queue = activity.info().task_queue
+        await activity.client().start_workflow(
+            ARCHIVE_BATCH_WORKFLOW_TYPE,
+            ArchiveBatch(),
+            id=archive_batch_workflow_id(task_queue, at),
+            task_queue=task_queue,
+            start_signal=ARCHIVE_SIGNAL,
+            start_signal_args=[request],
+        )
 
     def all(self) -> list:
-        return [self.archive_histories, self.start_archive]
+        return [self.archive_histories, self.archive_batch, self.start_archive]

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.encounters import load_encounter, start_encounter
 from cli.render import summary_table
 from cob.denials import ClaimCorrection
 from contract.accounts import AccountStatus, account_workflow_id
-from contract.ids import archive_workflow_id
+from contract.ids import TASK_QUEUE, encounter_id_of
 from contract.messages import EncounterStatus, OrderChoice
 from contract.stages import ENCOUNTER_FINAL, Stage
 from ledger.db import database_url, shown_url
@@ -118,20 +118,18 @@ def start_console(
     return start_in_thread(chosen, None, temporal_address, ui_url), token
 
 
-async def archives_done(client: Client, workflow_ids: list[str]) -> int:
-    """Wait (a minute at most) for the closed encounters' ArchiveWorkflows, so the worker is
-    not stopped under them; how many finished. One still running finishes when a worker
-    next runs."""
+async def archives_done(client: Client, workflow_ids: list[str], task_queue: str) -> int:
+    """Wait (a minute at most) for the archives of the closed encounters, so the worker is
+    not stopped under them; how many encounters have their histories in the ledger. One
+    still running finishes when a worker next runs."""
+    from activities.archive import archive_batches_closed, close_times
+    from ledger.archives import archived
+    from ledger.db import make_engine
 
-    async def one(workflow_id: str) -> bool:
-        handle = client.get_workflow_handle(archive_workflow_id(workflow_id))
-        try:
-            await asyncio.wait_for(handle.result(), ARCHIVE_WAIT_SECONDS)
-        except (RPCError, TimeoutError, WorkflowFailureError):
-            return False
-        return True
-
-    return sum(await asyncio.gather(*(one(workflow_id) for workflow_id in workflow_ids)))
+    closes = await close_times(client, workflow_ids)
+    await archive_batches_closed(client, task_queue, closes, ARCHIVE_WAIT_SECONDS)
+    engine = make_engine()
+    return sum(bool(archived(engine, encounter_id_of(w))) for w in workflow_ids)
 
 
 async def statements_issued(client: Client, account_ids: list[str]) -> list[AccountStatus]:
@@ -244,7 +242,7 @@ async def run_demo(
             console.print("In the Temporal UI:")
             for workflow_id, _ in rows:
                 console.print(f"  {workflow_url(workflow_id, server.ui_url or '')}", soft_wrap=True)
-            archived = await archives_done(client, [i.handle.id for i in items])
+            archived = await archives_done(client, [i.handle.id for i in items], TASK_QUEUE)
             console.print(
                 f"Histories archived in the ledger: {archived} of {len(items)} encounters "
                 "(`cob audit replay ID --archive`, `cob audit verify`)"

@@ -3,7 +3,10 @@
     encounter-<encounter id>                                  the encounter
     encounter-<encounter id>/claim-<n>-<payer id>             its n-th claim (1, 2, ...)
     encounter-<encounter id>/claim-<n>-<payer id>/appeal      that claim's appeal
-    encounter-<encounter id>/archive                          keeps its histories once closed
+    encounter-<encounter id>/archive                          its archive's audit events (and,
+                                                              before batches, its workflow)
+    archives-<task queue>-<YYYYMMDDTHHMM>                     archives the encounters closing
+                                                              in that minute (UTC)
 
 An id says what it is and whose it is, so a claim or an appeal leads back to its encounter
 without a lookup, and the encounter's status names its current claim (no counting).
@@ -11,12 +14,15 @@ without a lookup, and the encounter's status names its current claim (no countin
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 TASK_QUEUE = "cob-encounters"
 
 ENCOUNTER_PREFIX = "encounter-"
 CLAIM_PART = "/claim-"
 APPEAL_SUFFIX = "/appeal"
 ARCHIVE_SUFFIX = "/archive"
+ARCHIVE_BATCH_PREFIX = "archives-"
 
 
 def encounter_workflow_id(encounter_id: str) -> str:
@@ -34,6 +40,11 @@ def appeal_workflow_id(claim_workflow_id: str) -> str:
 
 def archive_workflow_id(encounter_workflow_id: str) -> str:
     return f"{encounter_workflow_id}{ARCHIVE_SUFFIX}"
+
+
+def archive_batch_workflow_id(task_queue: str, at: datetime) -> str:
+    """The ArchiveBatchWorkflow of the encounters on `task_queue` closing in `at`'s minute."""
+    return f"{ARCHIVE_BATCH_PREFIX}{task_queue}-{at.astimezone(UTC):%Y%m%dT%H%M}"
 
 
 def encounter_workflow_of(workflow_id: str) -> str:

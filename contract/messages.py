@@ -246,3 +246,23 @@ class ArchiveResult(Model):
     workflows: list[str]  # every run archived, by workflow id
     newly_archived: list[str]
     digests: dict[str, str]  # "workflow_id@run_id" -> SHA-256 of its history
+
+
+class ArchiveBatch(Model):
+    """An ArchiveBatchWorkflow's input: the requests it carries over from its previous run
+    (continue-as-new); the rest come as `archive` signals."""
+
+    carried: list[ArchiveRequest] = []
+
+
+class ArchiveBatchOutcome(Model):
+    """One pass of the `archive_batches` activity over the requests a batch holds."""
+
+    archived: list[str] = []  # encounter workflow ids whose histories are in the ledger
+    still_running: list[ArchiveRequest] = []  # not closed yet: asked again later
+    conflicts: list[str] = []  # an archive differs from the server's history: a task is open
+
+
+class ArchiveBatchResult(Model):
+    archived: list[str] = []  # encounter workflow ids, in the order they were archived
+    conflicts: list[str] = []

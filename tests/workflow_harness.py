@@ -18,10 +18,10 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.archive import archive_batches_closed, close_times
 from cli.encounters import start_encounter
 from cob.model import Encounter
 from contract.accounts import account_workflow_id
-from contract.ids import archive_workflow_id
 from ledger.db import make_engine
 from ledger.tables import Encounter as EncounterRow
 from ledger.tables import PatientAccount
@@ -51,29 +51,19 @@ async def running_worker(client: Client, payer_url: str, database_url: str, tmp_
     worker: Worker = build_worker(client, settings)
     async with worker:
         yield settings
-        await archives_settled(client, database_url)
+        await archives_settled(client, database_url, settings.task_queue)
         await accounts_stopped(client, database_url)
 
 
-async def archives_settled(client: Client, database_url: str) -> None:
-    """Let the ArchiveWorkflow of every encounter that closed finish before the worker stops.
-    On a real server an archive cut short is simply retried by the next worker; the
+async def archives_settled(client: Client, database_url: str, task_queue: str) -> None:
+    """Let the ArchiveBatchWorkflows of the encounters that closed finish before the worker
+    stops. On a real server an archive cut short is simply retried by the next worker; the
     time-skipping test server stops skipping time for good while a task it handed to a
     stopped worker stays open, and a later test on it would hang."""
     with Session(make_engine(database_url)) as session:
         workflow_ids = session.exec(select(EncounterRow.workflow_id)).all()
-    for workflow_id in workflow_ids:
-        request = DescribeWorkflowExecutionRequest(
-            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
-        )  # not describe(): it cannot read the test server's null Datetime attributes
-        try:
-            described = await client.workflow_service.describe_workflow_execution(request)
-        except RPCError:  # another server's encounter (a shared ledger)
-            continue
-        if described.workflow_execution_info.HasField("close_time"):
-            archive = client.get_workflow_handle(archive_workflow_id(workflow_id))
-            with suppress(RPCError):  # none started: the encounter closed before archiving
-                await asyncio.wait_for(archive.result(), ARCHIVE_WAIT_SECONDS)
+    closes = await close_times(client, list(workflow_ids))
+    await archive_batches_closed(client, task_queue, closes, ARCHIVE_WAIT_SECONDS)
 
 
 async def accounts_stopped(client: Client, database_url: str) -> None:

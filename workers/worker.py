@@ -20,7 +20,7 @@ from ledger.db import make_engine
 from ledger.home import cob_home, owner_only
 from payers.client import PayerConnection
 from workflows.appeal import AppealWorkflow
-from workflows.archive import ArchiveWorkflow
+from workflows.archive import ArchiveBatchWorkflow, ArchiveWorkflow
 from workflows.claim import PayerClaimWorkflow
 from workflows.encounter import EncounterWorkflow
 from workflows.patient_account import PatientAccountWorkflow
@@ -34,7 +34,8 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 )
 
 WORKFLOWS = [
-    EncounterWorkflow, PayerClaimWorkflow, AppealWorkflow, ArchiveWorkflow, PatientAccountWorkflow,
+    EncounterWorkflow, PayerClaimWorkflow, AppealWorkflow, ArchiveWorkflow, ArchiveBatchWorkflow,
+    PatientAccountWorkflow,
 ]  # fmt: skip
 
 

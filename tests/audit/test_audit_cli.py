@@ -23,10 +23,8 @@ import pytest_asyncio
 
 from cli.encounters import start_encounter
 from cob.appeals import AppealFiling
-from contract.ids import archive_workflow_id
-from contract.messages import ArchiveResult
 from payers.simulator.serve import start_in_thread
-from tests.workflow_harness import example, running_worker, start_time_skipping
+from tests.workflow_harness import archives_settled, example, running_worker, start_time_skipping
 from tests.workflows.test_appeals import medicare_only
 from workflows.appeal import AppealWorkflow
 
@@ -74,10 +72,7 @@ async def recorded(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Re
                           "outcome": "overturned"},
                 ).raise_for_status()  # fmt: skip
                 await appealed.result()
-                for handle in (three, appealed):
-                    await client.get_workflow_handle(
-                        archive_workflow_id(handle.id), result_type=ArchiveResult
-                    ).result()
+                await archives_settled(client, url, settings.task_queue)
             yield Recorded(client.service_client.config.target_host, ledger_path, folder / "home")
     finally:
         simulator.stop()

@@ -118,6 +118,8 @@ def test_demo_keep_runs_every_example_and_ctrl_c_stops_everything(tmp_path: Path
         assert f"encounter-{name}-" in text
     summary_rows = re.findall(r"│ (E100\d)-\w+ +│ closed +│", text)
     assert sorted(summary_rows) == [f"E100{n}" for n in range(1, 10)], text
+    # every closed encounter's histories in the ledger, by its minute's ArchiveBatchWorkflow
+    assert re.search(r"Histories archived in the ledger: (\d+) of \1 encounters", text), text
     time.sleep(0.5)
     assert not [p for p in server if p.exists() and _runs(p, str(port))], "orphan dev server"
     # the ledger, the statements, the payers' state, the dev server's database and log

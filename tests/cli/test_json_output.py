@@ -124,7 +124,8 @@ async def closed(
         with ledger_url(request.param, tmp_path) as url:
             async with running_worker(client, simulator.url, url, tmp_path) as settings:
                 handle, status = await run_encounter(client, settings, encounter)
-                await archives_settled(client, url)  # its audit trail is whole from here on
+                # its audit trail is whole from here on
+                await archives_settled(client, url, settings.task_queue)
                 env = {
                     "TEMPORAL_ADDRESS": client.service_client.config.target_host,
                     "DATABASE_URL": url,

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from cli.demo import poll, start_examples
 from contract.accounts import account_workflow_id
-from contract.ids import archive_workflow_id, claim_workflow_id
+from contract.ids import claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import unbalanced_lines
 from ledger.tables import X12Document
@@ -298,9 +298,6 @@ async def record_histories(client, items, folder: Path) -> None:
         for sequence, claim in enumerate(status.claims, start=1):
             child = client.get_workflow_handle(claim_workflow_id(handle.id, sequence, claim.payer_id))
             save_history(folder, f"{name}.claim-{sequence}", await child.fetch_history())
-        archive = client.get_workflow_handle(archive_workflow_id(handle.id))
-        await archive.result()  # the encounter's last step starts it; it ends soon after
-        save_history(folder, f"{name}.archive", await archive.fetch_history())
         if status.account_id:  # the patient's account, still running: its history so far
             account = client.get_workflow_handle(account_workflow_id(status.account_id))
             save_history(folder, f"{name}.account", await account.fetch_history())
