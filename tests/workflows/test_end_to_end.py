@@ -9,6 +9,7 @@ tests/histories/, which tests/workflows/test_replay.py replays on every run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -16,15 +17,18 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlmodel import Session, select
+from temporalio.service import RPCError
 
+from activities.archive import archive_batches_closed, close_times
 from cli.demo import poll, start_examples
 from contract.accounts import account_workflow_id
-from contract.ids import claim_workflow_id
+from contract.ids import TASK_QUEUE, archive_batch_workflow_id, claim_workflow_id
 from ledger.db import make_engine
 from ledger.queries import unbalanced_lines
 from ledger.tables import X12Document
@@ -301,6 +305,15 @@ async def record_histories(client, items, folder: Path) -> None:
         if status.account_id:  # the patient's account, still running: its history so far
             account = client.get_workflow_handle(account_workflow_id(status.account_id))
             save_history(folder, f"{name}.account", await account.fetch_history())
+    # the ArchiveBatchWorkflows that archived them, closed once they had
+    closes = await close_times(client, [handle.id for _, handle, _ in items])
+    await archive_batches_closed(client, TASK_QUEUE, closes, 60)
+    minutes = {c.replace(second=0, microsecond=0) - timedelta(minutes=b)
+               for c in closes for b in (0, 1)}  # fmt: skip
+    for number, at in enumerate(sorted(minutes), start=1):
+        batch = client.get_workflow_handle(archive_batch_workflow_id(TASK_QUEUE, at))
+        with contextlib.suppress(RPCError):  # none closed in that minute
+            save_history(folder, f"archive-batch-{number}", await batch.fetch_history())
 
 
 async def test_a_taken_port_is_reported_as_taken(tmp_path: Path) -> None:
