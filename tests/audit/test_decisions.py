@@ -29,7 +29,14 @@ from workflows.appeal import AppealWorkflow
 
 ROOT = Path(__file__).resolve().parents[1] / "histories"
 # One encounter's recorded histories: <folder>/<name>.json and <name>.claim-<n>.json
-ENCOUNTERS = sorted({p.with_name(p.name.split(".", 1)[0]) for p in ROOT.glob("**/*.json")})
+# every recorded encounter; the ArchiveBatchWorkflows recorded beside them are no encounter's
+ENCOUNTERS = sorted(
+    {
+        p.with_name(p.name.split(".", 1)[0])
+        for p in ROOT.glob("**/*.json")
+        if not p.name.startswith("archive-batch-")
+    }
+)
 
 
 def recorded(name: str, folder: str = "v4-worked") -> list[WorkflowHistory]:
