@@ -4,6 +4,7 @@ encounters started before batches), the ledger's history_archives rows."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
@@ -134,3 +135,39 @@ async def test_a_closed_encounter_archives_every_history_encrypted(
     found = [t for t in tasks(ledger) if t["kind"] == "archive_conflict"]
     assert 1 <= len(found) <= 2 and task in found
     assert all(t["encounter_id"] == "E1009-archive" and claims[0] in t["reason"] for t in found)
+
+
+async def test_a_batch_hands_back_an_encounter_still_running_and_archives_it_once_closed(
+    client, ledger_url, tmp_path
+):
+    """A pass that finds the encounter open waits for it a while, then hands it back; the
+    batch asks again later (5 s, 10 s, ...) and archives it once it has closed. (A bare
+    worker whose payers never answer keeps the encounter open at its eligibility checks.)"""
+    from cli.encounters import start_encounter
+
+    settings = WorkerSettings("http://127.0.0.1:9", ledger_url, tmp_path, task_queue="archive-open")
+    async with build_worker(client, settings):
+        held = await start_encounter(
+            client, example("01-commercial", encounter_id="E1001-open"),
+            task_queue=settings.task_queue,
+        )  # fmt: skip
+        batch = await client.start_workflow(
+            ArchiveBatchWorkflow.run, ArchiveBatch(), id="archives-open",
+            task_queue=settings.task_queue, start_signal=ARCHIVE_SIGNAL,
+            start_signal_args=[ArchiveRequest(encounter_workflow_id=held.id)],
+        )  # fmt: skip
+        while not await _passes(client, batch.id):  # the first pass: it waits, then hands back
+            await asyncio.sleep(0.5)
+        await held.terminate("the test closes it")
+        assert await batch.result() == ArchiveBatchResult(archived=[held.id])
+    assert await _passes(client, batch.id) == 2
+    (row,) = archived(make_engine(ledger_url), "E1001-open")
+    assert (row.workflow_id, row.status) == (held.id, "terminated")
+
+
+async def _passes(client: Client, workflow_id: str) -> int:
+    """How many archive_batch passes the batch has finished."""
+    from temporalio.api.enums.v1 import EventType
+
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED for e in history.events)
