@@ -25,10 +25,11 @@ from workflows.encounter import EncounterWorkflow
 from workflows.patient_account import PatientAccountWorkflow
 
 # Workflows run outside the SDK's sandbox. Sandboxed (even with every module passed through,
-# as before), each activation is compiled and run through its import and call guards: a
-# fifth of the worker's CPU per encounter and 40% of a replay's time (`make bench`, 300
-# encounters twice each way: 6.1-6.3 encounters/s sandboxed, 7.1-7.9 not; replay 101-112
-# histories/s, 182-185 not). What the sandbox refused is still refused, before a worker runs:
+# as before), each activation is compiled and run through its import and call guards: about
+# a fifth of the worker's CPU per encounter and a third of a replay's time (three pairs of
+# 300-encounter rounds, each pair side by side, medians: 4.83 encounters/s sandboxed, 5.79
+# not; worker CPU 0.199 s and 0.154 s an encounter; replay 97 and 147 histories/s).
+# What the sandbox refused is still refused, before a worker runs:
 # tests/workflows/test_determinism.py reads workflows/, cob/ and contract/ for the clock,
 # randomness, I/O and shared state, and tests/workflows/test_replay.py replays every stored
 # history inside the sandbox. The modules keep no state of their own, only constants and
