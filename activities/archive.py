@@ -29,8 +29,7 @@ from contract.messages import ArchiveBatch, ArchiveBatchOutcome, ArchiveRequest,
 from ledger import worklist, writes
 from ledger.archives import ArchiveConflict, ClosedHistory, store_histories
 
-ARCHIVE_WORKFLOW_TYPE = "ArchiveWorkflow"  # workflows/archive.py, started by name
-ARCHIVE_BATCH_WORKFLOW_TYPE = "ArchiveBatchWorkflow"  # workflows/archive.py
+ARCHIVE_BATCH_WORKFLOW_TYPE = "ArchiveBatchWorkflow"  # workflows/archive.py, started by name
 ARCHIVE_SIGNAL = "archive"  # ArchiveBatchWorkflow.archive
 CLOSE_POLLS, CLOSE_POLL_SECONDS = 20, 0.5  # how long one attempt waits for the close
 # Encounters of a batch archived at once: the server's reads overlap the ledger's writes.
