@@ -63,20 +63,25 @@ def children_started(history: WorkflowHistory) -> list[tuple[str, str, str]]:
     return found
 
 
-async def closed_history(
-    client: Client, workflow_id: str, run_id: str | None, parent: str | None, open_ok: bool = False
-) -> ClosedHistory:
-    """The run's whole history; StillRunning when it has not closed (unless `open_ok`: then
-    the history so far, with the time it was read as `closed_at`)."""
-    # The raw description: describe() decodes the search attributes too, which it cannot do
-    # for a Datetime attribute left null (the time-skipping test server keeps those).
+async def execution_info(client: Client, workflow_id: str, run_id: str | None = None):
+    """The run's raw description (the latest run when `run_id` is None). Not describe(): it
+    decodes the search attributes too, which it cannot do for a Datetime attribute left
+    null (the time-skipping test server keeps those)."""
     described = await client.workflow_service.describe_workflow_execution(
         DescribeWorkflowExecutionRequest(
             namespace=client.namespace,
             execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id or ""),
         )
     )
-    info = described.workflow_execution_info
+    return described.workflow_execution_info
+
+
+async def closed_history(
+    client: Client, workflow_id: str, run_id: str | None, parent: str | None, open_ok: bool = False
+) -> ClosedHistory:
+    """The run's whole history; StillRunning when it has not closed (unless `open_ok`: then
+    the history so far, with the time it was read as `closed_at`)."""
+    info = await execution_info(client, workflow_id, run_id)
     closed = info.HasField("close_time")
     if not closed and not open_ok:
         raise StillRunning(f"workflow {workflow_id} is still running")
@@ -141,14 +146,10 @@ async def close_times(client: Client, workflow_ids: list[str]) -> list[datetime]
     """When each of the workflows closed; those still running or unknown are left out."""
     found = []
     for workflow_id in workflow_ids:
-        request = DescribeWorkflowExecutionRequest(
-            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
-        )  # not describe(): it cannot read the test server's null Datetime attributes
         try:
-            described = await client.workflow_service.describe_workflow_execution(request)
+            info = await execution_info(client, workflow_id)
         except RPCError:  # another server's encounter (a shared ledger)
             continue
-        info = described.workflow_execution_info
         if info.HasField("close_time"):
             found.append(info.close_time.ToDatetime(UTC))
     return found
@@ -248,7 +249,12 @@ class ArchiveActivities:
                     return
                 outcome.still_running.append(request)
 
-        await asyncio.gather(*(one(request) for request in requests))
+        try:  # a failure cancels the rest of the pass: the whole pass is retried
+            async with asyncio.TaskGroup() as group:
+                for request in requests:
+                    group.create_task(one(request))
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
         return outcome
 
     @activity.defn

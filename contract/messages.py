@@ -256,7 +256,7 @@ class ArchiveBatch(Model):
 
 
 class ArchiveBatchOutcome(Model):
-    """One pass of the `archive_batches` activity over the requests a batch holds."""
+    """One pass of the `archive_batch` activity over the requests a batch holds."""
 
     archived: list[str] = []  # encounter workflow ids whose histories are in the ledger
     still_running: list[ArchiveRequest] = []  # not closed yet: asked again later

@@ -99,6 +99,7 @@ class ArchiveBatchWorkflow:
                 self._due[key] = workflow.now() + min(RETRY_FIRST * 2 ** (tries - 1), RETRY_MOST)
                 self._pending[key] = request
             if workflow.info().is_continue_as_new_suggested():
+                # the next run asks those carried at once, and counts their tries afresh
                 workflow.continue_as_new(ArchiveBatch(carried=list(self._pending.values())))
 
     async def _ready(self) -> list[str]:

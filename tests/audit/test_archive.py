@@ -8,16 +8,24 @@ import asyncio
 import gzip
 import hashlib
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
+from temporalio.testing import ActivityEnvironment
 
-from activities.archive import ARCHIVE_SIGNAL, archive_encounter, close_times
+from activities.archive import (
+    ARCHIVE_SIGNAL,
+    ArchiveActivities,
+    archive_encounter,
+    close_times,
+)
 from contract.ids import archive_batch_workflow_id, archive_workflow_id, claim_workflow_id
 from contract.messages import ArchiveBatch, ArchiveBatchResult, ArchiveRequest
 from ledger.archives import ArchiveConflict, HistoryArchive, archive_problems, archived
@@ -136,6 +144,18 @@ async def test_a_closed_encounter_archives_every_history_encrypted(
     assert 1 <= len(found) <= 2 and task in found
     assert all(t["encounter_id"] == "E1009-archive" and claims[0] in t["reason"] for t in found)
 
+    # the ledger gone mid-way: the pass fails for Temporal to retry, and decides nothing (no
+    # encounter reported archived or in conflict, no task opened)
+    (tmp_path / "gone").mkdir()
+    gone = make_engine(f"sqlite:///{tmp_path / 'gone' / 'ledger.db'}")
+    gone.dispose()
+    shutil.rmtree(tmp_path / "gone")
+    with pytest.raises(OperationalError):
+        await ActivityEnvironment(client=client).run(
+            ArchiveActivities(gone).archive_batch, [request]
+        )
+    assert [t for t in tasks(ledger) if t["kind"] == "archive_conflict"] == found
+
 
 async def test_a_batch_hands_back_an_encounter_still_running_and_archives_it_once_closed(
     client, ledger_url, tmp_path
@@ -156,8 +176,11 @@ async def test_a_batch_hands_back_an_encounter_still_running_and_archives_it_onc
             task_queue=settings.task_queue, start_signal=ARCHIVE_SIGNAL,
             start_signal_args=[ArchiveRequest(encounter_workflow_id=held.id)],
         )  # fmt: skip
-        while not await _passes(client, batch.id):  # the first pass: it waits, then hands back
+        for _ in range(120):  # the first pass (60 s at most): it waits, then hands back
+            if await _passes(client, batch.id):
+                break
             await asyncio.sleep(0.5)
+        assert await _passes(client, batch.id) == 1
         await held.terminate("the test closes it")
         assert await batch.result() == ArchiveBatchResult(archived=[held.id])
     assert await _passes(client, batch.id) == 2
